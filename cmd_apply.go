@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/wxmedia/wxmedia/accounts"
+	"github.com/wxmedia/wxmedia/executor"
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/views"
+)
+
+func init() {
+	register(&command{name: "apply", usage: "[PLANFILE]",
+		synopsis: "upload what changed and record the IDs in the lockfile",
+		help: "Without PLANFILE, makes a fresh plan, shows it and asks for confirmation\n" +
+			"(or proceeds with -auto-approve). The first Ctrl-C stops starting uploads and\n" +
+			"waits for those in flight to be recorded (exit 130); a second aborts at once.",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			c.planFlags(fs)
+			fs.BoolVar(&c.autoApprove, "auto-approve", false, "skip the interactive confirmation")
+			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
+		},
+		run: runApply})
+}
+
+func runApply(c *cli, args []string) int {
+	if len(args) > 1 {
+		return c.usageError("apply takes at most one plan file")
+	}
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
+	if _, err := os.Stat(errored); err == nil {
+		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath))
+	}
+	store, err := lockfile.Open(w.lockPath)
+	if err != nil {
+		return c.fail(err)
+	}
+	ctx := context.Background()
+	p, err := w.makePlan(ctx, store.State(), &c.pf)
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := views.NewPlan(c.stdout, c.json).Render(p); err != nil {
+		return c.fail(err)
+	}
+	if !p.HasChanges() {
+		return exitOK
+	}
+	if !c.autoApprove {
+		if !c.stdinTTY {
+			return c.fail(errors.New("apply needs confirmation, but standard input is not a terminal; re-run with -auto-approve, or apply a saved plan file"))
+		}
+		fmt.Fprint(c.stdout, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintln(c.stdout, "\nApply cancelled.")
+			return exitError
+		}
+	}
+	return c.execute(w, store, p)
+}
+
+// execute carries out p with interrupt handling: the first SIGINT/SIGTERM
+// stops new uploads, the second cancels those in flight.
+func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int {
+	r := accounts.New(w.m)
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	interrupted := false
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				interrupted = true
+				fmt.Fprintln(c.stderr, "\nInterrupt received: no new uploads will start; waiting for uploads in flight to finish and be recorded. Press Ctrl-C again to abort them.")
+				close(stop)
+				continue
+			}
+			fmt.Fprintln(c.stderr, "\nSecond interrupt: aborting uploads in flight. The lockfile holds everything recorded so far.")
+			cancel()
+			return
+		}
+	}()
+	hookOut := c.stderr
+	if c.json {
+		hookOut = c.stdout
+	}
+	view := views.NewApply(hookOut, c.json)
+	ex := &executor.Executor{
+		Store:       store,
+		Dir:         w.m.Dir,
+		Parallelism: c.pf.parallelism,
+		Stop:        stop,
+		Hook:        view,
+		Resolve: func(account, typ string) (providers.Uploader, error) {
+			a, err := r.Account(account)
+			if err != nil {
+				return nil, err
+			}
+			return newUploader(typ, a)
+		},
+	}
+	rep, err := ex.Apply(ctx, p)
+	signal.Stop(sigs)
+	view.Complete(rep.Done, rep.Failed, interrupted)
+	if err != nil && !(interrupted && onlyStopped(err)) {
+		fmt.Fprintln(c.stderr)
+		c.fail(err)
+	}
+	if interrupted {
+		return exitInterrupted
+	}
+	if err != nil {
+		return exitError
+	}
+	return exitOK
+}
+
+// onlyStopped reports whether every failure in err is a change that was not
+// started because of an interrupt.
+func onlyStopped(err error) bool {
+	var me interface{ WrappedErrors() []error }
+	if errors.As(err, &me) {
+		for _, e := range me.WrappedErrors() {
+			if !errors.Is(e, executor.ErrStopped) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, executor.ErrStopped)
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"github.com/hashicorp/go-multierror"
+	"github.com/wxmedia/wxmedia/manifest"
+	"runtime"
+	"runtime/debug"
+	"sort"
+
+	"github.com/wxmedia/wxmedia/accounts"
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/views"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func init() {
+	register(&command{name: "validate", synopsis: "check the manifest, every file and every account key; report all problems",
+		run: runValidate})
+	register(&command{name: "plan", synopsis: "show what apply would upload, replace, rename or forget (no network)",
+		help: "Exit codes with -detailed-exitcode: 0 no changes, 1 error, 2 changes present.",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			c.planFlags(fs)
+			fs.BoolVar(&c.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+		},
+		run: runPlan})
+	register(&command{name: "output", usage: "[NAME]", synopsis: "print IDs from the lockfile",
+		help: "With NAME, prints only that asset's ID (for scripts). Without it, prints every\nasset as `name = id`; -json prints {name: {id, type, sha256}}.",
+		run:  runOutput})
+	register(&command{name: "version", synopsis: "print the version, Go version and commit", run: runVersion})
+}
+
+func (c *cli) planFlags(fs *flag.FlagSet) {
+	fs.Var(&c.pf.targets, "target", "limit to assets matching `NAME` (repeatable; globs allowed)")
+	fs.Var(&c.pf.replace, "replace", "force re-upload of `NAME` (repeatable; globs allowed)")
+	fs.IntVar(&c.pf.parallelism, "parallelism", 4, "upload up to `N` files at once")
+}
+
+func runValidate(c *cli, args []string) int {
+	if len(args) > 0 {
+		return c.usageError("validate takes no arguments")
+	}
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	ctx := context.Background()
+	_, scanErr := planner.Scan(ctx, w.m, planner.ScanOptions{})
+	r := accounts.New(w.m)
+	defer r.Close()
+	keyErr := r.Check(false)
+	if err := joinProblems(scanErr, keyErr); err != nil {
+		return c.fail(err)
+	}
+	n := len(w.m.Assets)
+	fmt.Fprintf(c.stdout, "Success! %s is valid: %d %s, %d %s.\n", w.m.Path, len(w.m.Accounts), plural(len(w.m.Accounts), "account", "accounts"), n, plural(n, "asset", "assets"))
+	return exitOK
+}
+
+func runPlan(c *cli, args []string) int {
+	if len(args) > 0 {
+		return c.usageError("plan takes no arguments")
+	}
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	st, err := w.loadState()
+	if err != nil {
+		return c.fail(err)
+	}
+	p, err := w.makePlan(context.Background(), st, &c.pf)
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := views.NewPlan(c.stdout, c.json).Render(p); err != nil {
+		return c.fail(err)
+	}
+	if c.detailedExit && p.HasChanges() {
+		return exitChanges
+	}
+	return exitOK
+}
+
+func runOutput(c *cli, args []string) int {
+	if len(args) > 1 {
+		return c.usageError("output takes at most one asset name")
+	}
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	st, err := lockfile.Load(w.lockPath)
+	if err != nil {
+		return c.fail(fmt.Errorf("%w; run `wxmedia apply` first", err))
+	}
+	if len(args) == 1 {
+		e, ok := st.Assets[args[0]]
+		if !ok {
+			return c.fail(fmt.Errorf("no asset %q in %s; run `wxmedia output` to list them, or `wxmedia apply` if it was added recently", args[0], w.lockPath))
+		}
+		if c.json {
+			return c.printJSON(e.ID)
+		}
+		fmt.Fprintln(c.stdout, e.ID)
+		return exitOK
+	}
+	if c.json {
+		type out struct {
+			ID     string `json:"id"`
+			Type   string `json:"type"`
+			SHA256 string `json:"sha256"`
+		}
+		all := map[string]out{}
+		for n, e := range st.Assets {
+			all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256}
+		}
+		return c.printJSON(all)
+	}
+	names := st.Names()
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(c.stdout, "%s = %s\n", n, st.Assets[n].ID)
+	}
+	return exitOK
+}
+
+func runVersion(c *cli, args []string) int {
+	commit, modVersion := "unknown", version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			modVersion = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	if c.json {
+		return c.printJSON(map[string]string{"version": modVersion, "go": runtime.Version(), "commit": commit})
+	}
+	fmt.Fprintf(c.stdout, "wxmedia %s\n%s %s/%s\ncommit %s\n", modVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, commit)
+	return exitOK
+}
+
+func (c *cli) printJSON(v any) int {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func (c *cli) usageError(msg string) int {
+	fmt.Fprintf(c.stderr, "Error: %s; see -h\n", msg)
+	return exitError
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// joinProblems merges problem lists into one, printed one per line in
+// manifest order.
+func joinProblems(errs ...error) error {
+	var merr *multierror.Error
+	for _, e := range errs {
+		if e != nil {
+			merr = multierror.Append(merr, e)
+		}
+	}
+	if merr == nil {
+		return nil
+	}
+	merr.ErrorFormat = manifest.FormatErrors
+	return merr
+}

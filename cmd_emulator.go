@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/providers/emulator"
+)
+
+type emulatorFlags struct {
+	addr         string
+	tls          bool
+	latency      time.Duration
+	failRate     float64
+	throttleRate float64
+	resetRate    float64
+	truncateRate float64
+	rateLimit    float64
+	seed         int64
+	writeKeys    string
+	log          string
+}
+
+func init() {
+	var ef emulatorFlags
+	register(&command{name: "emulator", synopsis: "run the local WeChat Pay emulator with the sandbox test keys",
+		help: "Serves every upload endpoint as PROTOCOL.md describes, for tests and trials.\n" +
+			"Accounts reach it with `endpoint: http://ADDR` and the sandbox keys, which\n" +
+			"-write-keys DIR writes out. The sandbox keys are public: never use them elsewhere.",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.StringVar(&ef.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`")
+			fs.BoolVar(&ef.tls, "tls", false, "serve HTTPS with the sandbox CA (needed for v2 client certificates)")
+			fs.DurationVar(&ef.latency, "latency", 0, "add `DUR` to every request")
+			fs.Float64Var(&ef.failRate, "fail-rate", 0, "answer this fraction of requests with 500 SYSTEM_ERROR")
+			fs.Float64Var(&ef.throttleRate, "throttle-rate", 0, "answer this fraction with 429 FREQUENCY_LIMIT_EXCEED")
+			fs.Float64Var(&ef.resetRate, "reset-rate", 0, "reset the connection for this fraction of requests")
+			fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
+			fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
+			fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
+			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR` and exit")
+			fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
+		},
+		run: func(c *cli, args []string) int { return runEmulator(c, &ef, args) }})
+}
+
+func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
+	if len(args) > 0 {
+		return c.usageError("emulator takes no arguments")
+	}
+	keys := emulator.Sandbox()
+	if ef.writeKeys != "" {
+		return c.writeSandboxKeys(ef.writeKeys, keys)
+	}
+	cfg := emulator.Config{
+		Faults: emulator.Faults{Latency: ef.latency, FailRate: ef.failRate, ThrottleRate: ef.throttleRate,
+			ResetRate: ef.resetRate, TruncateRate: ef.truncateRate, Seed: ef.seed},
+		RateLimit: ef.rateLimit,
+	}
+	if ef.log != "" {
+		f, err := os.OpenFile(ef.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer f.Close()
+		cfg.Log = f
+	}
+	srv, err := emulator.NewSandbox(cfg)
+	if err != nil {
+		return c.fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	scheme := "http"
+	serve := emulator.ListenAndServe
+	if ef.tls {
+		scheme, serve = "https", emulator.ListenAndServeTLS
+	}
+	fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s://%s (Ctrl-C to stop)\n", scheme, ef.addr)
+	fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
+	fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
+	if err := serve(ctx, ef.addr, srv); err != nil && !errors.Is(err, context.Canceled) {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+// writeSandboxKeys writes the public sandbox identities so that manifests
+// can point at a standalone emulator.
+func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return c.fail(err)
+	}
+	files := map[string][]byte{
+		"wechatpay_pub.pem": k.WechatPayPublicKeyPEM,
+		"ca_cert.pem":       k.CACertPEM,
+	}
+	for _, m := range k.Merchants() {
+		files[m.API+"_key.pem"] = m.PrivateKeyPEM
+		files[m.API+"_cert.pem"] = m.CertificatePEM
+	}
+	for name, data := range files {
+		if err := lockfile.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return c.fail(err)
+		}
+	}
+	fmt.Fprintf(c.stdout, "Wrote the sandbox keys to %s.\n", dir)
+	for _, m := range k.Merchants() {
+		fmt.Fprintf(c.stdout, "  %-6s mchid %s serial_no %s\n", m.API, m.MchID, m.SerialNo)
+	}
+	fmt.Fprintf(c.stdout, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
+	if k.V2.APIKey != "" {
+		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
+		if err := lockfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {
+			return c.fail(err)
+		}
+	}
+	return exitOK
+}

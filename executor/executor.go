@@ -1,0 +1,243 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/providers"
+)
+
+// Hook receives progress events. Implementations must be safe for
+// concurrent use: uploads run in parallel.
+type Hook interface {
+	// Started is called before a change is carried out.
+	Started(c *planner.Change)
+	// Finished is called after it, with the recorded ID or the error.
+	Finished(c *planner.Change, id string, err error)
+}
+
+// NopHook ignores every event; embed it to implement only some methods.
+type NopHook struct{}
+
+// Started implements Hook.
+func (NopHook) Started(*planner.Change) {}
+
+// Finished implements Hook.
+func (NopHook) Finished(*planner.Change, string, error) {}
+
+// Resolver returns the uploader for an asset's account and type.
+type Resolver func(account, typ string) (providers.Uploader, error)
+
+// Executor applies plans to one lockfile.
+type Executor struct {
+	// Store is the lockfile, written after every success.
+	Store *lockfile.Store
+	// Dir is the manifest directory; planned file paths are relative to it.
+	Dir string
+	// Resolve finds the uploader for each change.
+	Resolve Resolver
+	// Hook receives progress events; nil means none.
+	Hook Hook
+	// Parallelism bounds concurrent uploads; 0 means 1.
+	Parallelism int
+	// Stop, when closed, prevents new uploads from starting; uploads in
+	// flight finish and are recorded. Cancel the context of Apply to abort
+	// them instead.
+	Stop <-chan struct{}
+	// Now stamps uploaded_at; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrStopped is reported for changes not started because Stop was closed.
+var ErrStopped = errors.New("executor: stopped before this change started")
+
+// Report counts what an apply achieved.
+type Report struct {
+	// Done counts the changes carried out, by action.
+	Done planner.Summary
+	// Failed counts changes that were attempted and failed.
+	Failed int
+	// NotStarted counts uploads skipped because Stop was closed or the
+	// context was cancelled before they began.
+	NotStarted int
+}
+
+// Apply carries out every change in p. It attempts every change even when
+// some fail, and returns all failures together as a *multierror.Error. The
+// lockfile is written after each success.
+func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
+	hook := e.Hook
+	if hook == nil {
+		hook = NopHook{}
+	}
+	var (
+		mu   sync.Mutex
+		errs *multierror.Error
+		rep  Report
+	)
+	finish := func(c *planner.Change, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = multierror.Append(errs, err)
+			rep.Failed++
+			return
+		}
+		switch c.Action {
+		case planner.Create:
+			rep.Done.Create++
+		case planner.Replace:
+			rep.Done.Replace++
+		case planner.Rename:
+			rep.Done.Rename++
+		case planner.Forget:
+			rep.Done.Forget++
+		}
+	}
+	// Lockfile-only changes first: they cannot fail remotely.
+	for _, c := range p.Changes {
+		switch c.Action {
+		case planner.Forget, planner.Rename:
+			hook.Started(c)
+			err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
+			id := ""
+			if c.Before != nil && c.Action == planner.Rename {
+				id = c.Before.ID
+			}
+			hook.Finished(c, id, err)
+			finish(c, err)
+		}
+	}
+	par := e.Parallelism
+	if par < 1 {
+		par = 1
+	}
+	g := new(errgroup.Group)
+	g.SetLimit(par)
+	for _, c := range p.Changes {
+		if !c.Action.Uploads() {
+			continue
+		}
+		g.Go(func() error {
+			if e.stopRequested(ctx) {
+				mu.Lock()
+				rep.NotStarted++
+				mu.Unlock()
+				return nil
+			}
+			hook.Started(c)
+			id, err := e.upload(ctx, c)
+			hook.Finished(c, id, err)
+			finish(c, err)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if rep.NotStarted > 0 {
+		errs = multierror.Append(errs, fmt.Errorf("%d upload(s) not started because apply was interrupted; run apply again to finish them: %w", rep.NotStarted, ErrStopped))
+	}
+	if errs != nil {
+		errs.ErrorFormat = formatErrors
+		return rep, errs
+	}
+	return rep, nil
+}
+
+func (e *Executor) stopRequested(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if e.Stop == nil {
+		return false
+	}
+	select {
+	case <-e.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func applyLocal(s *lockfile.State, c *planner.Change) {
+	switch c.Action {
+	case planner.Forget:
+		delete(s.Assets, c.Name)
+		delete(s.Pending, c.Name)
+	case planner.Rename:
+		old, ok := s.Assets[c.From]
+		if !ok {
+			return
+		}
+		moved := *old
+		moved.File = c.After.File
+		s.Assets[c.Name] = &moved
+		delete(s.Assets, c.From)
+	}
+}
+
+func (e *Executor) upload(ctx context.Context, c *planner.Change) (string, error) {
+	u, err := e.Resolve(c.Account, c.Type)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", c.Name, err)
+	}
+	path := filepath.Join(e.Dir, filepath.FromSlash(c.After.File))
+	req := &providers.Request{
+		Asset:    c.Name,
+		Filename: c.After.Filename,
+		Size:     c.After.Size,
+		SHA256:   c.After.SHA256,
+		Open:     func() (providers.File, error) { return os.Open(path) },
+	}
+	if pd := e.Store.State().Pending[c.Name]; pd != nil && pd.SHA256 == c.After.SHA256 && pd.Type == c.Type && pd.Account == c.Account {
+		req.Session = &providers.Session{UploadID: pd.UploadID, PartSize: pd.PartSize, PartCount: pd.PartCount, Acked: pd.Acked}
+	}
+	req.OnSession = func(s providers.Session) error {
+		return e.Store.Update(func(st *lockfile.State) {
+			st.Pending[c.Name] = &lockfile.Pending{Type: c.Type, Account: c.Account, SHA256: c.After.SHA256,
+				UploadID: s.UploadID, PartSize: s.PartSize, PartCount: s.PartCount, Acked: append([]int(nil), s.Acked...),
+				StartedAt: e.now().UTC().Format(time.RFC3339)}
+		})
+	}
+	res, err := u.Upload(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	entry := &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
+		Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
+		UploadedAt: e.now().UTC().Format(time.RFC3339), Attributes: res.Attributes}
+	if err := e.Store.Update(func(s *lockfile.State) {
+		s.Assets[c.Name] = entry
+		delete(s.Pending, c.Name)
+	}); err != nil {
+		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
+	}
+	return res.ID, nil
+}
+
+func (e *Executor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func formatErrors(es []error) string {
+	if len(es) == 1 {
+		return es[0].Error()
+	}
+	s := fmt.Sprintf("%d changes failed:", len(es))
+	for _, err := range es {
+		s += "\n  - " + err.Error()
+	}
+	return s
+}

@@ -1,0 +1,9 @@
+// Package lockfile reads and writes wxmedia.lock.json, the record of every
+// uploaded asset and the ID WeChat Pay returned for it.
+//
+// The format is deterministic (sorted keys, two-space indent, trailing
+// newline) so it diffs and merges well. Writes are atomic (temporary file in
+// the same directory, fsync, rename, fsync of the directory), and a file that
+// does not parse is never overwritten. Store serialises writes from many
+// goroutines and bumps Serial only when the content changes.
+package lockfile

@@ -1,0 +1,430 @@
+package lockfile
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Version is the lockfile format this build reads and writes.
+const Version = 1
+
+// ErrNotExist is returned by Load when there is no lockfile yet.
+var ErrNotExist = errors.New("lockfile: not found")
+
+// State is the whole lockfile.
+type State struct {
+	Version int    `json:"version"`
+	Lineage string `json:"lineage"`
+	Serial  uint64 `json:"serial"`
+	// Assets maps an asset name to what was uploaded for it.
+	Assets map[string]*Entry `json:"assets"`
+	// Pending holds work a killed apply left half done, by asset name.
+	Pending map[string]*Pending `json:"pending"`
+}
+
+// Entry records one uploaded asset. Every type has the same shape;
+// applications read ID.
+type Entry struct {
+	Type       string            `json:"type"`
+	Account    string            `json:"account"`
+	MchID      string            `json:"mchid"`
+	File       string            `json:"file"`
+	Filename   string            `json:"filename"`
+	Size       int64             `json:"size"`
+	SHA256     string            `json:"sha256"`
+	ID         string            `json:"id"`
+	UploadedAt string            `json:"uploaded_at,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Pending records a chunked upload session in progress, so a later apply
+// resumes it. It is tied to the content it was started for.
+type Pending struct {
+	Type      string `json:"type"`
+	Account   string `json:"account"`
+	SHA256    string `json:"sha256"`
+	UploadID  string `json:"upload_id"`
+	PartSize  int64  `json:"part_size"`
+	PartCount int    `json:"part_count"`
+	Acked     []int  `json:"parts_acknowledged"`
+	StartedAt string `json:"started_at,omitempty"`
+}
+
+// New returns an empty state with a fresh lineage.
+func New() *State {
+	return &State{Version: Version, Lineage: newUUID(), Assets: map[string]*Entry{}, Pending: map[string]*Pending{}}
+}
+
+// Clone returns a deep copy of s.
+func (s *State) Clone() *State {
+	c := *s
+	c.Assets = make(map[string]*Entry, len(s.Assets))
+	for k, v := range s.Assets {
+		e := *v
+		if v.Attributes != nil {
+			e.Attributes = make(map[string]string, len(v.Attributes))
+			for ak, av := range v.Attributes {
+				e.Attributes[ak] = av
+			}
+		}
+		c.Assets[k] = &e
+	}
+	c.Pending = make(map[string]*Pending, len(s.Pending))
+	for k, v := range s.Pending {
+		p := *v
+		p.Acked = append([]int(nil), v.Acked...)
+		c.Pending[k] = &p
+	}
+	return &c
+}
+
+// Names returns the asset names in s, sorted.
+func (s *State) Names() []string {
+	out := make([]string, 0, len(s.Assets))
+	for n := range s.Assets {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParseError reports a lockfile that cannot be used. wxmedia never writes
+// over such a file.
+type ParseError struct {
+	Path   string
+	Reason string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s: %s; wxmedia will not modify this file until it is fixed (restore it from version control, or resolve the merge by hand)", e.Path, e.Reason)
+}
+
+// Load reads the lockfile at path. It returns ErrNotExist (wrapped) when the
+// file does not exist, and a *ParseError when it exists but cannot be used.
+func Load(path string) (*State, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// LoadOrNew is Load, but returns New() when the file does not exist.
+func LoadOrNew(path string) (*State, error) {
+	s, err := Load(path)
+	if errors.Is(err, ErrNotExist) {
+		return New(), nil
+	}
+	return s, err
+}
+
+// Parse decodes and checks lockfile bytes. name is used in messages.
+func Parse(name string, data []byte) (*State, error) {
+	if line := conflictMarker(data); line > 0 {
+		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s State
+	if err := dec.Decode(&s); err != nil {
+		return nil, &ParseError{Path: name, Reason: "not a valid lockfile: " + describeJSONError(data, err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ParseError{Path: name, Reason: "not a valid lockfile: unexpected data after the JSON document"}
+	}
+	if s.Version != Version {
+		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("lockfile version %d is not supported by this wxmedia (it reads version %d); use a matching wxmedia release", s.Version, Version)}
+	}
+	if !validUUID(s.Lineage) {
+		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("lineage %q is not a UUID", s.Lineage)}
+	}
+	if s.Assets == nil {
+		s.Assets = map[string]*Entry{}
+	}
+	if s.Pending == nil {
+		s.Pending = map[string]*Pending{}
+	}
+	for _, n := range s.Names() {
+		e := s.Assets[n]
+		switch {
+		case e == nil:
+			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s is null", n)}
+		case e.ID == "":
+			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s has no id", n)}
+		case !validSHA256(e.SHA256):
+			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s.sha256 %q is not 64 lowercase hex characters", n, e.SHA256)}
+		}
+	}
+	for n, p := range s.Pending {
+		if p == nil {
+			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("pending.%s is null", n)}
+		}
+	}
+	return &s, nil
+}
+
+func describeJSONError(data []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := position(data, se.Offset)
+		return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		line, col := position(data, te.Offset)
+		return fmt.Sprintf("line %d, column %d: field %s must be %s, not %s", line, col, te.Field, te.Type, te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func position(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line = 1 + bytes.Count(data[:off], []byte("\n"))
+	col = int(off) - bytes.LastIndexByte(data[:off], '\n')
+	return line, col
+}
+
+func conflictMarker(data []byte) int {
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("<<<<<<< ")) || bytes.HasPrefix(l, []byte(">>>>>>> ")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func validSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Marshal returns the canonical bytes of s: sorted keys, two-space indent,
+// trailing newline.
+func (s *State) Marshal() ([]byte, error) {
+	c := *s
+	if c.Assets == nil {
+		c.Assets = map[string]*Entry{}
+	}
+	if c.Pending == nil {
+		c.Pending = map[string]*Pending{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// content is the canonical encoding with the serial zeroed, used to decide
+// whether a write changes anything.
+func (s *State) content() ([]byte, error) {
+	c := *s
+	c.Serial = 0
+	return c.Marshal()
+}
+
+// WriteFile writes data to path atomically: a temporary file in the same
+// directory is written and fsynced, renamed over path, and the directory is
+// fsynced, so a crash leaves either the old or the new file, never a torn one.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// ErroredName is the file the state is dumped to when the lockfile cannot be
+// written.
+const ErroredName = "wxmedia.errored.lock.json"
+
+// Store owns a lockfile on disk for the length of an apply. Its Update
+// method is the single writer: it is safe for concurrent use, applies a
+// change, bumps Serial if the content changed, and persists atomically
+// before returning.
+type Store struct {
+	path string
+
+	mu      sync.Mutex
+	state   *State
+	written []byte // content() of what is on disk (nil: nothing on disk yet)
+	failed  error  // first write failure; no further writes are attempted
+}
+
+// Open loads path (or starts a new state when it does not exist) and
+// returns a Store for it.
+func Open(path string) (*Store, error) {
+	s, err := Load(path)
+	if errors.Is(err, ErrNotExist) {
+		return &Store{path: path, state: New()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &Store{path: path, state: s}
+	if st.written, err = s.content(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Path returns the lockfile path.
+func (st *Store) Path() string { return st.path }
+
+// State returns a copy of the current state.
+func (st *Store) State() *State {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.state.Clone()
+}
+
+// WriteError reports that the lockfile could not be written. The state was
+// dumped to Errored (when that succeeded) so no ID is lost.
+type WriteError struct {
+	Path    string
+	Errored string // "" when the dump failed too
+	Err     error
+}
+
+func (e *WriteError) Error() string {
+	if e.Errored == "" {
+		return fmt.Sprintf("writing %s failed: %v; the state could not be saved elsewhere either: IDs uploaded in this run are only in the output above", e.Path, e.Err)
+	}
+	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s and run apply again", e.Path, e.Err, e.Errored, e.Errored, e.Path)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Update applies fn to the state and persists it when the content changed.
+// After one failed write every further Update returns that failure without
+// writing, so callers stop starting uploads.
+func (st *Store) Update(fn func(*State)) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.failed != nil {
+		// Keep the in-memory state complete so the errored dump has everything.
+		fn(st.state)
+		st.dumpErrored()
+		return st.failed
+	}
+	fn(st.state)
+	content, err := st.state.content()
+	if err != nil {
+		return err
+	}
+	if st.written != nil && bytes.Equal(content, st.written) {
+		return nil
+	}
+	st.state.Serial++
+	data, err := st.state.Marshal()
+	if err == nil {
+		err = WriteFile(st.path, data, 0o644)
+	}
+	if err != nil {
+		we := &WriteError{Path: st.path, Err: err}
+		st.failed = we
+		st.dumpErrored()
+		return we
+	}
+	st.written = content
+	return nil
+}
+
+func (st *Store) dumpErrored() {
+	we, _ := st.failed.(*WriteError)
+	data, err := st.state.Marshal()
+	if err != nil {
+		return
+	}
+	p := filepath.Join(filepath.Dir(st.path), ErroredName)
+	if err := WriteFile(p, data, 0o644); err == nil && we != nil {
+		we.Errored = p
+	}
+}

@@ -1,0 +1,222 @@
+// Command wxmedia uploads WeChat Pay media the way Terraform manages
+// infrastructure: declare files in wxmedia.yaml, review a plan, apply it, and
+// read the returned IDs from wxmedia.lock.json.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exit codes (CONTRACT.md)
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitChanges     = 2
+	exitInterrupted = 130
+)
+
+// command is one subcommand.
+type command struct {
+	name     string
+	synopsis string
+	usage    string // argument summary after the name
+	help     string // longer description
+	run      func(c *cli, args []string) int
+	// flags adds the command's own flags.
+	flags func(c *cli, fs *flag.FlagSet)
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// cli holds what every command shares: streams and the global flags.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	chdir        string
+	manifestPath string
+	lockfilePath string
+	noColor      bool
+	json         bool
+
+	// stdinTTY reports whether the user can answer prompts.
+	stdinTTY bool
+
+	// command flags
+	pf           planFlags
+	detailedExit bool
+	autoApprove  bool
+	lockTimeout  time.Duration
+}
+
+func (c *cli) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.chdir, "chdir", c.chdir, "switch to `DIR` before doing anything else")
+	fs.StringVar(&c.manifestPath, "manifest", c.manifestPath, "manifest `FILE`")
+	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest)")
+	fs.BoolVar(&c.noColor, "no-color", c.noColor, "disable colour (also honours NO_COLOR)")
+	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml"}
+	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	c.globalFlags(top)
+	showVersion := top.Bool("version", false, "print the version and exit")
+	top.Usage = func() { c.mainUsage(stderr) }
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if *showVersion {
+		return commands["version"].run(c, nil)
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		c.mainUsage(stderr)
+		return exitError
+	}
+	cmd, ok := commands[rest[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "wxmedia: unknown command %q%s\n\n", rest[0], suggest(rest[0]))
+		c.mainUsage(stderr)
+		return exitError
+	}
+	fs := flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.globalFlags(fs)
+	if cmd.flags != nil {
+		cmd.flags(c, fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: wxmedia [global options] %s [options] %s\n\n  %s\n", cmd.name, cmd.usage, cmd.synopsis)
+		if cmd.help != "" {
+			fmt.Fprintf(stderr, "\n%s\n", indent(cmd.help))
+		}
+		fmt.Fprintln(stderr, "\nOptions:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(interleave(fs, rest[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if c.chdir != "" {
+		if err := os.Chdir(c.chdir); err != nil {
+			fmt.Fprintf(stderr, "Error: -chdir: %v\n", err)
+			return exitError
+		}
+	}
+	if c.noColor || os.Getenv("NO_COLOR") != "" || !isTerminal(stdout) {
+		color.NoColor = true
+	} else {
+		color.NoColor = false
+	}
+	c.stdinTTY = isTerminal(stdin)
+	return cmd.run(c, fs.Args())
+}
+
+// interleave moves flags that follow positional arguments in front of
+// them, so `wxmedia output storefront -json` works like Terraform's.
+func interleave(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			if f := fs.Lookup(name); f != nil {
+				if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+					continue
+				}
+				if i+1 < len(args) {
+					i++
+					flags = append(flags, args[i])
+				}
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func isTerminal(x any) bool {
+	f, ok := x.(*os.File)
+	if !ok {
+		return false
+	}
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+func (c *cli) mainUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: wxmedia [global options] <command> [options] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "wxmedia uploads the files declared in wxmedia.yaml to WeChat Pay and records")
+	fmt.Fprintln(w, "the returned IDs in wxmedia.lock.json.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Global options (before or after the command):")
+	fmt.Fprintln(w, "  -chdir DIR       switch to DIR before doing anything else")
+	fmt.Fprintln(w, "  -manifest FILE   manifest file (default wxmedia.yaml)")
+	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
+	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
+	fmt.Fprintln(w, "  -json            machine-readable output")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'wxmedia <command> -h' for a command's options.")
+}
+
+func suggest(name string) string {
+	for n := range commands {
+		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
+			return fmt.Sprintf(" (did you mean %q?)", n)
+		}
+	}
+	return ""
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
+}
+
+// fail prints err in the house style and returns exitError.
+func (c *cli) fail(err error) int {
+	msg := err.Error()
+	fmt.Fprintf(c.stderr, "%s %s\n", color.New(color.FgRed, color.Bold).Sprint("Error:"), msg)
+	return exitError
+}

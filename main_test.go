@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite testscript files with actual output")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"wxmedia": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		UpdateScripts:       *update,
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "")
+			return nil
+		},
+		Cmds: scriptCmds,
+	})
+}
+
+// scriptCmds are the helper commands the scripts use.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// mkmedia EXT FILE SIZE [SEED]: write a file of SIZE bytes whose first
+	// bytes are EXT's magic number, the rest pseudo-random from SEED.
+	"mkmedia": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) < 3 {
+			ts.Fatalf("usage: mkmedia EXT FILE SIZE [SEED]")
+		}
+		size, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		seed := int64(1)
+		if len(args) > 3 {
+			seed, err = strconv.ParseInt(args[3], 10, 64)
+			ts.Check(err)
+		}
+		data := mediaBytes(args[0], size, seed)
+		p := ts.MkAbs(args[1])
+		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
+		ts.Check(os.WriteFile(p, data, 0o644))
+	},
+	// exitcode N PROG ARGS...: run PROG and check it exits with N.
+	"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) < 2 {
+			ts.Fatalf("usage: exitcode N PROG [ARGS...]")
+		}
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		prog, err := exec.LookPath(args[1])
+		if err != nil {
+			// testscript puts its commands on its own PATH.
+			for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+				if p := filepath.Join(dir, args[1]); fileExists(p) {
+					prog = p
+					break
+				}
+			}
+		}
+		cmd := exec.Command(prog, args[2:]...)
+		cmd.Dir = ts.MkAbs(".")
+		cmd.Env = append(os.Environ(), "PATH="+ts.Getenv("PATH"), "NO_COLOR="+ts.Getenv("NO_COLOR"))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err = cmd.Run()
+		got := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			got = ee.ExitCode()
+		} else if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		if (got == want) == neg {
+			ts.Fatalf("%s exited %d, want %d; output:\n%s", args[1], got, want, out.String())
+		}
+	},
+	// sha256of FILE VAR: set VAR to the sha256 of FILE.
+	"sha256of": func(ts *testscript.TestScript, neg bool, args []string) {
+		data, err := os.ReadFile(ts.MkAbs(args[0]))
+		ts.Check(err)
+		ts.Setenv(args[1], fmt.Sprintf("%x", sha256.Sum256(data)))
+	},
+	// countmatch N REGEXP FILE: FILE has exactly N lines containing the
+	// literal string.
+	"countlines": func(ts *testscript.TestScript, neg bool, args []string) {
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		got := strings.Count(ts.ReadFile(args[2]), args[1])
+		if got != want {
+			ts.Fatalf("%q occurs %d times in %s, want %d", args[1], got, args[2], want)
+		}
+	},
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// mediaBytes returns size bytes that pass the magic-byte check for ext.
+func mediaBytes(ext string, size int, seed int64) []byte {
+	magic := map[string][]byte{
+		"png":  []byte("\x89PNG\r\n\x1a\n"),
+		"jpg":  {0xFF, 0xD8, 0xFF, 0xE0},
+		"bmp":  []byte("BM"),
+		"pdf":  []byte("%PDF-1.7\n"),
+		"mp4":  {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2'},
+		"csv":  []byte("oXYZ0000000000000000000001\n"),
+		"text": []byte("hello"),
+	}[ext]
+	r := rand.New(rand.NewSource(seed))
+	data := make([]byte, size)
+	if ext == "csv" {
+		for i := range data {
+			data[i] = "0123456789abcdef\n"[r.Intn(17)]
+		}
+	} else {
+		r.Read(data)
+	}
+	copy(data, magic)
+	return data
+}

@@ -1,0 +1,381 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/wxmedia/wxmedia/mediatype"
+)
+
+var assetKeys = []string{"type", "account", "file", "glob", "filename"}
+
+// asset validates one entry under assets and returns the assets it
+// declares: one for file, one per match for glob.
+func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset {
+	kp := "assets." + e.name
+	v := e.val
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		p.errorf(e.key, kp, "asset %s is empty; give it type, account and file (or glob)", e.name)
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, kp, "asset %s must be a mapping with type, account and file (or glob), not %s", e.name, describe(v))
+		return nil
+	}
+	f := map[string]entry{}
+	for _, c := range p.entries(v, kp) {
+		if !contains(assetKeys, c.name) {
+			p.unknownKey(c, kp, "key", assetKeys)
+			continue
+		}
+		f[c.name] = c
+	}
+	missing := func(k, format string, args ...any) {
+		if c, ok := f[k]; ok {
+			p.errorf(c.val, join(kp, k), k+" is empty; "+format, args...)
+			return
+		}
+		p.errorf(e.key, join(kp, k), k+" is missing; "+format, args...)
+	}
+
+	var t *mediatype.Type
+	switch s, ok, n := p.field(f, kp, "type"); {
+	case !ok:
+		missing("type", "set it to one of %s", strings.Join(mediatype.Names(), ", "))
+	case n == nil:
+	case mediatype.Lookup(s) == nil:
+		p.errorf(n, kp+".type", "unknown type %s;%s types: %s", show(s), didYouMean(s, mediatype.Names()), strings.Join(mediatype.Names(), ", "))
+	default:
+		t = mediatype.Lookup(s)
+	}
+
+	var acct *Account
+	names := make([]string, 0, len(m.Accounts))
+	for n := range m.Accounts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	switch s, ok, n := p.field(f, kp, "account"); {
+	case !ok:
+		if len(declared) > 0 {
+			missing("account", "name the account to upload through, one of: %s", strings.Join(names, ", "))
+		}
+	case n == nil:
+	case m.Accounts[s] == nil:
+		if declared[s] || len(declared) == 0 {
+			break // the account itself is reported
+		}
+		p.errorf(n, kp+".account", "no account named %s;%s defined: %s", show(s), didYouMean(s, names), strings.Join(names, ", "))
+	default:
+		acct = m.Accounts[s]
+		if t != nil && acct.API != "" && t.API != acct.API {
+			var fit []string
+			for _, name := range mediatype.Names() {
+				if mediatype.Lookup(name).API == acct.API {
+					fit = append(fit, name)
+				}
+			}
+			p.errorf(f["type"].val, kp+".type", "type %s needs an account with api: %s, but account %s has api: %s; use an api: %s account, or a type for api: %s (%s)",
+				t.Name, t.API, acct.Name, acct.API, t.API, acct.API, strings.Join(fit, ", "))
+		}
+	}
+
+	file, hasFile, fileNode := p.field(f, kp, "file")
+	glob, hasGlob, globNode := p.field(f, kp, "glob")
+	filename, hasFilename, filenameNode := p.field(f, kp, "filename")
+	switch {
+	case hasFile && hasGlob:
+		later, k := globNode, "glob"
+		if fileNode != nil && globNode != nil && (fileNode.Line > globNode.Line || fileNode.Line == globNode.Line && fileNode.Column > globNode.Column) {
+			later, k = fileNode, "file"
+		}
+		if later == nil {
+			later = e.key
+		}
+		p.errorf(later, join(kp, k), "set only one of file and glob: file declares one asset, glob one per matching file")
+		return nil
+	case !hasFile && !hasGlob:
+		if _, ok := f["glob"]; ok {
+			missing("glob", "give a pattern such as media/*.png")
+		} else {
+			missing("file", "give the kp of the file to upload, relative to the manifest directory (or glob: PATTERN for many files)")
+		}
+		return nil
+	case hasGlob && hasFilename:
+		p.errorf(filenameNode, kp+".filename", "filename cannot be used with glob: each match is sent under its own base name; declare a file as its own asset to rename it")
+	case hasGlob && filenameNode != nil:
+		// `filename:` left empty next to a glob: harmless.
+	}
+	if (hasFile && fileNode == nil) || (hasGlob && globNode == nil) {
+		return nil // not a scalar; reported
+	}
+
+	mk := func(name, rel, abs, filename string, size int64, pos *yaml.Node) *Asset {
+		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: size, Pos: Pos{Line: pos.Line, Col: pos.Column}}
+		if t != nil {
+			a.Type = t.Name
+		}
+		if acct != nil {
+			a.Account = acct.Name
+		}
+		return a
+	}
+
+	if hasFile {
+		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t}
+		rel, abs, size, ok := fc.check(file)
+		if !ok {
+			return nil
+		}
+		if hasFilename && filenameNode != nil {
+			if t != nil {
+				if msg := t.CheckFilename(filename); msg != "" {
+					p.errorf(filenameNode, kp+".filename", "%s; change filename", msg)
+				}
+			}
+		} else {
+			filename = fc.defaultFilename(rel)
+		}
+		return []*Asset{mk(e.name, rel, abs, filename, size, e.key)}
+	}
+
+	matches := p.glob(globNode, kp+".glob", glob)
+	var out []*Asset
+	byBase := map[string]string{}
+	for _, rel := range matches {
+		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
+		rel, abs, size, ok := fc.check(rel)
+		if !ok {
+			continue
+		}
+		base := path.Base(rel)
+		if first, dup := byBase[base]; dup {
+			p.errorf(globNode, kp+".glob", "glob matches %s and %s, which would both be named %s/%s; narrow the pattern or split it into two assets", first, rel, e.name, base)
+			continue
+		}
+		byBase[base] = rel
+		out = append(out, mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), size, globNode))
+	}
+	return out
+}
+
+// glob expands pattern relative to the manifest directory and returns the
+// slash-separated, sorted paths of the files it matches; directories are
+// skipped. It reports bad patterns and patterns matching nothing.
+func (p *parser) glob(n *yaml.Node, fpath, pattern string) []string {
+	slash := filepath.ToSlash(pattern)
+	if bad := p.outside(n, fpath, pattern, slash); bad {
+		return nil
+	}
+	clean := path.Clean(slash)
+	if _, err := path.Match(clean, ""); err != nil {
+		p.errorf(n, fpath, "glob %s is not a valid pattern (path.Match syntax: *, ?, [a-z], \\ to escape); fix the brackets or escapes", show(pattern))
+		return nil
+	}
+	matches, err := fs.Glob(os.DirFS(p.dir), clean)
+	if err != nil {
+		p.add(&FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: fpath,
+			Msg: fmt.Sprintf("cannot expand glob %s: %v", show(pattern), err), Err: err})
+		return nil
+	}
+	var files []string
+	for _, m := range matches {
+		if fi, err := os.Stat(filepath.Join(p.dir, filepath.FromSlash(m))); err == nil && fi.IsDir() {
+			continue
+		}
+		files = append(files, m)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		hint := ""
+		if strings.Contains(clean, "**") {
+			hint = "; note that ** is not recursive here: it matches like * within one directory"
+		}
+		p.errorf(n, fpath, "glob %s matches no files; check the pattern (path.Match syntax, relative to the manifest directory)%s", show(pattern), hint)
+	}
+	return files
+}
+
+// outside reports (and returns true) when an asset path is absolute or
+// leaves the manifest directory lexically.
+func (p *parser) outside(n *yaml.Node, fpath, s, slash string) bool {
+	switch {
+	case strings.ContainsRune(s, 0):
+		p.errorf(n, fpath, "%s contains a NUL byte; fix the path", show(s))
+	case path.IsAbs(slash) || filepath.IsAbs(s) || filepath.VolumeName(s) != "":
+		p.errorf(n, fpath, "%s is an absolute path; write it relative to the manifest directory, which the lockfile records paths against", show(s))
+	case path.Clean(slash) == ".." || strings.HasPrefix(path.Clean(slash), "../"):
+		p.errorf(n, fpath, "%s points outside the manifest directory; asset files must be inside it, because the lockfile records them relative to it: move or copy the file into the repository", show(s))
+	default:
+		return false
+	}
+	return true
+}
+
+// fileCheck checks one asset file (a file value, or one glob match).
+type fileCheck struct {
+	p      *parser
+	n      *yaml.Node
+	path   string
+	t      *mediatype.Type
+	inGlob bool
+}
+
+func (c *fileCheck) errorf(format string, args ...any) {
+	c.p.errorf(c.n, c.path, format, args...)
+}
+
+// check validates the file at s (relative to the manifest directory) and
+// returns its cleaned slash-separated path, absolute path and size. It
+// stats and opens the file but reads no content: sniffing is done while
+// hashing.
+func (c *fileCheck) check(s string) (rel, abs string, size int64, ok bool) {
+	p := c.p
+	slash := filepath.ToSlash(s)
+	if p.outside(c.n, c.path, s, slash) {
+		return "", "", 0, false
+	}
+	rel = path.Clean(slash)
+	abs = filepath.Join(p.dir, filepath.FromSlash(rel))
+	lfi, err := os.Lstat(abs)
+	if err != nil {
+		c.statError(s, err)
+		return "", "", 0, false
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if lfi.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
+			c.errorf("%s is a symlink to a missing file; fix or remove the link", show(s))
+		} else {
+			c.statError(s, err)
+		}
+		return "", "", 0, false
+	}
+	if p.realDir != "" {
+		r, err := filepath.Rel(p.realDir, real)
+		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			c.errorf("%s is a symlink to %s, outside the manifest directory; copy the file into the repository instead, since the lockfile records paths relative to it", show(s), show(real))
+			return "", "", 0, false
+		}
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		c.statError(s, err)
+		return "", "", 0, false
+	}
+	switch {
+	case fi.IsDir():
+		c.errorf("%s is a directory; name a file in it, or use glob: %s/*", show(s), strings.TrimSuffix(rel, "/"))
+		return "", "", 0, false
+	case !fi.Mode().IsRegular():
+		c.errorf("%s is not a regular file (it is a %s); name a regular file", show(s), fi.Mode().Type())
+		return "", "", 0, false
+	case fi.Size() == 0:
+		c.errorf("%s is empty; WeChat Pay rejects empty files, so add content or remove the asset", show(s))
+		return "", "", 0, false
+	}
+	ok = true
+	if t := c.t; t != nil {
+		if fi.Size() > t.MaxSize {
+			got, limit := sizes(fi.Size(), t.MaxSize)
+			c.errorf("%s is %s; %s allows at most %s, so compress or shrink it", show(s), got, t.Name, limit)
+			ok = false
+		}
+		if ext := mediatype.Ext(rel); !t.AllowsExt(ext) {
+			c.errorf("%s %s; %s accepts %s, so convert the file or choose a type that accepts it", show(s), describeExt(ext), t.Name, strings.Join(t.Extensions, ", "))
+			ok = false
+		}
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: c.path,
+			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
+		return "", "", 0, false
+	}
+	f.Close()
+	return rel, abs, fi.Size(), ok
+}
+
+func describeExt(ext string) string {
+	if ext == "" {
+		return "has no extension"
+	}
+	return "has extension ." + ext
+}
+
+// defaultFilename returns the base name of rel, checked as the filename
+// sent to WeChat Pay. An extension problem is already reported by check.
+func (c *fileCheck) defaultFilename(rel string) string {
+	base := path.Base(rel)
+	if c.t != nil && c.t.AllowsExt(mediatype.Ext(base)) {
+		if msg := c.t.CheckFilename(base); msg != "" {
+			hint := "rename the file, or set filename"
+			if c.inGlob {
+				hint = "rename the file"
+			}
+			c.errorf("%s: %s; the base name is sent as the filename: %s", show(rel), msg, hint)
+		}
+	}
+	return base
+}
+
+// statError reports a failed stat of asset file s, suggesting a close name
+// when the file does not exist.
+func (c *fileCheck) statError(s string, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		c.errorf("no such file %s; check the path (relative to the manifest directory)%s", show(s), c.nearby(s))
+		return
+	}
+	c.p.add(&FieldError{File: c.p.name, Line: c.n.Line, Col: c.n.Column, Path: c.path,
+		Msg: fmt.Sprintf("cannot use %s: %v", show(s), unwrapPath(err)), Err: err})
+}
+
+// nearby returns " did you mean X?" for a file next to the missing s whose
+// name differs only slightly (case, a typo).
+func (c *fileCheck) nearby(s string) string {
+	rel := path.Clean(filepath.ToSlash(s))
+	dir, base := path.Split(rel)
+	d, err := os.Open(filepath.Join(c.p.dir, filepath.FromSlash(dir)))
+	if err != nil {
+		return ""
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(10000)
+	if err != nil && len(names) == 0 {
+		return ""
+	}
+	if best := suggest(base, names); best != "" {
+		return "; did you mean " + show(dir+best) + "?"
+	}
+	return ""
+}
+
+// sizes formats a file size and a limit for a message, falling back to
+// bytes when rounding would make them look equal.
+func sizes(n, limit int64) (string, string) {
+	h := func(n int64) string {
+		switch {
+		case n >= mediatype.MiB:
+			return fmt.Sprintf("%.1f MiB", float64(n)/mediatype.MiB)
+		case n >= 1024:
+			return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+		}
+		return fmt.Sprintf("%d bytes", n)
+	}
+	got, lim := h(n), h(limit)
+	if got == lim {
+		return fmt.Sprintf("%d bytes", n), fmt.Sprintf("%d bytes", limit)
+	}
+	if limit%mediatype.MiB == 0 {
+		lim = fmt.Sprintf("%d MiB", limit/mediatype.MiB)
+	}
+	return got, lim
+}

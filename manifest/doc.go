@@ -1,0 +1,40 @@
+// Package manifest parses and validates wxmedia.yaml, the file that declares
+// which media files wxmedia uploads to WeChat Pay and through which merchant
+// accounts.
+//
+// Load reads a manifest from disk; Parse does the same from bytes and is the
+// fuzzing entry point. Both validate everything that can be checked without
+// reading file contents or key material: the schema (unknown and duplicate
+// keys, node kinds), per-account credentials references for each api, asset
+// types against their account's api (the rules live in package mediatype),
+// and every referenced file's location, kind, size and extension. Content
+// sniffing and key parsing happen later, in other packages.
+//
+// All problems are reported at once, as a *multierror.Error whose elements
+// are *FieldError values sorted by position, each naming the manifest,
+// line:col and the offending key path:
+//
+//	wxmedia.yaml:12:11: assets.storefront.file: no such file media/x.jpg; check the path (relative to the manifest directory)
+//
+// # Paths
+//
+// Asset paths (file and glob) are relative to the manifest directory and
+// must stay inside it, also after following symlinks, because they are
+// recorded in the lockfile. Credential paths (key, certificate and CA files)
+// are resolved against the manifest directory when relative, but may be
+// absolute or lie outside it: secrets belong outside the repository. Use
+// Manifest.Resolve to turn them into absolute paths.
+//
+// # Globs
+//
+// glob uses path.Match syntax on slash-separated paths relative to the
+// manifest directory (io/fs.Glob). `**` is not special: it matches like `*`,
+// within one path element. Directories matched by a glob are skipped; each
+// matched file becomes an asset named "<asset>/<base name>".
+//
+// # YAML features
+//
+// Anchors, aliases and merge keys (`<<: *defaults`) are supported. Alias
+// expansion is bounded: a manifest whose aliases would expand beyond a fixed
+// budget of nodes is rejected rather than walked.
+package manifest

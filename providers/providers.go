@@ -1,0 +1,210 @@
+// Package providers defines the contract every WeChat Pay upload endpoint
+// implements (Uploader), the connection settings they share (Account), and
+// the error type that carries WeChat Pay's code and retryability.
+package providers
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Uploader uploads one file to one WeChat Pay endpoint and returns the ID the
+// endpoint issued.
+//
+// Upload is safe for concurrent use. It makes exactly one attempt per call
+// (chunked providers make one attempt per HTTP call inside and resume through
+// Request.Session); retrying, rate limiting and persistence are the caller's
+// job. Each successful call may create a new remote object: WeChat Pay has no
+// idempotency key, so callers must record the result before retrying anything
+// for the same content. Errors are *APIError when the server answered, and
+// IsRetryable reports whether trying again can help.
+type Uploader interface {
+	Upload(ctx context.Context, req *Request) (*Result, error)
+}
+
+// Request describes one file to upload.
+type Request struct {
+	// Asset is the manifest name, used only in error messages.
+	Asset string
+	// Filename is the name sent to WeChat Pay.
+	Filename string
+	// Size and SHA256 (lowercase hex) describe the content that was planned.
+	Size   int64
+	SHA256 string
+	// Open returns a fresh reader over the file's content; it is called once
+	// per attempt so that retries can re-read the body.
+	Open func() (File, error)
+	// Session is the resumable state of a chunked upload left by an earlier
+	// attempt, or nil. Providers that do not chunk ignore it.
+	Session *Session
+	// OnSession, if set, is called by chunked providers each time the
+	// session's state changes (created, a part acknowledged), so the caller
+	// can persist it before the next step.
+	OnSession func(Session) error
+}
+
+// File is what Request.Open returns: the content, readable at any offset.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+}
+
+// Session is the client-side record of a chunked upload in progress.
+type Session struct {
+	UploadID  string `json:"upload_id"`
+	PartSize  int64  `json:"part_size"`
+	PartCount int    `json:"part_count"`
+	// Acked lists the part numbers the server acknowledged, ascending.
+	Acked []int `json:"parts_acknowledged"`
+}
+
+// Result is what a successful upload returns.
+type Result struct {
+	// ID is the value applications reference: media_id, file_id, media_url,
+	// image_url or a user package's upload_id.
+	ID string
+	// Attributes are provider-specific extras, recorded beside the ID.
+	Attributes map[string]string
+}
+
+// Account is a resolved account: keys loaded, endpoint known. It is built
+// from the manifest by package accounts and never printed.
+type Account struct {
+	Name string
+	// API is v3, v2, global or brand.
+	API string
+	// MchID is the merchant ID (v3, global, v2) or brand_id (brand).
+	MchID string
+	// SerialNo is the serial of the merchant (or brand) API certificate.
+	SerialNo string
+	// PrivateKey signs v3 and brand requests.
+	PrivateKey *rsa.PrivateKey
+	// WechatPayKeys verifies responses, keyed by Wechatpay-Serial: a
+	// PUB_KEY_ID_… for public-key mode or a platform certificate serial.
+	WechatPayKeys map[string]*rsa.PublicKey
+	// WechatPayPublicKeyID, when set, is sent as the Wechatpay-Serial request
+	// header (mandatory for brand).
+	WechatPayPublicKeyID string
+	// APIKey is the APIv2 key (v2 only).
+	APIKey string
+	// SignType is MD5 or HMAC-SHA256 (v2 only).
+	SignType string
+	// BaseURL is scheme://host[:port] with no trailing slash.
+	BaseURL string
+	// HTTPClient carries TLS settings (client certificate, extra CAs).
+	HTTPClient *http.Client
+	// Now returns the current time; nil means time.Now. Tests pin it.
+	Now func() time.Time
+	// ClientCert is the parsed client certificate (v2), for messages only.
+	ClientCert *x509.Certificate
+}
+
+// Clock returns a.Now, or time.Now when unset.
+func (a *Account) Clock() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// APIError is an answer from WeChat Pay (or the emulator) that is not a
+// success: a v3 error body, a v2 FAIL, or a response that failed
+// verification.
+type APIError struct {
+	Asset      string
+	Endpoint   string
+	HTTPStatus int
+	Code       string
+	Message    string
+	RequestID  string
+	// Retryable reports whether the same request may succeed later.
+	Retryable bool
+	// RetryAfterDelay is the server's Retry-After, if it sent one.
+	RetryAfterDelay time.Duration
+	// Hint says what the user should do; it is appended to the message.
+	Hint string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s: WeChat Pay answered HTTP %d %s", e.Asset, e.HTTPStatus, e.Code)
+	if e.Message != "" {
+		msg += fmt.Sprintf(" (%q)", e.Message)
+	}
+	if e.RequestID != "" {
+		msg += " [Request-ID " + e.RequestID + "]"
+	}
+	if e.Retryable {
+		msg += "; retrying may help"
+	} else {
+		msg += "; retrying will not help"
+	}
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
+
+// RetryAfter returns the delay the server asked for, or 0.
+func (e *APIError) RetryAfter() time.Duration { return e.RetryAfterDelay }
+
+// VerifyError reports a response whose signature or headers could not be
+// trusted. It is never retryable: the ID in such a response is not recorded.
+type VerifyError struct {
+	Asset  string
+	Reason string
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("%s: response rejected: %s; nothing was recorded. Check the account's wechatpay_public_key_id/wechatpay_public_key_file (or platform certificates), the system clock, and any proxy that rewrites Wechatpay-* headers", e.Asset, e.Reason)
+}
+
+// TransportError wraps a network failure (reset, timeout, truncated body).
+// The upload may or may not have reached WeChat Pay.
+type TransportError struct {
+	Asset string
+	Err   error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("%s: network error talking to WeChat Pay: %v; retrying may help", e.Asset, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// ErrUnsupportedType is returned for an asset type with no provider.
+var ErrUnsupportedType = errors.New("providers: unsupported asset type")
+
+// IsRetryable reports whether err is worth retrying with the same request:
+// rate limits, server errors and transport failures, but never a context
+// cancellation, a verification failure or a client error.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Retryable
+	}
+	var te *TransportError
+	return errors.As(err, &te)
+}
+
+// RetryAfter returns the Retry-After carried by err, or 0.
+func RetryAfter(err error) time.Duration {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.RetryAfterDelay
+	}
+	return 0
+}

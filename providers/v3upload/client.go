@@ -1,0 +1,380 @@
+package v3upload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/signing"
+)
+
+// Version is sent in the User-Agent header as "wxmedia/<Version>"; main sets
+// it at start-up.
+var Version = "dev"
+
+// MaxResponseSize caps how much of a response body is read.
+const MaxResponseSize = 1 << 20
+
+// Endpoint describes one multipart "meta + file" endpoint.
+type Endpoint struct {
+	// Type is the asset type served, for messages (e.g. "image").
+	Type string
+	// Path is the request path, e.g. "/v3/merchant/media/upload".
+	Path string
+	// DigestKey is the meta key holding the SHA-256 hex: "sha256", or
+	// "digest" for the global file upload.
+	DigestKey string
+	// Scheme is signing.SchemeV3 or signing.SchemeBrand. Brand endpoints
+	// also require the account's WechatPayPublicKeyID.
+	Scheme string
+	// IDField is the response JSON field holding the ID (media_id, file_id,
+	// media_url, image_url).
+	IDField string
+	// IDMinLen and IDMaxLen bound the ID's length in bytes, as documented.
+	IDMinLen, IDMaxLen int
+}
+
+// String returns the method and path, e.g. "POST /v3/merchant/media/upload".
+func (ep Endpoint) String() string { return http.MethodPost + " " + ep.Path }
+
+// Client uploads files to one Endpoint for one account. It is safe for
+// concurrent use and implements providers.Uploader.
+type Client struct {
+	ep       Endpoint
+	acct     *providers.Account
+	signer   *signing.Signer
+	verifier *signing.Verifier
+	http     *http.Client
+}
+
+var _ providers.Uploader = (*Client)(nil)
+
+// New returns a client for ep that signs with acct's keys and sends to
+// acct.BaseURL. Account problems (no private key, no key to verify
+// responses, …) are reported by the first Upload, before any network
+// traffic.
+func New(ep Endpoint, acct *providers.Account) *Client {
+	c := &Client{ep: ep, acct: acct, http: defaultHTTPClient}
+	if acct == nil {
+		return c
+	}
+	if acct.HTTPClient != nil {
+		c.http = acct.HTTPClient
+	}
+	c.signer = &signing.Signer{
+		Scheme:   ep.Scheme,
+		ID:       acct.MchID,
+		SerialNo: acct.SerialNo,
+		Key:      acct.PrivateKey,
+		Now:      acct.Clock,
+	}
+	c.verifier = &signing.Verifier{Keys: acct.WechatPayKeys, Now: acct.Clock}
+	return c
+}
+
+// Endpoint returns the endpoint c uploads to.
+func (c *Client) Endpoint() Endpoint { return c.ep }
+
+// defaultHTTPClient is used when the account has no HTTPClient. Its overall
+// timeout covers a 20 MiB body on a slow link.
+var defaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
+}()
+
+// errFileChanged marks a file whose length differs from the planned size.
+var errFileChanged = errors.New("file changed since plan")
+
+// checkConfig reports account and request problems that no retry can fix.
+func (c *Client) checkConfig(req *providers.Request) error {
+	a := c.acct
+	switch {
+	case a == nil:
+		return errors.New("no account")
+	case a.PrivateKey == nil:
+		return fmt.Errorf("account %q has no private key", a.Name)
+	case a.MchID == "":
+		return fmt.Errorf("account %q has no mchid", a.Name)
+	case a.SerialNo == "":
+		return fmt.Errorf("account %q has no serial_no", a.Name)
+	case a.BaseURL == "":
+		return fmt.Errorf("account %q has no endpoint", a.Name)
+	case len(a.WechatPayKeys) == 0:
+		return fmt.Errorf("account %q has no WeChat Pay public key or platform certificate, so responses could not be verified", a.Name)
+	case c.ep.Scheme == signing.SchemeBrand && a.WechatPayPublicKeyID == "":
+		return fmt.Errorf("account %q needs wechatpay_public_key_id: brand APIs require the Wechatpay-Serial header", a.Name)
+	case a.WechatPayPublicKeyID != "" && a.WechatPayKeys[a.WechatPayPublicKeyID] == nil:
+		return fmt.Errorf("account %q sends Wechatpay-Serial %s but has no public key for it", a.Name, a.WechatPayPublicKeyID)
+	case req.Open == nil:
+		return errors.New("request has no Open function")
+	case req.Size < 0:
+		return fmt.Errorf("negative size %d", req.Size)
+	case req.Filename == "":
+		return errors.New("empty filename")
+	case strings.ContainsAny(req.Filename, "\r\n\x00"):
+		return fmt.Errorf("filename %q contains a line break or NUL", req.Filename)
+	case req.SHA256 == "":
+		return errors.New("empty sha256")
+	}
+	return nil
+}
+
+// Upload sends req's file to the endpoint in one attempt and returns the ID
+// from the verified response.
+func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers.Result, error) {
+	if err := c.checkConfig(req); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", req.Asset, c.ep.Type, err)
+	}
+	u, err := url.Parse(c.acct.BaseURL + c.ep.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
+	}
+
+	// PROTOCOL.md §8 pitfall 2: serialise the meta once; these exact bytes
+	// are signed and sent. json.Marshal sorts map keys and adds no spaces.
+	meta, err := json.Marshal(map[string]string{"filename": req.Filename, c.ep.DigestKey: req.SHA256})
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode meta: %w", req.Asset, err)
+	}
+	prefix, suffix, contentType := multipartFrame(meta, req.Filename)
+
+	auth, err := c.signer.Authorization(http.MethodPost, u.RequestURI(), meta)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+
+	f, err := req.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
+	}
+	file := &lockedFile{f: f}
+	defer file.Close()
+	if err := checkSize(f, req.Size); err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+
+	body := io.MultiReader(
+		bytes.NewReader(prefix),
+		&sizedReader{r: io.NewSectionReader(file, 0, req.Size), f: file, size: req.Size},
+		bytes.NewReader(suffix),
+	)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
+	hreq.Header.Set("Authorization", auth)
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("User-Agent", "wxmedia/"+Version)
+	if id := c.acct.WechatPayPublicKeyID; id != "" {
+		hreq.Header.Set(signing.HeaderSerial, id)
+	}
+
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, c.sendError(ctx, req, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	if err != nil {
+		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
+	}
+	tooLong := len(data) > MaxResponseSize
+	if tooLong {
+		data = data[:MaxResponseSize]
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.apiError(req, resp, data)
+	}
+	if tooLong {
+		return nil, c.malformed(req, resp, fmt.Sprintf("body is larger than %d bytes", MaxResponseSize))
+	}
+	if err := c.verifier.Verify(resp.Header, data); err != nil {
+		return nil, &providers.VerifyError{Asset: req.Asset, Reason: err.Error()}
+	}
+	id, reason := c.extractID(data)
+	if reason != "" {
+		return nil, c.malformed(req, resp, reason)
+	}
+	return &providers.Result{ID: id}, nil
+}
+
+// sendError classifies a failure to send the request or read the answer.
+func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: upload interrupted: %w", req.Asset, ctxErr)
+	}
+	if errors.Is(err, errFileChanged) {
+		return fmt.Errorf("%s: %w", req.Asset, errFileChanged)
+	}
+	return &providers.TransportError{Asset: req.Asset, Err: err}
+}
+
+// extractID returns the ID field of a verified success body, or why it is
+// unusable.
+func (c *Client) extractID(data []byte) (id, reason string) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return "", "body is not a JSON object"
+	}
+	raw, ok := fields[c.ep.IDField]
+	if !ok {
+		return "", fmt.Sprintf("no %q field", c.ep.IDField)
+	}
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return "", fmt.Sprintf("%q is not a string", c.ep.IDField)
+	}
+	if strings.TrimSpace(id) == "" {
+		return "", fmt.Sprintf("%q is empty", c.ep.IDField)
+	}
+	if len(id) < c.ep.IDMinLen || (c.ep.IDMaxLen > 0 && len(id) > c.ep.IDMaxLen) {
+		return "", fmt.Sprintf("%q is %d bytes long, want %d..%d", c.ep.IDField, len(id), c.ep.IDMinLen, c.ep.IDMaxLen)
+	}
+	return id, ""
+}
+
+// malformed reports a 2xx response that cannot be used. The upload may have
+// succeeded remotely, so this is not retryable without care; it is a plain
+// error, which providers.IsRetryable treats as permanent.
+func (c *Client) malformed(req *providers.Request, resp *http.Response, reason string) error {
+	msg := fmt.Sprintf("%s: malformed response from %s (HTTP %d): %s", req.Asset, c.ep, resp.StatusCode, reason)
+	if rid := resp.Header.Get("Request-ID"); rid != "" {
+		msg += " [Request-ID " + rid + "]"
+	}
+	return errors.New(msg)
+}
+
+// multipartFrame returns the bytes before and after the file content, and
+// the request Content-Type, laid out as PROTOCOL.md §1.5 describes.
+func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, contentType string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := make(textproto.MIMEHeader)
+	// The trailing ";" is what the API page and wechatpay-go send.
+	h.Set("Content-Disposition", `form-data; name="meta";`)
+	h.Set("Content-Type", "application/json")
+	pw, _ := mw.CreatePart(h) // writes to a bytes.Buffer cannot fail
+	pw.Write(meta)
+	h = make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", `form-data; name="file"; filename="`+escapeQuotes(filename)+`"`)
+	h.Set("Content-Type", mediatype.ContentType(mediatype.Ext(filename)))
+	mw.CreatePart(h)
+	prefix = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	mw.Close()
+	return prefix, bytes.Clone(buf.Bytes()), mw.FormDataContentType()
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+// checkSize fails fast, before any traffic, when the file no longer has
+// exactly size bytes.
+func checkSize(f io.ReaderAt, size int64) error {
+	var b [1]byte
+	if size > 0 {
+		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
+			return fmt.Errorf("%w: it is shorter than the planned %d bytes; run plan again", errFileChanged, size)
+		}
+	}
+	if n, _ := f.ReadAt(b[:], size); n != 0 {
+		return fmt.Errorf("%w: it is longer than the planned %d bytes; run plan again", errFileChanged, size)
+	}
+	return nil
+}
+
+// sizedReader reads the file section and, at its end, checks that the file
+// still has exactly size bytes, so a file that changed during the upload
+// aborts the request instead of sending a body that does not match the
+// signed digest's length.
+type sizedReader struct {
+	r    io.Reader
+	f    io.ReaderAt
+	size int64
+	n    int64
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err == io.EOF {
+		if s.n != s.size {
+			return n, fmt.Errorf("%w: read %d bytes, planned %d", errFileChanged, s.n, s.size)
+		}
+		if err := checkSize(s.f, s.size); err != nil {
+			return n, err
+		}
+	} else if err != nil {
+		return n, fmt.Errorf("read file: %w", err)
+	}
+	return n, err
+}
+
+// lockedFile serialises reads with Close. The HTTP transport may still be
+// reading the body in another goroutine when Upload returns (after an early
+// response); Close then waits for the read in progress, and later reads fail
+// instead of touching a closed file.
+type lockedFile struct {
+	mu     sync.Mutex
+	f      providers.File
+	closed bool
+}
+
+func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, errors.New("upload finished")
+	}
+	return l.f.ReadAt(p, off)
+}
+
+func (l *lockedFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	return l.f.Close()
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > 7*24*3600 {
+			secs = 7 * 24 * 3600
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
