@@ -10,11 +10,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/executor"
 	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/views"
@@ -42,28 +44,39 @@ func runApply(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
-	if _, err := os.Stat(errored); err == nil {
-		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath))
+	if code, ok := c.checkErrored(w); !ok {
+		return code
 	}
+	ctx := context.Background()
+	lock, err := lockfile.AcquireLock(ctx, w.lockPath, lockfile.NewLockInfo("apply", commandLine()), c.lockTimeout)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer lock.Unlock()
 	store, err := lockfile.Open(w.lockPath)
 	if err != nil {
 		return c.fail(err)
 	}
-	ctx := context.Background()
-	p, err := w.makePlan(ctx, store.State(), &c.pf)
-	if err != nil {
+	var p *planner.Plan
+	if len(args) == 1 {
+		if p, err = c.loadSavedPlan(ctx, w, store, args[0]); err != nil {
+			return c.fail(err)
+		}
+	} else if p, err = w.makePlan(ctx, store.State(), w.lockfileExists(), &c.pf); err != nil {
 		return c.fail(err)
 	}
-	if err := views.NewPlan(c.stdout, c.json).Render(p); err != nil {
+	if c.json {
+		// Progress events follow on stdout; the plan is one of them.
+		views.NewApply(c.stdout, true).Planned(p)
+	} else if err := c.planView().Render(p); err != nil {
 		return c.fail(err)
 	}
 	if !p.HasChanges() {
 		return exitOK
 	}
-	if !c.autoApprove {
+	if len(args) == 0 && !c.autoApprove {
 		if !c.stdinTTY {
-			return c.fail(errors.New("apply needs confirmation, but standard input is not a terminal; re-run with -auto-approve, or apply a saved plan file"))
+			return c.fail(errors.New("apply needs confirmation, but standard input is not a terminal; re-run with -auto-approve, or save a plan with `wxmedia plan -out FILE` and run `wxmedia apply FILE`"))
 		}
 		fmt.Fprint(c.stdout, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
@@ -73,6 +86,55 @@ func runApply(c *cli, args []string) int {
 		}
 	}
 	return c.execute(w, store, p)
+}
+
+// checkErrored refuses to go on while an errored-state dump is waiting.
+func (c *cli) checkErrored(w *workspace) (int, bool) {
+	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
+	if _, err := os.Stat(errored); err == nil {
+		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath)), false
+	}
+	return 0, true
+}
+
+// loadSavedPlan reads a plan file and proves it is still current: same
+// manifest, same lockfile lineage and serial, same file contents.
+func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.Store, path string) (*planner.Plan, error) {
+	f, err := planfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := planfile.SHA256File(w.m.Path)
+	if err != nil {
+		return nil, err
+	}
+	if sum != f.Manifest.SHA256 {
+		return nil, fmt.Errorf("%w: %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, w.m.Path, path)
+	}
+	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.lockPath); err != nil {
+		return nil, err
+	}
+	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, ch := range f.Changes {
+		if ch.After == nil {
+			continue
+		}
+		if got, ok := facts[ch.Name]; !ok || got.SHA256 != ch.After.SHA256 {
+			changed = append(changed, ch.Name)
+		}
+	}
+	if len(changed) > 0 {
+		return nil, fmt.Errorf("%w: the content of %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, strings.Join(changed, ", "), path)
+	}
+	return f.Plan, nil
+}
+
+func commandLine() string {
+	return "wxmedia " + strings.Join(os.Args[1:], " ")
 }
 
 // execute carries out p with interrupt handling: the first SIGINT/SIGTERM
@@ -86,13 +148,13 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	interrupted := false
+	var interrupted atomic.Bool
 	go func() {
 		n := 0
 		for range sigs {
 			n++
 			if n == 1 {
-				interrupted = true
+				interrupted.Store(true)
 				fmt.Fprintln(c.stderr, "\nInterrupt received: no new uploads will start; waiting for uploads in flight to finish and be recorded. Press Ctrl-C again to abort them.")
 				close(stop)
 				continue
@@ -118,17 +180,23 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 			if err != nil {
 				return nil, err
 			}
-			return newUploader(typ, a)
+			u, err := newUploader(typ, a)
+			if err != nil {
+				return nil, err
+			}
+			policy := c.retryPolicy
+			policy.OnRetry = view.Retrying
+			return providers.WithRetry(u, policy), nil
 		},
 	}
 	rep, err := ex.Apply(ctx, p)
 	signal.Stop(sigs)
-	view.Complete(rep.Done, rep.Failed, interrupted)
-	if err != nil && !(interrupted && onlyStopped(err)) {
+	view.Complete(rep.Done, rep.Failed, interrupted.Load())
+	if err != nil && !(interrupted.Load() && onlyStopped(err)) {
 		fmt.Fprintln(c.stderr)
 		c.fail(err)
 	}
-	if interrupted {
+	if interrupted.Load() {
 		return exitInterrupted
 	}
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
-	"github.com/wxmedia/wxmedia/views"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -28,6 +28,8 @@ func init() {
 		flags: func(c *cli, fs *flag.FlagSet) {
 			c.planFlags(fs)
 			fs.BoolVar(&c.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+			fs.StringVar(&c.planOut, "out", "", "save the plan to `FILE` for `wxmedia apply FILE`")
+			fs.BoolVar(&c.markdown, "markdown", false, "print the plan as Markdown for a pull-request comment")
 		},
 		run: runPlan})
 	register(&command{name: "output", usage: "[NAME]", synopsis: "print IDs from the lockfile",
@@ -71,16 +73,29 @@ func runPlan(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	st, err := w.loadState()
+	st, exists, err := w.loadState()
 	if err != nil {
 		return c.fail(err)
 	}
-	p, err := w.makePlan(context.Background(), st, &c.pf)
+	p, err := w.makePlan(context.Background(), st, exists, &c.pf)
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := views.NewPlan(c.stdout, c.json).Render(p); err != nil {
+	if c.planOut != "" {
+		sum, err := planfile.SHA256File(w.m.Path)
+		if err != nil {
+			return c.fail(err)
+		}
+		f := &planfile.File{Manifest: planfile.ManifestRef{Path: w.m.Path, SHA256: sum}, Targets: c.pf.targets, Replace: c.pf.replace, Plan: p}
+		if err := planfile.Write(c.planOut, f); err != nil {
+			return c.fail(fmt.Errorf("saving the plan: %w", err))
+		}
+	}
+	if err := c.planView().Render(p); err != nil {
 		return c.fail(err)
+	}
+	if c.planOut != "" && !c.json {
+		fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Apply exactly this plan with:\n  wxmedia apply %s\n", c.planOut, c.planOut)
 	}
 	if c.detailedExit && p.HasChanges() {
 		return exitChanges

@@ -15,6 +15,9 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
+
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 func main() {
@@ -63,6 +66,9 @@ type cli struct {
 	detailedExit bool
 	autoApprove  bool
 	lockTimeout  time.Duration
+	planOut      string
+	markdown     bool
+	retryPolicy  providers.RetryPolicy
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {
@@ -74,7 +80,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml"}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy}
 	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	c.globalFlags(top)
@@ -212,6 +218,17 @@ func suggest(name string) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
+}
+
+// planView picks the plan view for the output flags.
+func (c *cli) planView() views.Plan {
+	switch {
+	case c.json:
+		return views.NewPlan(c.stdout, views.JSON)
+	case c.markdown:
+		return views.NewPlan(c.stdout, views.Markdown)
+	}
+	return views.NewPlan(c.stdout, views.Human)
 }
 
 // fail prints err in the house style and returns exitError.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 
 	"github.com/wxmedia/wxmedia/lockfile"
@@ -35,22 +36,40 @@ type planFlags struct {
 	parallelism int
 }
 
-// makePlan hashes the files and diffs them against st.
-func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, pf *planFlags) (*planner.Plan, error) {
+// makePlan hashes the files and diffs them against st. A plan made before
+// the lockfile exists records an empty lineage, so that a saved plan can
+// tell "no lockfile yet" from "this lockfile".
+func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists bool, pf *planFlags) (*planner.Plan, error) {
 	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return planner.Build(w.m, facts, st, planner.Options{Targets: pf.targets, Replace: pf.replace})
-}
-
-// loadState reads the lockfile, or starts an empty one.
-func (w *workspace) loadState() (*lockfile.State, error) {
-	st, err := lockfile.LoadOrNew(w.lockPath)
-	if err != nil && !errors.Is(err, lockfile.ErrNotExist) {
+	p, err := planner.Build(w.m, facts, st, planner.Options{Targets: pf.targets, Replace: pf.replace})
+	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	if !exists {
+		p.Lockfile = planner.LockRef{}
+	}
+	return p, nil
+}
+
+// loadState reads the lockfile, or starts an empty one; exists tells which.
+func (w *workspace) loadState() (st *lockfile.State, exists bool, err error) {
+	st, err = lockfile.Load(w.lockPath)
+	if errors.Is(err, lockfile.ErrNotExist) {
+		return lockfile.New(), false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return st, true, nil
+}
+
+// lockfileExists reports whether the lockfile is on disk.
+func (w *workspace) lockfileExists() bool {
+	_, err := os.Stat(w.lockPath)
+	return err == nil
 }
 
 // stringList is a repeatable string flag.

@@ -38,6 +38,21 @@ var DefaultEndpoint = map[string]string{
 	"brand":  "https://api.mch.weixin.qq.com",
 }
 
+// DefaultRateLimit is the request rate per second used for an account that
+// sets no rate_limit. [ASSUMED] WeChat Pay documents per-second frequency
+// limits for uploads without numbers; these stay well under what merchants
+// report. The sandbox has no default limit.
+var DefaultRateLimit = map[string]float64{"v3": 10, "global": 10, "brand": 10, "v2": 5}
+
+// limit wraps the client's transport with the account's rate limiter.
+func limit(c *http.Client, perSecond float64) *http.Client {
+	if perSecond <= 0 {
+		return c
+	}
+	c.Transport = &providers.RateLimitTransport{Base: c.Transport, Limiter: providers.NewLimiter(perSecond)}
+	return c
+}
+
 // Resolver builds each account once, on first use. It is safe for
 // concurrent use. Close stops the sandbox if one was started.
 type Resolver struct {
@@ -246,7 +261,11 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 	if a.BaseURL == "" {
 		a.BaseURL = DefaultEndpoint[ma.API]
 	}
-	a.HTTPClient = newHTTPClient(tlsConf)
+	rl := ma.RateLimit
+	if rl == 0 {
+		rl = DefaultRateLimit[ma.API]
+	}
+	a.HTTPClient = limit(newHTTPClient(tlsConf), rl)
 	return a, nil
 }
 

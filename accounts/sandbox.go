@@ -87,7 +87,7 @@ func (sb *sandboxServer) account(ma *manifest.Account, now func() time.Time) (*p
 		WechatPayKeys:        map[string]*rsa.PublicKey{emulator.SandboxWechatPayKeyID: sb.wxKey},
 		WechatPayPublicKeyID: emulator.SandboxWechatPayKeyID,
 		APIKey:               sm.APIKey, SignType: ma.SignType, BaseURL: strings.TrimRight(sb.info.URL, "/"),
-		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}, Now: now}
+		HTTPClient: limit(&http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}, ma.RateLimit), Now: now}
 	if a.SignType == "" && a.API == "v2" {
 		a.SignType = "MD5"
 	}

@@ -124,21 +124,22 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 	}
 	g := new(errgroup.Group)
 	g.SetLimit(par)
-	for _, c := range p.Changes {
-		if !c.Action.Uploads() {
-			continue
-		}
+	for _, group := range uploadGroups(p.Changes) {
 		g.Go(func() error {
 			if e.stopRequested(ctx) {
 				mu.Lock()
-				rep.NotStarted++
+				rep.NotStarted += len(group)
 				mu.Unlock()
 				return nil
 			}
-			hook.Started(c)
-			id, err := e.upload(ctx, c)
-			hook.Finished(c, id, err)
-			finish(c, err)
+			for _, c := range group {
+				hook.Started(c)
+			}
+			id, err := e.upload(ctx, group)
+			for _, c := range group {
+				hook.Finished(c, id, err)
+				finish(c, err)
+			}
 			return nil
 		})
 	}
@@ -154,7 +155,7 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 }
 
 func (e *Executor) stopRequested(ctx context.Context) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || e.Store.Err() != nil {
 		return true
 	}
 	if e.Stop == nil {
@@ -185,7 +186,32 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 	}
 }
 
-func (e *Executor) upload(ctx context.Context, c *planner.Change) (string, error) {
+// uploadGroups batches the uploads in changes so that assets with identical
+// content, filename, type and account are uploaded once and all record the
+// same ID. Groups keep plan order.
+func uploadGroups(changes []*planner.Change) [][]*planner.Change {
+	type key struct{ sha, filename, typ, account, mchid string }
+	index := map[key]int{}
+	var groups [][]*planner.Change
+	for _, c := range changes {
+		if !c.Action.Uploads() {
+			continue
+		}
+		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID}
+		if i, ok := index[k]; ok {
+			groups[i] = append(groups[i], c)
+			continue
+		}
+		index[k] = len(groups)
+		groups = append(groups, []*planner.Change{c})
+	}
+	return groups
+}
+
+// upload sends the first change's file and records the ID for every change
+// in the group.
+func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string, error) {
+	c := group[0]
 	u, err := e.Resolve(c.Account, c.Type)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", c.Name, err)
@@ -212,12 +238,14 @@ func (e *Executor) upload(ctx context.Context, c *planner.Change) (string, error
 	if err != nil {
 		return "", err
 	}
-	entry := &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
-		Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
-		UploadedAt: e.now().UTC().Format(time.RFC3339), Attributes: res.Attributes}
+	now := e.now().UTC().Format(time.RFC3339)
 	if err := e.Store.Update(func(s *lockfile.State) {
-		s.Assets[c.Name] = entry
-		delete(s.Pending, c.Name)
+		for _, c := range group {
+			s.Assets[c.Name] = &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
+				Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
+				UploadedAt: now, Attributes: res.Attributes}
+			delete(s.Pending, c.Name)
+		}
 	}); err != nil {
 		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
 	}

@@ -355,6 +355,13 @@ func Open(path string) (*Store, error) {
 	return st, nil
 }
 
+// Err returns the write failure that stopped the store, or nil.
+func (st *Store) Err() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.failed
+}
+
 // Path returns the lockfile path.
 func (st *Store) Path() string { return st.path }
 

@@ -106,7 +106,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		if _, ok := f["glob"]; ok {
 			missing("glob", "give a pattern such as media/*.png")
 		} else {
-			missing("file", "give the kp of the file to upload, relative to the manifest directory (or glob: PATTERN for many files)")
+			missing("file", "give the path of the file to upload, relative to the manifest directory (or glob: PATTERN for many files)")
 		}
 		return nil
 	case hasGlob && hasFilename:

@@ -52,8 +52,9 @@ func (e *FieldError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// maxErrors bounds how many problems one manifest can produce, so that a
-// hostile document cannot make the error list itself unbounded.
+// maxErrors bounds how many problems are kept for one manifest, so that a
+// hostile document cannot make the error list itself unbounded; the rest
+// are only counted.
 const maxErrors = 1000
 
 // sortErrors orders problems by position, then path and message, so that
@@ -75,17 +76,18 @@ func sortErrors(errs []*FieldError) {
 }
 
 // newMultiError wraps sorted problems in a *multierror.Error printing one
-// line per problem and, when there are several, a closing count.
-func newMultiError(name string, errs []*FieldError) *multierror.Error {
+// line per problem and, when there are several, a closing count. dropped
+// counts further problems that were not kept.
+func newMultiError(name string, errs []*FieldError, dropped int) *multierror.Error {
 	sortErrors(errs)
-	me := &multierror.Error{ErrorFormat: formatFunc(name)}
+	me := &multierror.Error{ErrorFormat: formatFunc(name, dropped)}
 	for _, e := range errs {
 		me.Errors = append(me.Errors, e)
 	}
 	return me
 }
 
-func formatFunc(name string) multierror.ErrorFormatFunc {
+func formatFunc(name string, dropped int) multierror.ErrorFormatFunc {
 	return func(es []error) string {
 		var b strings.Builder
 		for i, e := range es {
@@ -94,7 +96,10 @@ func formatFunc(name string) multierror.ErrorFormatFunc {
 			}
 			b.WriteString(e.Error())
 		}
-		if len(es) > 1 {
+		switch {
+		case dropped > 0:
+			fmt.Fprintf(&b, "\n%d problems in %s; only the first %d are listed", len(es)+dropped, name, len(es))
+		case len(es) > 1:
 			fmt.Fprintf(&b, "\n%d problems in %s", len(es), name)
 		}
 		return b.String()
@@ -146,14 +151,20 @@ func syntaxError(name string, data []byte, err error) *FieldError {
 	}
 	fe := &FieldError{File: name, Line: line, Err: err}
 	lineText := nthLine(data, line)
-	switch {
-	case strings.Contains(msg, "tab") || (strings.Contains(msg, "cannot start any token") && strings.Contains(lineText, "\t")):
-		fe.Col = utf8.RuneCountInString(lineText[:max(strings.IndexByte(lineText, '\t'), 0)]) + 1
-		fe.Msg = "tab character in indentation; YAML indents with spaces only, replace the tabs with spaces"
-	default:
-		fe.Col = firstNonSpace(lineText)
-		fe.Msg = "invalid YAML: " + msg + "; check indentation, quoting and the ':' after each key"
+	if strings.Contains(msg, "tab") || strings.Contains(msg, "cannot start any token") {
+		// yaml.v3 may report the line before the offending tab.
+		for l := line; l > 0 && l <= line+1; l++ {
+			text := nthLine(data, l)
+			if i := strings.IndexByte(text, '\t'); i >= 0 && strings.TrimLeft(text[:i], " ") == "" {
+				fe.Line = l
+				fe.Col = utf8.RuneCountInString(text[:i]) + 1
+				fe.Msg = "tab character in indentation; YAML indents with spaces only, replace the tabs with spaces"
+				return fe
+			}
+		}
 	}
+	fe.Col = firstNonSpace(lineText)
+	fe.Msg = "invalid YAML: " + msg + "; check indentation, quoting and the ':' after each key"
 	if line == 0 {
 		fe.Col = 0
 	}

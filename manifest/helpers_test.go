@@ -36,7 +36,7 @@ var defaultFiles = map[string]string{
 
 // writeTree creates files under dir. A value "symlink:TARGET" makes a
 // symlink, "size:N" a sparse file of N bytes, "dir:" a directory.
-func writeTree(t *testing.T, dir string, files map[string]string) {
+func writeTree(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

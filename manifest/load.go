@@ -29,7 +29,7 @@ func Load(path string) (*Manifest, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			msg = "no such file; create it (see `wxmedia schema`), or point -chdir or -manifest at an existing one"
 		}
-		return nil, newMultiError(path, []*FieldError{{File: path, Msg: msg, Err: err}})
+		return nil, newMultiError(path, []*FieldError{{File: path, Msg: msg, Err: err}}, 0)
 	}
 	return Parse(path, data, filepath.Dir(path))
 }
@@ -47,12 +47,12 @@ func Parse(name string, data []byte, dir string) (m *Manifest, err error) {
 		// the CLI down with it.
 		if r := recover(); r != nil {
 			m = nil
-			err = newMultiError(name, []*FieldError{{File: name, Msg: fmt.Sprintf("internal error while reading the manifest (%v); please report it with the file that triggers it", r)}})
+			err = newMultiError(name, []*FieldError{{File: name, Msg: fmt.Sprintf("internal error while reading the manifest (%v); please report it with the file that triggers it", r)}}, 0)
 		}
 	}()
 	m = p.parse(data, dir)
 	if len(p.errs) > 0 {
-		return nil, newMultiError(name, p.errs)
+		return nil, newMultiError(name, p.errs, p.dropped)
 	}
 	return m, nil
 }
@@ -87,8 +87,9 @@ func (m *Manifest) Resolve(p string) string {
 }
 
 // nodeBudget bounds how many YAML nodes the validator visits, counting every
-// alias expansion, so that an alias bomb is rejected in bounded time.
-const nodeBudget = 1_000_000
+// alias expansion, so that an alias bomb is rejected in bounded time. Real
+// manifests need a few nodes per asset. It is a variable for tests.
+var nodeBudget = 1_000_000
 
 // namePattern is the rule for account and asset names.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -105,6 +106,7 @@ type parser struct {
 	// symlinks resolved (empty when dir does not exist).
 	dir, realDir string
 	errs         []*FieldError
+	dropped      int // problems past maxErrors, counted but not kept
 	budget       int
 	exhausted    bool
 	dupChecked   map[*yaml.Node]bool
@@ -112,6 +114,10 @@ type parser struct {
 
 // errorf records a problem at node n (nil for a document-level problem).
 func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
+	if len(p.errs) >= maxErrors {
+		p.dropped++
+		return
+	}
 	fe := &FieldError{File: p.name, Path: path, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		fe.Line, fe.Col = n.Line, n.Column
@@ -120,13 +126,16 @@ func (p *parser) errorf(n *yaml.Node, path, format string, args ...any) {
 }
 
 func (p *parser) add(fe *FieldError) {
-	switch {
-	case len(p.errs) < maxErrors:
-		p.errs = append(p.errs, fe)
-	case len(p.errs) == maxErrors:
-		p.errs = append(p.errs, &FieldError{File: p.name, Line: fe.Line, Col: fe.Col,
-			Msg: fmt.Sprintf("too many problems; stopped reporting after %d", maxErrors)})
+	if len(p.errs) >= maxErrors {
+		p.dropped++
+		return
 	}
+	p.errs = append(p.errs, fe)
+}
+
+// force records a problem even past maxErrors.
+func (p *parser) force(n *yaml.Node, path, format string, args ...any) {
+	p.errs = append(p.errs, &FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // step charges n nodes against the budget and reports whether walking may
@@ -138,7 +147,7 @@ func (p *parser) step(at *yaml.Node, n int) bool {
 	p.budget -= n
 	if p.budget < 0 {
 		p.exhausted = true
-		p.errorf(at, "", "the manifest is too complex: its aliases expand to more than %d nodes; avoid aliasing large structures", nodeBudget)
+		p.force(at, "", "the manifest is too complex: its aliases expand to more than %d nodes; avoid aliasing large structures", nodeBudget)
 		return false
 	}
 	return true
@@ -171,7 +180,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 			p.errorf(root, "", "manifest is empty; start with `version: 1`, then declare accounts and assets (see `wxmedia schema`)")
 		} else {
-			p.errorf(root, "", "the manifest must be a mapping with the keys version, accounts and assets, not %s", kindName(root))
+			p.errorf(root, "", "the manifest must be a mapping with the keys version, accounts and assets, not %s", describe(root))
 		}
 		return nil
 	}
@@ -420,6 +429,10 @@ func (p *parser) collect(n *yaml.Node, path string, seen map[string]*yaml.Node, 
 
 // unknownKey reports a key the schema does not know.
 func (p *parser) unknownKey(e entry, path, what string, allowed []string) {
+	if len(p.errs) >= maxErrors {
+		p.dropped++ // spare the suggestion search
+		return
+	}
 	p.errorf(e.key, join(path, e.name), "unknown %s %s;%s allowed: %s", what, show(e.name), didYouMean(e.name, allowed), strings.Join(allowed, ", "))
 }
 

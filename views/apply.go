@@ -8,12 +8,18 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/providers"
 )
 
 // Apply reports apply progress; it implements executor.Hook.
 type Apply interface {
 	Started(c *planner.Change)
 	Finished(c *planner.Change, id string, err error)
+	// Retrying reports a failed attempt that will be tried again.
+	Retrying(req *providers.Request, attempt int, delay time.Duration, err error)
+	// Planned reports the plan about to be applied (JSON view only; the
+	// human view prints the plan through the plan view).
+	Planned(p *planner.Plan)
 	// Complete prints the closing line, with the counts of what was done.
 	Complete(done planner.Summary, failed int, interrupted bool)
 }
@@ -73,6 +79,14 @@ func (v *applyHuman) Finished(c *planner.Change, id string, err error) {
 	}
 }
 
+func (v *applyHuman) Retrying(req *providers.Request, attempt int, delay time.Duration, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fmt.Fprintf(v.w, "%s: attempt %d failed, retrying in %s: %v\n", req.Asset, attempt, delay.Round(time.Millisecond), err)
+}
+
+func (v *applyHuman) Planned(*planner.Plan) {}
+
 func (v *applyHuman) Complete(s planner.Summary, failed int, interrupted bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -123,6 +137,8 @@ type Event struct {
 	// Summary is set on the final event.
 	Summary *planner.Summary `json:"summary,omitempty"`
 	Failed  int              `json:"failed,omitempty"`
+	// Plan is set on the planned_changes event.
+	Plan *planner.Plan `json:"plan,omitempty"`
 }
 
 func (v *applyJSON) emit(e Event) {
@@ -144,6 +160,15 @@ func (v *applyJSON) Finished(c *planner.Change, id string, err error) {
 	}
 	_, done := verb(c.Action)
 	v.emit(Event{Level: "info", Message: c.Name + ": " + done, Type: "apply_complete", Asset: c.Name, Action: c.Action.String(), ID: id})
+}
+
+func (v *applyJSON) Retrying(req *providers.Request, attempt int, delay time.Duration, err error) {
+	v.emit(Event{Level: "warn", Message: fmt.Sprintf("%s: attempt %d failed, retrying in %s", req.Asset, attempt, delay.Round(time.Millisecond)),
+		Type: "apply_retry", Asset: req.Asset, Error: err.Error()})
+}
+
+func (v *applyJSON) Planned(p *planner.Plan) {
+	v.emit(Event{Level: "info", Message: SummaryLine(p.Summary), Type: "planned_changes", Plan: p})
 }
 
 func (v *applyJSON) Complete(s planner.Summary, failed int, interrupted bool) {

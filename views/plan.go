@@ -18,10 +18,23 @@ type Plan interface {
 	Render(p *planner.Plan) error
 }
 
-// NewPlan returns the human view, or the JSON view when json is set.
-func NewPlan(w io.Writer, json bool) Plan {
-	if json {
+// Kind selects how a view renders.
+type Kind int
+
+// The view kinds.
+const (
+	Human Kind = iota
+	JSON
+	Markdown
+)
+
+// NewPlan returns the plan view of the given kind.
+func NewPlan(w io.Writer, kind Kind) Plan {
+	switch kind {
+	case JSON:
 		return &planJSON{w: w}
+	case Markdown:
+		return &planMarkdown{w: w, limit: MarkdownLimit}
 	}
 	return &planHuman{w: w}
 }

@@ -97,8 +97,13 @@ var defaultHTTPClient = func() *http.Client {
 	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
 }()
 
-// errFileChanged marks a file whose length differs from the planned size.
-var errFileChanged = errors.New("file changed since plan")
+// fileChangedError reports a file whose length differs from the planned
+// size. It is permanent: the planned digest no longer describes the file.
+type fileChangedError struct{ detail string }
+
+func (e *fileChangedError) Error() string {
+	return "file changed since plan: " + e.detail + "; run plan again"
+}
 
 // checkConfig reports account and request problems that no retry can fix.
 func (c *Client) checkConfig(req *providers.Request) error {
@@ -140,7 +145,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	if err := c.checkConfig(req); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", req.Asset, c.ep.Type, err)
 	}
-	u, err := url.Parse(c.acct.BaseURL + c.ep.Path)
+	u, err := url.Parse(strings.TrimRight(c.acct.BaseURL, "/") + c.ep.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
 	}
@@ -220,8 +225,14 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%s: upload interrupted: %w", req.Asset, ctxErr)
 	}
-	if errors.Is(err, errFileChanged) {
-		return fmt.Errorf("%s: %w", req.Asset, errFileChanged)
+	if fc := (*fileChangedError)(nil); errors.As(err, &fc) {
+		return fmt.Errorf("%s: %w", req.Asset, fc)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// http.Client.Timeout (not the caller's ctx) expired. Its error
+		// matches context.DeadlineExceeded, which providers.IsRetryable
+		// reads as the caller giving up; keep the text, drop the chain.
+		err = errors.New(err.Error())
 	}
 	return &providers.TransportError{Asset: req.Asset, Err: err}
 }
@@ -291,11 +302,11 @@ func checkSize(f io.ReaderAt, size int64) error {
 	var b [1]byte
 	if size > 0 {
 		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
-			return fmt.Errorf("%w: it is shorter than the planned %d bytes; run plan again", errFileChanged, size)
+			return &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", size)}
 		}
 	}
 	if n, _ := f.ReadAt(b[:], size); n != 0 {
-		return fmt.Errorf("%w: it is longer than the planned %d bytes; run plan again", errFileChanged, size)
+		return &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", size)}
 	}
 	return nil
 }
@@ -316,7 +327,7 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 	s.n += int64(n)
 	if err == io.EOF {
 		if s.n != s.size {
-			return n, fmt.Errorf("%w: read %d bytes, planned %d", errFileChanged, s.n, s.size)
+			return n, &fileChangedError{fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
 		}
 		if err := checkSize(s.f, s.size); err != nil {
 			return n, err

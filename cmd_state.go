@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planfile"
+	"github.com/wxmedia/wxmedia/planner"
+)
+
+func init() {
+	register(&command{name: "show", usage: "PLANFILE", synopsis: "render a saved plan (human, -json, -markdown)",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.BoolVar(&c.markdown, "markdown", false, "render as Markdown for a pull-request comment")
+		},
+		run: runShow})
+	register(&command{name: "import", usage: "NAME ID", synopsis: "record an ID uploaded elsewhere for the current content of NAME's file",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
+		},
+		run: runImport})
+	register(&command{name: "forget", usage: "NAME", synopsis: "drop a lockfile entry (the remote media cannot be deleted)",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
+		},
+		run: runForget})
+	var force bool
+	register(&command{name: "force-unlock", synopsis: "remove a stale apply lock after confirmation",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.BoolVar(&force, "force", false, "do not ask for confirmation")
+		},
+		run: func(c *cli, args []string) int { return runForceUnlock(c, args, force) }})
+}
+
+func runShow(c *cli, args []string) int {
+	if len(args) != 1 {
+		return c.usageError("show needs exactly one plan file")
+	}
+	f, err := planfile.Read(args[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := c.planView().Render(f.Plan); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+// editLockfile runs fn on the lockfile under the apply lock.
+func (c *cli) editLockfile(w *workspace, op string, fn func(*lockfile.State) error) error {
+	lock, err := lockfile.AcquireLock(context.Background(), w.lockPath, lockfile.NewLockInfo(op, commandLine()), c.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	store, err := lockfile.Open(w.lockPath)
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := store.Update(func(s *lockfile.State) { ferr = fn(s) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+func runImport(c *cli, args []string) int {
+	if len(args) != 2 || strings.TrimSpace(args[1]) == "" {
+		return c.usageError("import needs an asset name and the ID WeChat Pay returned for it")
+	}
+	name, id := args[0], args[1]
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	a := w.m.Asset(name)
+	if a == nil {
+		return c.fail(fmt.Errorf("no asset %q in %s; import needs the asset declared in the manifest first", name, w.m.Path))
+	}
+	size, sum, _, err := planner.HashFile(a.Path)
+	if err != nil {
+		return c.fail(err)
+	}
+	mchid := ""
+	if acct := w.m.Accounts[a.Account]; acct != nil {
+		mchid = acct.MchID
+	}
+	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
+		if old, ok := s.Assets[name]; ok && old.ID != id {
+			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.lockPath, name)
+		}
+		s.Assets[name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: mchid, File: a.File, Filename: a.Filename,
+			Size: size, SHA256: sum, ID: id, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
+		return nil
+	})
+	if err != nil {
+		return c.fail(err)
+	}
+	fmt.Fprintf(c.stdout, "Imported %s = %s (sha256 %s…).\n", name, id, sum[:12])
+	return exitOK
+}
+
+func runForget(c *cli, args []string) int {
+	if len(args) != 1 {
+		return c.usageError("forget needs exactly one asset name")
+	}
+	name := args[0]
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	var id string
+	err = c.editLockfile(w, "forget", func(s *lockfile.State) error {
+		e, ok := s.Assets[name]
+		if !ok {
+			return fmt.Errorf("no asset %q in %s; run `wxmedia output` to list what is recorded", name, w.lockPath)
+		}
+		id = e.ID
+		delete(s.Assets, name)
+		delete(s.Pending, name)
+		return nil
+	})
+	if err != nil {
+		return c.fail(err)
+	}
+	fmt.Fprintf(c.stdout, "Forgot %s (was %s). The media still exists at WeChat Pay; the next apply uploads it again if it is still in the manifest.\n", name, id)
+	return exitOK
+}
+
+func runForceUnlock(c *cli, args []string, force bool) int {
+	if len(args) != 0 {
+		return c.usageError("force-unlock takes no arguments")
+	}
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return c.fail(err)
+	}
+	path := lockfile.LockPath(w.lockPath)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(c.stdout, "%s is not locked.\n", w.lockPath)
+		return exitOK
+	}
+	holder := "unknown holder"
+	if li := lockfile.ReadLockInfo(path); li != nil {
+		holder = li.String()
+	}
+	if held, _ := lockfile.IsLocked(w.lockPath); held {
+		fmt.Fprintf(c.stderr, "Warning: the lock is held right now by %s. Removing it lets another apply run alongside it.\n", holder)
+	}
+	if !force {
+		if !c.stdinTTY {
+			return c.fail(errors.New("force-unlock needs confirmation, but standard input is not a terminal; re-run with -force"))
+		}
+		fmt.Fprintf(c.stdout, "Lock held by %s.\nRemove it? Only 'yes' will be accepted: ", holder)
+		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintln(c.stdout, "Force-unlock cancelled.")
+			return exitError
+		}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return c.fail(err)
+	}
+	fmt.Fprintf(c.stdout, "Removed the lock on %s (was held by %s).\n", w.lockPath, holder)
+	return exitOK
+}

@@ -1,0 +1,172 @@
+package lockfile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// LockInfo describes who holds the apply lock. It is written into the lock
+// file so that a second apply can name the holder.
+type LockInfo struct {
+	PID       int    `json:"pid"`
+	Host      string `json:"host"`
+	User      string `json:"user,omitempty"`
+	Command   string `json:"command"`
+	Created   string `json:"created"`
+	Operation string `json:"operation"`
+}
+
+func (li *LockInfo) String() string {
+	who := li.Host
+	if li.User != "" {
+		who = li.User + "@" + li.Host
+	}
+	return fmt.Sprintf("pid %d on %s, running %q (%s) since %s", li.PID, who, li.Command, li.Operation, li.Created)
+}
+
+// NewLockInfo describes this process.
+func NewLockInfo(operation, command string) LockInfo {
+	host, _ := os.Hostname()
+	return LockInfo{PID: os.Getpid(), Host: host, User: os.Getenv("USER"), Command: command,
+		Created: time.Now().UTC().Format(time.RFC3339), Operation: operation}
+}
+
+// LockPath is the lock file beside a lockfile.
+func LockPath(lockfilePath string) string { return lockfilePath + ".lock" }
+
+// LockError reports a lock held by someone else.
+type LockError struct {
+	Path string
+	// Info is the holder's description; nil when it could not be read.
+	Info    *LockInfo
+	Waited  time.Duration
+	Timeout bool
+}
+
+func (e *LockError) Error() string {
+	holder := "another wxmedia process (its details could not be read)"
+	if e.Info != nil {
+		holder = e.Info.String()
+	}
+	msg := fmt.Sprintf("%s is locked by %s", e.Path, holder)
+	if e.Waited > 0 {
+		msg += fmt.Sprintf("; waited %s", e.Waited.Round(time.Millisecond))
+	}
+	return msg + ". Wait for it to finish (or pass -lock-timeout to wait longer); if that process is gone and the lock is stale, remove it with `wxmedia force-unlock`"
+}
+
+// Lock is a held apply lock.
+type Lock struct {
+	fl   *flock.Flock
+	path string
+}
+
+// AcquireLock takes the exclusive lock beside lockfilePath, waiting up to
+// timeout (0: fail at once) with backoff from 100 ms up to 2 s. It returns a
+// *LockError naming the holder when the lock stays taken.
+func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeout time.Duration) (*Lock, error) {
+	path := LockPath(lockfilePath)
+	start := time.Now()
+	delay := 100 * time.Millisecond
+	for {
+		l, err := tryLock(path)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			data, err := json.MarshalIndent(info, "", "  ")
+			if err == nil {
+				err = os.WriteFile(path, append(data, '\n'), 0o644)
+			}
+			if err != nil {
+				l.Unlock()
+				return nil, fmt.Errorf("writing lock info to %s: %w", path, err)
+			}
+			return l, nil
+		}
+		waited := time.Since(start)
+		if waited >= timeout {
+			return nil, &LockError{Path: path, Info: ReadLockInfo(path), Waited: waited, Timeout: timeout > 0}
+		}
+		d := min(delay, timeout-waited)
+		select {
+		case <-ctx.Done():
+			return nil, &LockError{Path: path, Info: ReadLockInfo(path), Waited: time.Since(start)}
+		case <-time.After(d):
+		}
+		delay = min(delay*2, 2*time.Second)
+	}
+}
+
+// tryLock takes the lock once; nil, nil means someone else holds it.
+func tryLock(path string) (*Lock, error) {
+	for range 10 {
+		fl := flock.New(path)
+		ok, err := fl.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if !ok {
+			fl.Close()
+			return nil, nil
+		}
+		// The holder before us may have removed the file between our open
+		// and our lock; then we hold a lock on a file nobody else sees.
+		held, err1 := fl.Stat()
+		cur, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, cur) {
+			return &Lock{fl: fl, path: path}, nil
+		}
+		fl.Close()
+	}
+	return nil, fmt.Errorf("locking %s: the lock file keeps changing under us", path)
+}
+
+// Unlock releases the lock and removes the lock file.
+func (l *Lock) Unlock() error {
+	err := os.Remove(l.path)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	if uerr := l.fl.Close(); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// ReadLockInfo reads the holder's description, or returns nil.
+func ReadLockInfo(path string) *LockInfo {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	var li LockInfo
+	if json.Unmarshal(data, &li) != nil {
+		return nil
+	}
+	return &li
+}
+
+// IsLocked reports whether someone currently holds the lock at lockfilePath.
+func IsLocked(lockfilePath string) (bool, error) {
+	path := LockPath(lockfilePath)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	l, err := tryLock(path)
+	if err != nil {
+		return false, err
+	}
+	if l == nil {
+		return true, nil
+	}
+	// We took it only to look: release without removing the holder's info.
+	l.fl.Close()
+	return false, nil
+}

@@ -1,0 +1,148 @@
+package providers
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// RetryPolicy bounds retries of retryable failures.
+type RetryPolicy struct {
+	// Attempts is the total number of tries, the first included.
+	Attempts int
+	// Base is the first backoff; each later one doubles, up to Max.
+	Base, Max time.Duration
+	// Sleep waits for d or until ctx is done; nil means a timer. Tests
+	// replace it to run without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// OnRetry, if set, is told about each retry before its backoff.
+	OnRetry func(req *Request, attempt int, delay time.Duration, err error)
+}
+
+// DefaultRetryPolicy is what apply uses: five tries over about half a
+// minute.
+var DefaultRetryPolicy = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 15 * time.Second}
+
+// WithRetry wraps u so that retryable failures (IsRetryable: 429, 5xx,
+// transport errors) are tried again with exponential backoff and full
+// jitter, honouring Retry-After. Client errors, verification failures and
+// context cancellation are returned at once.
+//
+// An upload whose response was lost may have created a remote object; the
+// retry creates another, and only the ID that comes back is recorded, so
+// the lockfile still ends with exactly one ID per asset. Chunked uploads
+// resume from the session their last attempt reported.
+func WithRetry(u Uploader, p RetryPolicy) Uploader {
+	if p.Attempts < 1 {
+		p.Attempts = 1
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleep
+	}
+	return &retrying{u: u, p: p}
+}
+
+type retrying struct {
+	u Uploader
+	p RetryPolicy
+}
+
+func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
+	attempt := *req
+	var latest *Session
+	if req.Session != nil {
+		s := *req.Session
+		latest = &s
+	}
+	attempt.OnSession = func(s Session) error {
+		cp := s
+		cp.Acked = append([]int(nil), s.Acked...)
+		latest = &cp
+		if req.OnSession != nil {
+			return req.OnSession(s)
+		}
+		return nil
+	}
+	var err error
+	for i := 1; ; i++ {
+		attempt.Session = latest
+		var res *Result
+		res, err = r.u.Upload(ctx, &attempt)
+		if err == nil {
+			return res, nil
+		}
+		if i >= r.p.Attempts || !IsRetryable(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		d := Backoff(r.p.Base, r.p.Max, i)
+		if ra := RetryAfter(err); ra > d {
+			d = ra
+		}
+		if r.p.OnRetry != nil {
+			r.p.OnRetry(req, i, d, err)
+		}
+		if serr := r.p.Sleep(ctx, d); serr != nil {
+			return nil, err
+		}
+	}
+}
+
+// Backoff returns the delay before retry number n (1-based): a random
+// duration in [0, min(max, base·2^(n-1))] ("full jitter").
+func Backoff(base, max time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(d) + 1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RateLimitTransport makes every HTTP request (retries and the parts of a
+// chunked upload included) wait for a token of Limiter first, so one
+// account never exceeds its request rate whatever the parallelism.
+type RateLimitTransport struct {
+	Base    http.RoundTripper
+	Limiter *rate.Limiter
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.Limiter.Wait(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
+}
+
+// NewLimiter returns the limiter for perSecond requests per second. It
+// allows no bursts and keeps a 5% margin below the limit, so that arrival
+// jitter never pushes a server's per-second window over.
+func NewLimiter(perSecond float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(perSecond*0.95), 1)
+}
