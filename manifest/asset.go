@@ -111,8 +111,6 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		return nil
 	case hasGlob && hasFilename:
 		p.errorf(filenameNode, kp+".filename", "filename cannot be used with glob: each match is sent under its own base name; declare a file as its own asset to rename it")
-	case hasGlob && filenameNode != nil:
-		// `filename:` left empty next to a glob: harmless.
 	}
 	if (hasFile && fileNode == nil) || (hasGlob && globNode == nil) {
 		return nil // not a scalar; reported

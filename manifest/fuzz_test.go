@@ -190,3 +190,22 @@ func TestAliasBombs(t *testing.T) {
 		})
 	}
 }
+
+// TestValidSeed keeps the main fuzz seed honest: it must load cleanly.
+func TestValidSeed(t *testing.T) {
+	m, err, out := load(t, validManifest, nil)
+	if err != nil {
+		t.Fatalf("Load: %s", out)
+	}
+	want := []string{"clip", "legacy_logo", "shop_photos/1.png", "shop_photos/2.png", "storefront", "users"}
+	var got []string
+	for _, a := range m.Assets {
+		got = append(got, a.Name)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("asset names = %v, want %v", got, want)
+	}
+	if a := m.Asset("storefront"); a.Filename != "storefront.jpg" || a.File != "media/a.jpg" {
+		t.Errorf("storefront = %+v", a)
+	}
+}

@@ -360,12 +360,10 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 // reporting duplicate and non-string keys. Keys merged in with `<<` come
 // after the explicit ones and never override them.
 func (p *parser) entries(n *yaml.Node, path string) []entry {
-	seen := map[string]*yaml.Node{}
-	out := p.collect(n, path, seen, map[*yaml.Node]bool{}, true)
-	return out
+	return p.collect(n, path, map[string]*yaml.Node{}, map[*yaml.Node]bool{})
 }
 
-func (p *parser) collect(n *yaml.Node, path string, seen map[string]*yaml.Node, visited map[*yaml.Node]bool, explicit bool) []entry {
+func (p *parser) collect(n *yaml.Node, path string, seen map[string]*yaml.Node, visited map[*yaml.Node]bool) []entry {
 	if visited[n] || !p.step(n, len(n.Content)/2+1) {
 		return nil
 	}
@@ -418,7 +416,7 @@ func (p *parser) collect(n *yaml.Node, path string, seen map[string]*yaml.Node, 
 				p.errorf(src, path, "a `<<` merge key must refer to a mapping (`<<: *anchor`) or a list of them, not %s", kindName(src))
 				continue
 			}
-			out = append(out, p.collect(src, path, seen, visited, false)...)
+			out = append(out, p.collect(src, path, seen, visited)...)
 		}
 		if len(srcs) == 0 {
 			p.errorf(mv, path, "a `<<` merge key must refer to a mapping (`<<: *anchor`) or a list of them, not %s", kindName(mv))

@@ -133,7 +133,10 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := fmt.Sprintf("%s: WeChat Pay answered HTTP %d %s", e.Asset, e.HTTPStatus, e.Code)
+	msg := fmt.Sprintf("%s: WeChat Pay answered HTTP %d", e.Asset, e.HTTPStatus)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
 	if e.Message != "" {
 		msg += fmt.Sprintf(" (%q)", e.Message)
 	}
@@ -184,8 +187,12 @@ var ErrUnsupportedType = errors.New("providers: unsupported asset type")
 // IsRetryable reports whether err is worth retrying with the same request:
 // rate limits, server errors and transport failures, but never a context
 // cancellation, a verification failure or a client error.
+//
+// A TransportError is retryable even when it wraps a timeout: an HTTP
+// client timeout is not the caller giving up. Callers check their own
+// context before retrying.
 func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil {
 		return false
 	}
 	var ve *VerifyError
@@ -197,7 +204,10 @@ func IsRetryable(err error) bool {
 		return ae.Retryable
 	}
 	var te *TransportError
-	return errors.As(err, &te)
+	if errors.As(err, &te) {
+		return !errors.Is(te.Err, context.Canceled)
+	}
+	return false
 }
 
 // RetryAfter returns the Retry-After carried by err, or 0.

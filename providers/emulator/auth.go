@@ -235,7 +235,7 @@ func verifySignature(r *http.Request, m *Merchant, a authorization, body []byte)
 	if m.PublicKey == nil {
 		return signError("no public key is configured for %s", m.MchID)
 	}
-	msg := signingString(r.Method, r.URL.RequestURI(), a.Timestamp, a.NonceStr, body)
+	msg := signingString(r.Method, requestURI(r), a.Timestamp, a.NonceStr, body)
 	sum := sha256.Sum256(msg)
 	if err := rsa.VerifyPKCS1v15(m.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
 		return signError("signature verification failed: the signature does not match %q with the key of serial_no %s", methodAndURI(r), a.SerialNo)
@@ -243,7 +243,16 @@ func verifySignature(r *http.Request, m *Merchant, a authorization, body []byte)
 	return nil
 }
 
-func methodAndURI(r *http.Request) string { return r.Method + " " + r.URL.RequestURI() }
+func methodAndURI(r *http.Request) string { return r.Method + " " + requestURI(r) }
+
+// requestURI returns the canonical URL of PROTOCOL §1.1: the path and query
+// exactly as sent on the request line.
+func requestURI(r *http.Request) string {
+	if strings.HasPrefix(r.RequestURI, "/") {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
+}
 
 // signResponse signs "TS\nNONCE\nBODY\n" (PROTOCOL §1.2).
 func signResponse(key *rsa.PrivateKey, ts, nonce string, body []byte) (string, error) {

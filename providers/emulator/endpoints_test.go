@@ -79,7 +79,7 @@ func TestOtherMultipartEndpoints(t *testing.T) {
 		{"global content type", global, req(PathGlobalUpload, "digest", "f.png", "application/octet-stream", pngBytes(100)), 400, "INVALID_REQUEST", "Content-Type"},
 		{"global by v3 merchant", v3, req(PathGlobalUpload, "digest", "f.png", "image/png", pngBytes(100)), 403, "NO_AUTH", ""},
 		{"global filename 257", global, req(PathGlobalUpload, "digest", strings.Repeat("a", 253)+".png", "image/png", pngBytes(100)), 400, "INVALID_REQUEST", "1 to 256"},
-		{"marketing not an image", v3, req(PathMarketingUpload, "sha256", "m.png", "image/png", []byte("text")), 400, "PARAM_ERROR", "not a image"},
+		{"marketing not an image", v3, req(PathMarketingUpload, "sha256", "m.png", "image/png", []byte("text")), 400, "PARAM_ERROR", "not an image"},
 		{"brand without Wechatpay-Serial", brand, req(PathBrandImage, "sha256", "b.png", "image/png", pngBytes(100)), 400, "INVALID_REQUEST", "required"},
 		{"brand with v3 scheme", v3, func() uploadReq {
 			u := req(PathBrandImage, "sha256", "b.png", "image/png", pngBytes(100))

@@ -80,7 +80,9 @@ type Config struct {
 	// It is a token bucket holding max(1, RateLimit) tokens, refilled by Now.
 	RateLimit float64
 	// DailyQuota is the number of uploads each merchant may make per day
-	// (China Standard Time); 0 is unlimited.
+	// (China Standard Time), counted over all upload endpoints together and
+	// only for successful uploads ([ASSUMED]); 0 is unlimited. Brand
+	// session calls do not count.
 	DailyQuota int
 	// PartSize is the part size the brand user-package init call hands out;
 	// 0 means DefaultPartSize.
@@ -215,6 +217,7 @@ const (
 	codeNoAuth    = "NO_AUTH"
 	codeNotFound  = "NOT_FOUND"
 	codeFrequency = "FREQUENCY_LIMIT_EXCEED"
+	codeRateLimit = "RATELIMIT_EXCEEDED" // the brand user-package calls' 429 code (PROTOCOL §7.3)
 	codeSystem    = "SYSTEM_ERROR"
 )
 
@@ -245,6 +248,8 @@ type request struct {
 	r        *http.Request
 	fault    fault
 	truncate bool
+	// rateCode, when set, replaces FREQUENCY_LIMIT_EXCEED in 429 answers.
+	rateCode string
 }
 
 // ServeHTTP implements http.Handler.
@@ -275,11 +280,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveUpload(q, spec)
 		return
 	}
-	if path == pathV2Upload {
+	if path == PathV2Upload {
 		s.serveV2(q)
 		return
 	}
 	if isSessionPath(path) {
+		q.rateCode = codeRateLimit
 		if e := q.commonFaults(); e != nil {
 			q.writeError(e)
 			return
@@ -324,6 +330,9 @@ func resetConn(w http.ResponseWriter) {
 
 // writeError writes a v3 error body.
 func (q *request) writeError(e *apiError) {
+	if e.code == codeFrequency && q.rateCode != "" {
+		e.code = q.rateCode
+	}
 	h := q.w.Header()
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))

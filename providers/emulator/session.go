@@ -176,7 +176,9 @@ func (s *Server) serveSession(q *request) {
 }
 
 func (s *Server) initSession(q *request, m *Merchant, body []byte) {
-	bad := func(format string, args ...any) { q.writeError(errorf(http.StatusBadRequest, codeParam, format, args...)) }
+	bad := func(format string, args ...any) {
+		q.writeError(errorf(http.StatusBadRequest, codeParam, format, args...))
+	}
 	var req initRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		bad("body is not valid: %v", err)

@@ -93,3 +93,13 @@ func TestUserPackageSession(t *testing.T) {
 	wantOK(t, brandCall(s, c, "PUT", PathUserPackageUploads+"/"+id2+"/1", partBody("u.csv", []byte("abce"))))
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads+"/"+id2, nil), 400, "INVALID_REQUEST", "does not match")
 }
+
+func TestUserPackageRateLimitCode(t *testing.T) {
+	s := newTestServer(t, Config{Faults: Faults{ThrottleRate: 1}})
+	c := newSigner(t, Sandbox().Brand)
+	w := brandCall(s, c, "POST", PathUserPackageUploads, []byte(`{}`))
+	wantError(t, w, 429, "RATELIMIT_EXCEEDED", "")
+	if w.Header().Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q", w.Header().Get("Retry-After"))
+	}
+}

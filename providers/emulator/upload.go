@@ -85,6 +85,10 @@ func newUUID(string) string {
 }
 
 // uploadSpecs is the table of multipart endpoints, keyed by path.
+// [ASSUMED] global merchants may call E1 and E2 (PROTOCOL §0 lists the
+// global host for them); only global merchants may call E4, only v3
+// merchants E6. A known merchant calling an endpoint outside its API gets
+// 403 NO_AUTH.
 var uploadSpecs = map[string]*uploadSpec{
 	PathImageUpload: {
 		path: PathImageUpload, scheme: schemeV3, apis: []string{APIV3, APIGlobal},
@@ -272,6 +276,7 @@ func readMultipart(body io.Reader, boundary string, maxSize int64) (*multipartBo
 			mb.sha256 = hexLower(h.Sum(nil))
 			mb.head = head.b
 		default:
+			// [ASSUMED] parts other than meta and file are refused.
 			return nil, errorf(http.StatusBadRequest, codeParam, "unexpected multipart part %q (only meta and file are allowed)", truncateForMsg(name))
 		}
 	}
@@ -388,13 +393,21 @@ func (spec *uploadSpec) validate(mb *multipartBody) (string, string, *apiError) 
 		return bad("file is empty")
 	}
 	if !sniff(mb.head) {
-		return bad("binary is not a %s of type %s (its first bytes do not match the extension)", spec.kind, ext)
+		return bad("binary is not %s of type %s (its first bytes do not match the extension)", withArticle(spec.kind), ext)
 	}
 	// [ASSUMED] the digest is compared case-insensitively.
 	if !strings.EqualFold(digest, mb.sha256) {
 		return bad("%s does not match the file content", digestKey)
 	}
 	return filename, ext, nil
+}
+
+// withArticle returns "an image", "a video", "a file".
+func withArticle(noun string) string {
+	if strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 func isHex(s string) bool {

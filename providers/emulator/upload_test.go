@@ -183,8 +183,8 @@ func TestParamErrors(t *testing.T) {
 	}{
 		{"bad extension", imageUpload("a.gif", png), "extension"},
 		{"no extension", imageUpload("png", png), "extension"},
-		{"not an image", imageUpload("a.png", []byte("hello, this is text, not a picture")), "not a image"},
-		{"PNG named .jpg", imageUpload("a.jpg", png), "not a image"},
+		{"not an image", imageUpload("a.png", []byte("hello, this is text, not a picture")), "not an image"},
+		{"PNG named .jpg", imageUpload("a.jpg", png), "not an image"},
 		{"sha256 mismatch", mod(func(u *uploadReq) { u.meta = metaJSON("a.png", "sha256", sha256Hex([]byte("other"))) }), "does not match"},
 		{"too large", imageUpload("a.png", pngBytes(2*MiB+1)), "larger"},
 		{"empty", imageUpload("a.png", []byte{}), "empty"},

@@ -19,8 +19,6 @@ import (
 // client certificate, so it only works behind StartTLS or ListenAndServeTLS.
 const PathV2Upload = "/secapi/mch/uploadmedia"
 
-const pathV2Upload = PathV2Upload
-
 // v2MaxSize: the v2 limit is "< 2 MB". [ASSUMED] binary megabytes, and a
 // file of exactly 2 MiB is refused.
 const v2MaxSize = 2*MiB - 1
