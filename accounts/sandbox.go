@@ -2,6 +2,8 @@ package accounts
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,6 +28,12 @@ type sandboxServer struct {
 	keys  emulator.SandboxKeys
 	wxKey *rsa.PublicKey
 	close func()
+	// tlsURL serves the same emulator over HTTPS for v2 accounts, whose
+	// endpoint needs a client certificate; started on first use.
+	tlsURL   string
+	tlsStop  func()
+	tlsPool  *x509.CertPool
+	v2Client tls.Certificate
 }
 
 // sandboxMerchant picks the built-in identity for an account api.
@@ -76,7 +84,14 @@ func (r *Resolver) sandboxLocked() (*sandboxServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	r.sandbox = &sandboxServer{info: SandboxInfo{URL: url, Server: srv}, keys: keys, wxKey: wxKey, close: stop}
+	sb := &sandboxServer{info: SandboxInfo{URL: url, Server: srv}, keys: keys, wxKey: wxKey}
+	sb.close = func() {
+		stop()
+		if sb.tlsStop != nil {
+			sb.tlsStop()
+		}
+	}
+	r.sandbox = sb
 	return r.sandbox, nil
 }
 
@@ -91,7 +106,14 @@ func (sb *sandboxServer) account(ma *manifest.Account, now func() time.Time) (*p
 	if a.SignType == "" && a.API == "v2" {
 		a.SignType = "MD5"
 	}
-	if ma.API != "v2" {
+	if ma.API == "v2" {
+		if err := sb.startTLS(); err != nil {
+			return nil, err
+		}
+		a.BaseURL = sb.tlsURL
+		a.HTTPClient = limit(&http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16,
+			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: sb.tlsPool, Certificates: []tls.Certificate{sb.v2Client}}}}, ma.RateLimit)
+	} else {
 		k, err := signing.ParsePrivateKey(sm.PrivateKeyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
@@ -99,4 +121,25 @@ func (sb *sandboxServer) account(ma *manifest.Account, now func() time.Time) (*p
 		a.PrivateKey = k
 	}
 	return a, nil
+}
+
+// startTLS serves the emulator over HTTPS with the sandbox CA, for the v2
+// endpoint's mutual TLS.
+func (sb *sandboxServer) startTLS() error {
+	if sb.tlsURL != "" {
+		return nil
+	}
+	url, caPEM, stop, err := emulator.StartTLS(sb.info.Server)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	cert, err := tls.X509KeyPair(sb.keys.V2.CertificatePEM, sb.keys.V2.PrivateKeyPEM)
+	if err != nil {
+		stop()
+		return fmt.Errorf("sandbox: v2 client certificate: %w", err)
+	}
+	sb.tlsURL, sb.tlsStop, sb.tlsPool, sb.v2Client = url, stop, pool, cert
+	return nil
 }

@@ -39,7 +39,11 @@ func FormatErrors(es []error) string {
 		b.WriteString(e.Error())
 	}
 	if len(sorted) > 1 {
-		fmt.Fprintf(&b, "\n%d problems found; all of them must be fixed before anything is uploaded", len(sorted))
+		file, _, _ := pos(sorted[0])
+		if file == "\xff" {
+			file = "total"
+		}
+		fmt.Fprintf(&b, "\n%d problems in %s", len(sorted), file)
 	}
 	return b.String()
 }
