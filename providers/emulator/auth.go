@@ -45,11 +45,11 @@ func idKey(scheme string) string {
 func parseAuthorization(h string) (authorization, error) {
 	var a authorization
 	if h == "" {
-		return a, errors.New("Authorization header is missing")
+		return a, errors.New("the Authorization header is missing")
 	}
 	scheme, rest, ok := strings.Cut(h, " ")
 	if !ok {
-		return a, errors.New("Authorization has no parameters after the scheme")
+		return a, errors.New("the Authorization has no parameters after the scheme")
 	}
 	switch scheme {
 	case schemeV3, schemeBrand:
@@ -58,50 +58,50 @@ func parseAuthorization(h string) (authorization, error) {
 	}
 	a.Scheme = scheme
 	if rest == "" {
-		return a, errors.New("Authorization has no parameters after the scheme")
+		return a, errors.New("the Authorization has no parameters after the scheme")
 	}
 	if rest[0] == ' ' {
-		return a, errors.New("Authorization has more than one space after the scheme")
+		return a, errors.New("the Authorization has more than one space after the scheme")
 	}
 	seen := map[string]bool{}
 	for {
 		eq := strings.IndexByte(rest, '=')
 		if eq <= 0 {
-			return a, fmt.Errorf("Authorization parameter %q is not key=\"value\"", truncateForMsg(rest))
+			return a, fmt.Errorf("the Authorization parameter %q is not key=\"value\"", truncateForMsg(rest))
 		}
 		key := rest[:eq]
 		for i := 0; i < len(key); i++ {
 			c := key[i]
 			if c == ' ' || c == '\t' {
-				return a, errors.New("Authorization must not contain spaces between parameters")
+				return a, errors.New("the Authorization must not contain spaces between parameters")
 			}
 			if !(c >= 'a' && c <= 'z' || c == '_') {
-				return a, fmt.Errorf("Authorization parameter name %q is invalid", truncateForMsg(key))
+				return a, fmt.Errorf("the Authorization parameter name %q is invalid", truncateForMsg(key))
 			}
 		}
 		rest = rest[eq+1:]
 		if rest == "" || rest[0] != '"' {
 			if rest != "" && rest[0] == '\'' {
-				return a, fmt.Errorf("Authorization parameter %s must be in double quotes, not single quotes", key)
+				return a, fmt.Errorf("the Authorization parameter %s must be in double quotes, not single quotes", key)
 			}
-			return a, fmt.Errorf("Authorization parameter %s must be in double quotes", key)
+			return a, fmt.Errorf("the Authorization parameter %s must be in double quotes", key)
 		}
 		end := strings.IndexByte(rest[1:], '"')
 		if end < 0 {
-			return a, fmt.Errorf("Authorization parameter %s has no closing double quote", key)
+			return a, fmt.Errorf("the Authorization parameter %s has no closing double quote", key)
 		}
 		val := rest[1 : 1+end]
 		rest = rest[end+2:]
 		if val == "" {
-			return a, fmt.Errorf("Authorization parameter %s is empty", key)
+			return a, fmt.Errorf("the Authorization parameter %s is empty", key)
 		}
 		for i := 0; i < len(val); i++ {
 			if val[i] < 0x20 || val[i] > 0x7e {
-				return a, fmt.Errorf("Authorization parameter %s contains a non-printable or non-ASCII character", key)
+				return a, fmt.Errorf("the Authorization parameter %s contains a non-printable or non-ASCII character", key)
 			}
 		}
 		if seen[key] {
-			return a, fmt.Errorf("Authorization parameter %s appears twice", key)
+			return a, fmt.Errorf("the Authorization parameter %s appears twice", key)
 		}
 		seen[key] = true
 		switch key {
@@ -116,37 +116,37 @@ func parseAuthorization(h string) (authorization, error) {
 		case "signature":
 			a.Signature = val
 		default:
-			return a, fmt.Errorf("Authorization parameter %q is not allowed with scheme %s", key, scheme)
+			return a, fmt.Errorf("the Authorization parameter %q is not allowed with scheme %s", key, scheme)
 		}
 		if rest == "" {
 			break
 		}
 		if rest[0] != ',' {
 			if rest[0] == ' ' {
-				return a, errors.New("Authorization must not contain spaces between parameters")
+				return a, errors.New("the Authorization must not contain spaces between parameters")
 			}
-			return a, fmt.Errorf("Authorization parameters must be separated by ',' (ASCII comma), found %q", truncateForMsg(rest))
+			return a, fmt.Errorf("the Authorization parameters must be separated by ',' (ASCII comma), found %q", truncateForMsg(rest))
 		}
 		rest = rest[1:]
 		if rest == "" {
-			return a, errors.New("Authorization ends with a trailing comma")
+			return a, errors.New("the Authorization ends with a trailing comma")
 		}
 		if rest[0] == ' ' || rest[0] == '\t' {
-			return a, errors.New("Authorization must not contain spaces between parameters")
+			return a, errors.New("the Authorization must not contain spaces between parameters")
 		}
 	}
 	for _, k := range []string{idKey(scheme), "nonce_str", "timestamp", "serial_no", "signature"} {
 		if !seen[k] {
-			return a, fmt.Errorf("Authorization is missing parameter %s", k)
+			return a, fmt.Errorf("the Authorization is missing parameter %s", k)
 		}
 	}
 	for _, c := range a.Timestamp {
 		if c < '0' || c > '9' {
-			return a, errors.New("Authorization timestamp is not a decimal number of seconds")
+			return a, errors.New("the Authorization timestamp is not a decimal number of seconds")
 		}
 	}
 	if len(a.Timestamp) > 12 {
-		return a, errors.New("Authorization timestamp is out of range")
+		return a, errors.New("the Authorization timestamp is out of range")
 	}
 	return a, nil
 }
