@@ -78,6 +78,7 @@ func writeTree(t testing.TB, dir string, files map[string]string) {
 // load writes manifest and files (on top of defaultFiles) into a fresh
 // directory and loads it. The returned error text has the directory
 // stripped, so that lines start with "wxmedia.yaml:".
+//
 //lint:ignore ST1008 the text beside the error is the error itself, stripped of the temp dir
 func load(t *testing.T, manifest string, files map[string]string) (*Manifest, error, string) {
 	t.Helper()
