@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ type emulatorFlags struct {
 	seed         int64
 	writeKeys    string
 	log          string
+	urlFile      string
 }
 
 func init() {
@@ -47,6 +49,7 @@ func init() {
 			fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
 			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR` and exit")
 			fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
+			fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
 		},
 		run: func(c *cli, args []string) int { return runEmulator(c, &ef, args) }})
 }
@@ -83,11 +86,21 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	if ef.tls {
 		scheme, serve = "https", emulator.ListenAndServeTLS
 	}
-	fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s://%s (Ctrl-C to stop)\n", scheme, ef.addr)
-	fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
-	fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
-	if err := serve(ctx, ef.addr, srv); err != nil && !errors.Is(err, context.Canceled) {
+	var readyErr error
+	ready := func(a net.Addr) {
+		url := scheme + "://" + a.String()
+		fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s (Ctrl-C to stop)\n", url)
+		fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
+		fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
+		if ef.urlFile != "" {
+			readyErr = lockfile.WriteFile(ef.urlFile, []byte(url+"\n"), 0o644)
+		}
+	}
+	if err := serve(ctx, ef.addr, srv, ready); err != nil && !errors.Is(err, context.Canceled) {
 		return c.fail(err)
+	}
+	if readyErr != nil {
+		return c.fail(readyErr)
 	}
 	return exitOK
 }

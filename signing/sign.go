@@ -106,7 +106,16 @@ func (s *Signer) Authorization(method, canonicalURL string, body []byte) (string
 	if err := checkParam("nonce", nonce); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(Message(method, canonicalURL, ts, nonce, body))
+	// Hash the parts of Message in turn rather than building it, so that
+	// signing a large body (a brand user-package part) copies nothing.
+	h := sha256.New()
+	for _, part := range []string{method, canonicalURL, strconv.FormatInt(ts, 10), nonce} {
+		h.Write([]byte(part))
+		h.Write(newline)
+	}
+	h.Write(body)
+	h.Write(newline)
+	sum := h.Sum(nil)
 	sig, err := rsa.SignPKCS1v15(rand.Reader, s.Key, crypto.SHA256, sum[:])
 	if err != nil {
 		return "", fmt.Errorf("signing: sign request: %w", err)
@@ -131,6 +140,8 @@ func checkParam(what, v string) error {
 	}
 	return nil
 }
+
+var newline = []byte{'\n'}
 
 const nonceAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,7 +158,11 @@ func TestListenAndServe(t *testing.T) {
 	s := newTestServer(t, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ListenAndServe(ctx, "127.0.0.1:0", s) }()
+	ready := make(chan net.Addr, 1)
+	go func() { done <- ListenAndServe(ctx, "127.0.0.1:0", s, func(a net.Addr) { ready <- a }) }()
+	if a := <-ready; !strings.HasPrefix(a.String(), "127.0.0.1:") {
+		t.Errorf("bound to %s", a)
+	}
 	cancel()
 	select {
 	case err := <-done:

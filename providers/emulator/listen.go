@@ -68,25 +68,29 @@ func StartTLS(h http.Handler) (url string, caPEM []byte, stop func(), err error)
 
 // ListenAndServe serves h over plain HTTP on addr until ctx is done, then
 // shuts down gracefully (waiting up to 5 seconds for requests in flight).
-// It returns nil after a shutdown caused by ctx.
-func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
-	return serve(ctx, addr, h, nil)
+// It returns nil after a shutdown caused by ctx. ready, if not nil, is
+// called with the bound address (useful with port 0) before serving.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func(net.Addr)) error {
+	return serve(ctx, addr, h, nil, ready)
 }
 
 // ListenAndServeTLS is ListenAndServe over HTTPS with the sandbox server
 // certificate and optional sandbox client certificates, as in StartTLS.
-func ListenAndServeTLS(ctx context.Context, addr string, h http.Handler) error {
+func ListenAndServeTLS(ctx context.Context, addr string, h http.Handler, ready func(net.Addr)) error {
 	cfg, err := sandboxTLS()
 	if err != nil {
 		return err
 	}
-	return serve(ctx, addr, h, cfg)
+	return serve(ctx, addr, h, cfg, ready)
 }
 
-func serve(ctx context.Context, addr string, h http.Handler, cfg *tls.Config) error {
+func serve(ctx context.Context, addr string, h http.Handler, cfg *tls.Config, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
 	}
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)

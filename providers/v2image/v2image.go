@@ -1,0 +1,418 @@
+// Package v2image is the `legacy_image` provider: the APIv2 image upload
+// POST /secapi/mch/uploadmedia (PROTOCOL.md §2 and §5), which returns a
+// media_id.
+//
+// The request is multipart/form-data with the plain fields mch_id,
+// media_hash (lowercase hex MD5 of the file), sign_type (only for
+// HMAC-SHA256, see SendSignTypeMD5) and sign, then the file field "media".
+// The sign is signing.SignV2 over every field but sign and media, keyed with
+// the APIv2 key. The connection needs the merchant API certificate as a TLS
+// client certificate, which the account's HTTPClient carries.
+//
+// The planner hashed the file with SHA-256 only, so Upload reads it once to
+// compute the MD5 and once more to stream the body; neither pass holds the
+// file in memory, and the body has an exact Content-Length.
+//
+// Answers are XML with HTTP 200 even on failure. return_code FAIL and
+// result_code FAIL become *providers.APIError (retryable for SYSTEMERROR and
+// FREQUENCY_LIMITED only); a success whose sign does not verify becomes
+// *providers.VerifyError. The APIv2 key never appears in an error.
+package v2image
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/v3upload"
+	"github.com/wxmedia/wxmedia/signing"
+)
+
+// Path is the request path of the v2 upload.
+const Path = "/secapi/mch/uploadmedia"
+
+// endpoint names the call in errors.
+const endpoint = http.MethodPost + " " + Path
+
+// MaxResponseSize caps how much of a response body is read.
+const MaxResponseSize = 1 << 20
+
+// MaxMediaIDLen is the documented bound on media_id (string ≤ 256).
+const MaxMediaIDLen = 256
+
+// SendSignTypeMD5 decides whether sign_type is sent when it is MD5. The
+// field is optional and MD5 is the default when it is absent (PROTOCOL.md
+// §2, §5), and the documented sign string for uploadmedia has no sign_type
+// then, so it is sent only for HMAC-SHA256. Flip this to send "MD5" too.
+const SendSignTypeMD5 = false
+
+// AcceptUnsignedSuccess decides what happens to a SUCCESS answer without a
+// sign element. [ASSUMED] PROTOCOL.md §5 says to verify the sign "when
+// present"; a success without one is accepted (its media_id is only as
+// trustworthy as the TLS connection it came over). Set it to false to
+// reject such answers as unverifiable.
+const AcceptUnsignedSuccess = true
+
+// Client uploads images through the v2 API for one account. It is safe for
+// concurrent use and implements providers.Uploader.
+type Client struct {
+	acct *providers.Account
+	http *http.Client
+}
+
+var _ providers.Uploader = (*Client)(nil)
+
+// New returns the legacy_image uploader for acct. acct.HTTPClient must
+// carry the merchant API certificate as a TLS client certificate. Account
+// problems are reported by the first Upload, before any network traffic.
+func New(acct *providers.Account) *Client {
+	c := &Client{acct: acct, http: defaultHTTPClient}
+	if acct != nil && acct.HTTPClient != nil {
+		c.http = acct.HTTPClient
+	}
+	return c
+}
+
+// defaultHTTPClient is used when the account has no HTTPClient. It has no
+// client certificate, so WeChat Pay will refuse the call ("Certificate is
+// required"); the error then says how to configure one.
+var defaultHTTPClient = &http.Client{Timeout: 5 * time.Minute}
+
+// signType returns the account's sign type in canonical form.
+func (c *Client) signType() (string, error) {
+	switch strings.ToUpper(strings.TrimSpace(c.acct.SignType)) {
+	case "", signing.SignTypeMD5:
+		return signing.SignTypeMD5, nil
+	case signing.SignTypeHMACSHA256:
+		return signing.SignTypeHMACSHA256, nil
+	}
+	return "", fmt.Errorf("account %q has sign_type %q; want MD5 or HMAC-SHA256", c.acct.Name, c.acct.SignType)
+}
+
+// checkConfig reports account and request problems that no retry can fix.
+func (c *Client) checkConfig(req *providers.Request) error {
+	a := c.acct
+	switch {
+	case a == nil:
+		return errors.New("no account")
+	case a.MchID == "":
+		return fmt.Errorf("account %q has no mch_id", a.Name)
+	case a.APIKey == "":
+		return fmt.Errorf("account %q has no APIv2 key: set the variable named by api_key_env", a.Name)
+	case a.BaseURL == "":
+		return fmt.Errorf("account %q has no endpoint", a.Name)
+	case req.Open == nil:
+		return errors.New("request has no Open function")
+	case req.Size < 0:
+		return fmt.Errorf("negative size %d", req.Size)
+	case req.Filename == "":
+		return errors.New("empty filename")
+	case strings.ContainsAny(req.Filename, "\r\n\x00"):
+		return fmt.Errorf("filename %q contains a line break or NUL", req.Filename)
+	}
+	_, err := c.signType()
+	return err
+}
+
+// Upload sends req's file in one attempt and returns the media_id of the
+// verified answer.
+func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers.Result, error) {
+	if err := c.checkConfig(req); err != nil {
+		return nil, fmt.Errorf("%s: legacy_image: %w", req.Asset, err)
+	}
+	signType, _ := c.signType()
+	u, err := url.Parse(strings.TrimRight(c.acct.BaseURL, "/") + Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
+	}
+
+	// First pass: the MD5 the request carries as media_hash.
+	mediaHash, err := fileMD5(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+
+	fields := [][2]string{{"mch_id", c.acct.MchID}, {"media_hash", mediaHash}}
+	if signType != signing.SignTypeMD5 || SendSignTypeMD5 {
+		fields = append(fields, [2]string{"sign_type", signType})
+	}
+	params := make(map[string]string, len(fields))
+	for _, f := range fields {
+		params[f[0]] = f[1]
+	}
+	sign, err := signing.SignV2(params, c.acct.APIKey, signType, "media")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	fields = append(fields, [2]string{"sign", sign})
+	prefix, suffix, contentType := multipartFrame(fields, req.Filename)
+
+	// Second pass: stream the file as the media part.
+	f, err := req.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
+	}
+	file := &lockedReader{r: f, c: f}
+	defer file.Close()
+	media := &checkedReader{r: io.LimitReader(file, req.Size), f: file, size: req.Size, h: md5.New(), want: mediaHash}
+	body := io.MultiReader(bytes.NewReader(prefix), media, bytes.NewReader(suffix))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("Accept", "application/xml, text/xml")
+	hreq.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
+
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, c.sendError(ctx, req, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	if err != nil {
+		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
+	}
+	tooLong := len(data) > MaxResponseSize
+	if tooLong {
+		data = data[:MaxResponseSize]
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, c.httpError(req, resp, data)
+	}
+	if tooLong {
+		return nil, c.malformed(req, fmt.Sprintf("body is larger than %d bytes", MaxResponseSize))
+	}
+	return c.decide(req, data, signType)
+}
+
+// fileMD5 reads the whole file once and returns its lowercase hex MD5,
+// failing when its length is not the planned size.
+func fileMD5(req *providers.Request) (string, error) {
+	f, err := req.Open()
+	if err != nil {
+		return "", fmt.Errorf("open: %w", err)
+	}
+	defer f.Close()
+	h := md5.New()
+	n, err := io.Copy(h, io.LimitReader(f, req.Size+1))
+	if err != nil {
+		return "", fmt.Errorf("read file: %w", err)
+	}
+	if n != req.Size {
+		rel := "shorter"
+		if n > req.Size {
+			rel = "longer"
+		}
+		return "", &fileChangedError{fmt.Sprintf("it is %s than the planned %d bytes", rel, req.Size)}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// decide turns a 200 answer into the result or an error (PROTOCOL.md §5).
+func (c *Client) decide(req *providers.Request, data []byte, signType string) (*providers.Result, error) {
+	fields, err := parseXML(data)
+	if err != nil {
+		return nil, c.malformed(req, err.Error())
+	}
+	switch rc := strings.TrimSpace(fields["return_code"]); rc {
+	case "SUCCESS":
+	case "":
+		return nil, c.malformed(req, "no return_code element")
+	default:
+		return nil, c.returnFail(req, fields)
+	}
+	switch rc := strings.TrimSpace(fields["result_code"]); rc {
+	case "SUCCESS":
+	case "":
+		return nil, c.malformed(req, "return_code is SUCCESS but there is no result_code element")
+	default:
+		// Not verified: a wrong APIv2 key makes WeChat Pay answer SIGNERROR
+		// under a sign this client cannot reproduce, and reporting that as
+		// a forged answer would hide the actual problem. Nothing is
+		// recorded from a failure, so trusting it costs nothing.
+		return nil, c.resultFail(req, fields)
+	}
+	if fields["sign"] != "" {
+		if err := signing.VerifyV2(fields, c.acct.APIKey, signType); err != nil {
+			reason := "response sign does not match: forged or corrupted response (or api_key_env holds a key other than this merchant's APIv2 key)"
+			if !errors.Is(err, signing.ErrV2SignMismatch) {
+				reason = "response sign cannot be checked: " + c.redact(err.Error())
+			}
+			return nil, &providers.VerifyError{Asset: req.Asset, Reason: reason}
+		}
+	} else if !AcceptUnsignedSuccess {
+		return nil, &providers.VerifyError{Asset: req.Asset, Reason: "SUCCESS answer has no sign element"}
+	}
+	id := fields["media_id"]
+	switch {
+	case strings.TrimSpace(id) == "":
+		return nil, c.malformed(req, "no media_id in a SUCCESS answer")
+	case len(id) > MaxMediaIDLen:
+		return nil, c.malformed(req, fmt.Sprintf("media_id is %d bytes long, want at most %d", len(id), MaxMediaIDLen))
+	}
+	return &providers.Result{ID: id}, nil
+}
+
+// sendError classifies a failure to send the request or read the answer.
+func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: upload interrupted: %w", req.Asset, ctxErr)
+	}
+	if fc := (*fileChangedError)(nil); errors.As(err, &fc) {
+		return fmt.Errorf("%s: %w", req.Asset, fc)
+	}
+	if isTLSSetupError(err) {
+		// Retrying a refused handshake cannot help: say what to fix.
+		return fmt.Errorf("%s: TLS connection to WeChat Pay failed: %v; check client_cert_file/client_key_file (the merchant API certificate apiclient_cert.pem and its key) and the endpoint's server certificate", req.Asset, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The http.Client timeout, not the caller's ctx: keep the text but
+		// drop the chain, which providers.IsRetryable would read as the
+		// caller giving up.
+		err = errors.New(err.Error())
+	}
+	return &providers.TransportError{Asset: req.Asset, Err: err}
+}
+
+// isTLSSetupError reports a handshake the peer refused (a TLS alert, such
+// as "certificate required") or a server certificate that does not verify.
+func isTLSSetupError(err error) bool {
+	var (
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+		rhe tls.RecordHeaderError
+		oe  *net.OpError
+	)
+	switch {
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie), errors.As(err, &rhe):
+		return true
+	case errors.As(err, &oe) && oe.Op == "remote error":
+		return true // crypto/tls reports a received alert this way
+	}
+	return false
+}
+
+// malformed reports a 200 answer that cannot be used. The upload may have
+// succeeded remotely, so it is a plain error, which providers.IsRetryable
+// treats as permanent.
+func (c *Client) malformed(req *providers.Request, reason string) error {
+	return fmt.Errorf("%s: malformed response from %s (HTTP 200): %s", req.Asset, endpoint, c.redact(reason))
+}
+
+// fileChangedError reports a file that differs from what was planned or
+// hashed. It is permanent: the signed media_hash no longer describes it.
+type fileChangedError struct{ detail string }
+
+func (e *fileChangedError) Error() string {
+	return "file changed since plan: " + e.detail + "; run plan again"
+}
+
+// multipartFrame returns the bytes before and after the file content and
+// the request Content-Type: the plain fields in order (no per-field
+// Content-Type, like curl -F), then the "media" part's header.
+func multipartFrame(fields [][2]string, filename string) (prefix, suffix []byte, contentType string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		w, _ := mw.CreateFormField(f[0]) // writes to a bytes.Buffer cannot fail
+		io.WriteString(w, f[1])
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", `form-data; name="media"; filename="`+escapeQuotes(filename)+`"`)
+	h.Set("Content-Type", mediatype.ContentType(mediatype.Ext(filename)))
+	mw.CreatePart(h)
+	prefix = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	mw.Close()
+	return prefix, bytes.Clone(buf.Bytes()), mw.FormDataContentType()
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
+
+// checkedReader streams the file section and, at its end, checks that the
+// file still has exactly size bytes and the MD5 sent as media_hash. A file
+// that changed between the two passes aborts the request instead of
+// sending content that does not match the signed hash.
+type checkedReader struct {
+	r    io.Reader
+	f    io.Reader
+	size int64
+	n    int64
+	h    hash.Hash
+	want string
+}
+
+func (s *checkedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	s.h.Write(p[:n])
+	switch {
+	case err == io.EOF:
+		if s.n != s.size {
+			return n, &fileChangedError{fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
+		}
+		var b [1]byte
+		if m, _ := io.ReadFull(s.f, b[:]); m != 0 {
+			return n, &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", s.size)}
+		}
+		if hex.EncodeToString(s.h.Sum(nil)) != s.want {
+			return n, &fileChangedError{"its MD5 changed while it was being uploaded"}
+		}
+	case err != nil:
+		return n, fmt.Errorf("read file: %w", err)
+	}
+	return n, err
+}
+
+// lockedReader serialises reads with Close. The HTTP transport may still be
+// reading the body in another goroutine when Upload returns (after an early
+// answer); Close then waits for the read in progress, and later reads fail
+// instead of touching a closed file.
+type lockedReader struct {
+	mu     sync.Mutex
+	r      io.Reader
+	c      io.Closer
+	closed bool
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, errors.New("upload finished")
+	}
+	return l.r.Read(p)
+}
+
+func (l *lockedReader) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	return l.c.Close()
+}
