@@ -142,6 +142,9 @@ func commandLine() string {
 func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int {
 	r := accounts.New(w.m)
 	defer r.Close()
+	if err := checkAccounts(r, p); err != nil {
+		return c.fail(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stop := make(chan struct{})
@@ -168,7 +171,12 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 	if c.json {
 		hookOut = c.stdout
 	}
-	view := views.NewApply(hookOut, c.json)
+	var view views.Apply
+	if !c.json && isTerminal(c.stderr) {
+		view = views.NewApplyProgress(c.stderr, p)
+	} else {
+		view = views.NewApply(hookOut, c.json)
+	}
 	ex := &executor.Executor{
 		Store:       store,
 		Dir:         w.m.Dir,
@@ -203,6 +211,27 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 		return exitError
 	}
 	return exitOK
+}
+
+// checkAccounts loads the keys of every account p uploads through, so that
+// a broken key or an unset environment variable stops apply once, before
+// the first upload, instead of failing every asset of the account.
+func checkAccounts(r *accounts.Resolver, p *planner.Plan) error {
+	seen := map[string]bool{}
+	var errs []error
+	for _, ch := range p.Changes {
+		if !ch.Action.Uploads() || seen[ch.Account] {
+			continue
+		}
+		seen[ch.Account] = true
+		if _, err := r.Account(ch.Account); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := joinProblems(errs...); err != nil {
+		return fmt.Errorf("%w\nnothing was uploaded: fix the account settings above and run apply again", err)
+	}
+	return nil
 }
 
 // onlyStopped reports whether every failure in err is a change that was not

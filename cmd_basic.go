@@ -42,6 +42,7 @@ func (c *cli) planFlags(fs *flag.FlagSet) {
 	fs.Var(&c.pf.targets, "target", "limit to assets matching `NAME` (repeatable; globs allowed)")
 	fs.Var(&c.pf.replace, "replace", "force re-upload of `NAME` (repeatable; globs allowed)")
 	fs.IntVar(&c.pf.parallelism, "parallelism", 4, "upload up to `N` files at once")
+	fs.BoolVar(&c.pf.refreshHashes, "refresh-hashes", false, "hash every file, ignoring the stat cache in .wxmedia/ (which is then rewritten)")
 }
 
 func runValidate(c *cli, args []string) int {

@@ -64,6 +64,11 @@ func (c *cli) editLockfile(w *workspace, op string, fn func(*lockfile.State) err
 	if err != nil {
 		return err
 	}
+	// Try the edit on a copy first: a refused edit writes nothing (not even
+	// a new, empty lockfile).
+	if err := fn(store.State()); err != nil {
+		return err
+	}
 	var ferr error
 	if err := store.Update(func(s *lockfile.State) { ferr = fn(s) }); err != nil {
 		return err

@@ -6,9 +6,11 @@ import (
 	"strings"
 
 	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/brandchunk"
 	"github.com/wxmedia/wxmedia/providers/brandimage"
 	"github.com/wxmedia/wxmedia/providers/globalfile"
 	"github.com/wxmedia/wxmedia/providers/marketingimage"
+	"github.com/wxmedia/wxmedia/providers/v2image"
 	"github.com/wxmedia/wxmedia/providers/v3image"
 	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/providers/v3video"
@@ -21,6 +23,8 @@ var uploaders = map[string]func(*providers.Account) providers.Uploader{
 	"global_file":     func(a *providers.Account) providers.Uploader { return globalfile.New(a) },
 	"marketing_image": func(a *providers.Account) providers.Uploader { return marketingimage.New(a) },
 	"brand_image":     func(a *providers.Account) providers.Uploader { return brandimage.New(a) },
+	"legacy_image":    func(a *providers.Account) providers.Uploader { return v2image.New(a) },
+	"user_package":    func(a *providers.Account) providers.Uploader { return brandchunk.New(a) },
 }
 
 func init() { v3upload.Version = version }

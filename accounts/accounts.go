@@ -254,8 +254,9 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 			a.ClientCert = cert.Leaf
 		}
 	}
-	if err := merr.ErrorOrNil(); err != nil {
-		return nil, err
+	if merr != nil {
+		merr.ErrorFormat = manifest.FormatErrors
+		return nil, merr
 	}
 	a.BaseURL = strings.TrimRight(ma.Endpoint, "/")
 	if a.BaseURL == "" {

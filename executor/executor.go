@@ -26,6 +26,14 @@ type Hook interface {
 	Finished(c *planner.Change, id string, err error)
 }
 
+// ReadHook is an optional extension of Hook: when the Hook implements it,
+// Read is told about every chunk of a file the provider reads, for byte
+// progress. A retried upload reads its file again from the start; Started
+// is not repeated, so views reset their count on retry.
+type ReadHook interface {
+	Read(c *planner.Change, n int)
+}
+
 // NopHook ignores every event; embed it to implement only some methods.
 type NopHook struct{}
 
@@ -222,7 +230,16 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 		Filename: c.After.Filename,
 		Size:     c.After.Size,
 		SHA256:   c.After.SHA256,
-		Open:     func() (providers.File, error) { return os.Open(path) },
+		Open: func() (providers.File, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			if rh, ok := e.Hook.(ReadHook); ok {
+				return &countingFile{File: f, read: func(n int) { rh.Read(c, n) }}, nil
+			}
+			return f, nil
+		},
 	}
 	if pd := e.Store.State().Pending[c.Name]; pd != nil && pd.SHA256 == c.After.SHA256 && pd.Type == c.Type && pd.Account == c.Account {
 		req.Session = &providers.Session{UploadID: pd.UploadID, PartSize: pd.PartSize, PartCount: pd.PartCount, Acked: pd.Acked}
@@ -268,4 +285,26 @@ func formatErrors(es []error) string {
 		s += "\n  - " + err.Error()
 	}
 	return s
+}
+
+// countingFile reports every read to a ReadHook.
+type countingFile struct {
+	providers.File
+	read func(n int)
+}
+
+func (f *countingFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	if n > 0 {
+		f.read(n)
+	}
+	return n, err
+}
+
+func (f *countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	if n > 0 {
+		f.read(n)
+	}
+	return n, err
 }

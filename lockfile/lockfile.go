@@ -182,8 +182,14 @@ func describeJSONError(data []byte, err error) string {
 		line, col := position(data, se.Offset)
 		return fmt.Sprintf("line %d, column %d: %v", line, col, err)
 	}
+	if errors.Is(err, io.EOF) {
+		return "the file is empty"
+	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Sprintf("the lockfile must be a JSON object, not %s", te.Value)
+		}
 		line, col := position(data, te.Offset)
 		return fmt.Sprintf("line %d, column %d: field %s must be %s, not %s", line, col, te.Field, te.Type, te.Value)
 	}

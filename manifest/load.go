@@ -26,7 +26,9 @@ func Load(path string) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := "cannot read the manifest: " + err.Error()
-		if errors.Is(err, os.ErrNotExist) {
+		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+			msg = "is a directory; point -manifest at the wxmedia.yaml file (or -chdir at this directory)"
+		} else if errors.Is(err, os.ErrNotExist) {
 			msg = "no such file; create it (see `wxmedia schema`), or point -chdir or -manifest at an existing one"
 		}
 		return nil, newMultiError(path, []*FieldError{{File: path, Msg: msg, Err: err}}, 0)

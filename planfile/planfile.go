@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/wxmedia/wxmedia/lockfile"
@@ -61,8 +62,11 @@ func Write(path string, f *File) error {
 // Read loads and checks a saved plan.
 func Read(path string) (*File, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &ParseError{Path: path, Reason: "no such plan file"}
+	}
 	if err != nil {
-		return nil, err
+		return nil, &ParseError{Path: path, Reason: "cannot read the plan: " + err.Error()}
 	}
 	return Parse(path, data)
 }
@@ -72,6 +76,9 @@ func Parse(name string, data []byte) (*File, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f File
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &ParseError{Path: name, Reason: "not a wxmedia plan file: the file is empty"}
+	}
 	if err := dec.Decode(&f); err != nil {
 		return nil, &ParseError{Path: name, Reason: "not a wxmedia plan file: " + err.Error()}
 	}

@@ -258,7 +258,7 @@ func filterTargets(changes []*Change, targets []string) []*Change {
 func checkPatterns(pats []string, flag string) error {
 	for _, p := range pats {
 		if _, err := path.Match(p, ""); err != nil {
-			return fmt.Errorf("%s %q is not a valid pattern: %v", flag, p, err)
+			return fmt.Errorf("%s %q is not a valid pattern: %v; give an asset name or a path.Match glob (*, ?, [a-z], \\ to escape)", flag, p, err)
 		}
 	}
 	return nil

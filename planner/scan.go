@@ -10,12 +10,14 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/statcache"
 )
 
 // FileFacts is what hashing learned about one asset's file.
@@ -26,23 +28,63 @@ type FileFacts struct {
 
 // ScanOptions tunes Scan.
 type ScanOptions struct {
-	// Workers bounds how many files are hashed at once; 0 means GOMAXPROCS.
+	// Workers bounds how many files are examined at once; 0 means GOMAXPROCS.
 	Workers int
+	// Cache, when set, supplies the sha256 of files whose stat data match a
+	// trusted entry (see package statcache), so they are not read at all.
+	// Scan only reads it; ScanResult.Cache is what to save.
+	Cache *statcache.Cache
+	// RefreshHashes ignores Cache and hashes every file (the result still
+	// carries a fresh cache to save).
+	RefreshHashes bool
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// ScanResult is what ScanFiles learned.
+type ScanResult struct {
+	// Facts holds every asset whose file passed its checks, by name.
+	Facts map[string]FileFacts
+	// Hashed counts the files read and hashed; Cached those whose hash came
+	// from the stat cache.
+	Hashed, Cached int
+	// Cache holds an entry for every file that passed, for the caller to
+	// save; its reference time is when this scan started.
+	Cache *statcache.Cache
+}
+
+// bufSize is the read size when hashing; see BENCHMARKS.md for how it was
+// chosen.
+const bufSize = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 // Scan hashes every asset's file (sha256, streamed, in parallel) and checks,
 // from the same read, that its first bytes match its extension and that it
 // still fits its type's size limit. Problems are returned together as a
 // *multierror.Error of *manifest.FieldError, keyed to the asset's position.
 func Scan(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (map[string]FileFacts, error) {
+	r, err := ScanFiles(ctx, m, opts)
+	if r == nil {
+		return nil, err
+	}
+	return r.Facts, err
+}
+
+// ScanFiles is Scan with counts and the stat cache to save. On a problem
+// with some files it returns a result for the others along with the error;
+// on cancellation, a nil result.
+func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*ScanResult, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	facts := make([]FileFacts, len(m.Assets))
-	errs := make([]error, len(m.Assets))
+	// Taken before any file is examined: an entry is trusted next time only
+	// if its file's mtime is older than this by statcache.RacySlack.
+	ref := time.Now()
+	lookup := opts.Cache
+	if opts.RefreshHashes {
+		lookup = nil
+	}
+	results := make([]scanned, len(m.Assets))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for i, a := range m.Assets {
@@ -50,27 +92,44 @@ func Scan(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (map[stri
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			facts[i], errs[i] = hashAsset(m.Path, a)
+			results[i] = scanAsset(m.Path, a, lookup)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := make(map[string]FileFacts, len(m.Assets))
+	res := &ScanResult{Facts: make(map[string]FileFacts, len(m.Assets)), Cache: statcache.New(ref)}
 	var merr *multierror.Error
 	for i, a := range m.Assets {
-		if errs[i] != nil {
-			merr = multierror.Append(merr, errs[i])
+		r := &results[i]
+		if r.err != nil {
+			merr = multierror.Append(merr, r.err)
 			continue
 		}
-		out[a.Name] = facts[i]
+		res.Facts[a.Name] = FileFacts{Size: r.entry.Size, SHA256: hex.EncodeToString(r.entry.SHA256[:])}
+		if r.cached {
+			res.Cached++
+		} else {
+			res.Hashed++
+		}
+		if r.cacheable {
+			res.Cache.Put(a.File, r.entry)
+		}
 	}
 	if merr != nil {
 		merr.ErrorFormat = manifest.FormatErrors
-		return out, merr
+		return res, merr
 	}
-	return out, nil
+	return res, nil
+}
+
+// scanned is one asset's outcome.
+type scanned struct {
+	entry     statcache.Entry
+	cached    bool // the hash came from the cache
+	cacheable bool // entry describes the file as it was read throughout
+	err       error
 }
 
 // HashFile returns the size and sha256 of the file at path and its first
@@ -81,16 +140,25 @@ func HashFile(path string) (size int64, sum string, head []byte, err error) {
 		return 0, "", nil, err
 	}
 	defer f.Close()
+	size, s, head, err := hashReader(f)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return size, hex.EncodeToString(s[:]), head, nil
+}
+
+// hashReader streams r once through sha256, keeping its head.
+func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	h := sha256.New()
+	head = make([]byte, 0, mediatype.HeadSize)
 	for {
-		n, rerr := f.Read(buf)
+		n, rerr := r.Read(buf)
 		if n > 0 {
 			if len(head) < mediatype.HeadSize {
-				need := mediatype.HeadSize - len(head)
-				head = append(head, buf[:min(n, need)]...)
+				head = append(head, buf[:min(n, mediatype.HeadSize-len(head))]...)
 			}
 			h.Write(buf[:n])
 			size += int64(n)
@@ -99,39 +167,83 @@ func HashFile(path string) (size int64, sum string, head []byte, err error) {
 			break
 		}
 		if rerr != nil {
-			return 0, "", nil, rerr
+			return 0, sum, nil, rerr
 		}
 	}
-	return size, hex.EncodeToString(h.Sum(nil)), head, nil
+	h.Sum(sum[:0])
+	return size, sum, head, nil
 }
 
-func hashAsset(manifestPath string, a *manifest.Asset) (FileFacts, error) {
-	fe := func(msg string) error {
-		return &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}
+func scanAsset(manifestPath string, a *manifest.Asset, cache *statcache.Cache) (r scanned) {
+	fe := func(msg string) scanned {
+		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
-	size, sum, head, err := HashFile(a.Path)
-	if err != nil {
+	readErr := func(err error) scanned {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return FileFacts{}, fe(fmt.Sprintf("cannot read %s: %v; check the file exists and is readable", a.File, err))
+		return fe(fmt.Sprintf("cannot read %s: %v; check the file exists and is readable", a.File, err))
 	}
 	t := mediatype.Lookup(a.Type)
 	if t == nil {
-		return FileFacts{}, fe(fmt.Sprintf("unknown type %q", a.Type))
+		return fe(fmt.Sprintf("unknown type %q", a.Type))
 	}
-	if size == 0 {
-		return FileFacts{}, fe(fmt.Sprintf("%s is empty; WeChat Pay rejects empty files", a.File))
+	sizeErr := func(size int64) *scanned {
+		if size == 0 {
+			r := fe(fmt.Sprintf("%s is empty; WeChat Pay rejects empty files", a.File))
+			return &r
+		}
+		if size > t.MaxSize {
+			r := fe(fmt.Sprintf("%s is %s; %s allows at most %s: compress or resize it", a.File, HumanSize(size), t.Name, HumanSize(t.MaxSize)))
+			return &r
+		}
+		return nil
 	}
-	if size > t.MaxSize {
-		return FileFacts{}, fe(fmt.Sprintf("%s is %s; %s allows at most %s: compress or resize it", a.File, HumanSize(size), t.Name, HumanSize(t.MaxSize)))
+	// The stat decides, before any read, whether the file is too large and
+	// whether the cache already knows its hash.
+	fi, err := os.Stat(a.Path)
+	if err != nil {
+		return readErr(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fe(fmt.Sprintf("%s is not a regular file; name a regular file", a.File))
+	}
+	if e := sizeErr(fi.Size()); e != nil {
+		return *e
+	}
+	st := statcache.FromFileInfo(fi)
+	if e, ok := cache.Lookup(a.File, st); ok {
+		r = scanned{entry: e, cached: true, cacheable: true}
+	} else {
+		f, err := os.Open(a.Path)
+		if err != nil {
+			return readErr(err)
+		}
+		size, sum, head, err := hashReader(f)
+		var after os.FileInfo
+		if err == nil {
+			after, err = f.Stat()
+		}
+		f.Close()
+		if err != nil {
+			return readErr(err)
+		}
+		// A file that changed while it was read is hashed as read, but not
+		// cached: its stat data may not describe the bytes hashed.
+		end := statcache.FromFileInfo(after)
+		r = scanned{entry: statcache.Entry{Stat: end, SHA256: sum, Head: head},
+			cacheable: end == st && size == st.Size}
+		r.entry.Size = size
+		if e := sizeErr(size); e != nil {
+			return *e
+		}
 	}
 	ext := mediatype.Ext(a.File)
-	if ok, looks := mediatype.Sniff(ext, head); !ok {
-		return FileFacts{}, fe(fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", a.File, ext, looks))
+	if ok, looks := mediatype.Sniff(ext, r.entry.Head); !ok {
+		return fe(fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", a.File, ext, looks))
 	}
-	return FileFacts{Size: size, SHA256: sum}, nil
+	return r
 }
 
 // HumanSize formats n bytes for messages and tables.

@@ -6,6 +6,7 @@ package providers
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -176,7 +177,22 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
+	if IsCertificateError(e.Err) {
+		return fmt.Sprintf("%s: the endpoint's TLS certificate is not trusted: %v; nothing was uploaded. If the endpoint uses a private CA, name its certificate in the account's ca_file", e.Asset, e.Err)
+	}
 	return fmt.Sprintf("%s: network error talking to WeChat Pay: %v; retrying may help", e.Asset, e.Err)
+}
+
+// IsCertificateError reports whether err is a failure to verify the
+// server's TLS certificate: permanent until the trust settings change.
+func IsCertificateError(err error) bool {
+	var (
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		cie x509.CertificateInvalidError
+		hne x509.HostnameError
+	)
+	return errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &cie) || errors.As(err, &hne)
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
@@ -205,7 +221,7 @@ func IsRetryable(err error) bool {
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		return !errors.Is(te.Err, context.Canceled)
+		return !errors.Is(te.Err, context.Canceled) && !IsCertificateError(te.Err)
 	}
 	return false
 }

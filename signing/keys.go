@@ -31,7 +31,7 @@ func ParsePrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 				if k1, err1 := x509.ParsePKCS1PrivateKey(b.Bytes); err1 == nil {
 					return k1, nil
 				}
-				return nil, fmt.Errorf("signing: PKCS#8 PRIVATE KEY block does not parse: %w", err)
+				return nil, fmt.Errorf("signing: PKCS#8 PRIVATE KEY block does not parse: %w; the key is damaged or truncated: copy apiclient_key.pem again", err)
 			}
 			switch k := k.(type) {
 			case *rsa.PrivateKey:
@@ -54,7 +54,7 @@ func ParsePrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 						return rk, nil
 					}
 				}
-				return nil, fmt.Errorf("signing: PKCS#1 RSA PRIVATE KEY block does not parse: %w", err)
+				return nil, fmt.Errorf("signing: PKCS#1 RSA PRIVATE KEY block does not parse: %w; the key is damaged or truncated: copy apiclient_key.pem again", err)
 			}
 			return k, nil
 		}
@@ -160,7 +160,7 @@ func decodeAll(data []byte) ([]*pem.Block, error) {
 	case bytes.HasPrefix(trimmed, []byte("ssh-")):
 		return nil, errors.New("signing: not PEM: this is an OpenSSH public key, not a WeChat Pay key")
 	default:
-		return nil, errors.New("signing: not PEM: no -----BEGIN block found")
+		return nil, errors.New("signing: not PEM: no -----BEGIN block found; give the PEM file itself, as downloaded (text starting with -----BEGIN)")
 	}
 }
 

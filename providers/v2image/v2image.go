@@ -37,6 +37,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wxmedia/wxmedia/mediatype"
@@ -283,6 +284,11 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 	if isTLSSetupError(err) {
 		// Retrying a refused handshake cannot help: say what to fix.
 		return fmt.Errorf("%s: TLS connection to WeChat Pay failed: %v; check client_cert_file/client_key_file (the merchant API certificate apiclient_cert.pem and its key) and the endpoint's server certificate", req.Asset, err)
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// Over TLS 1.3 a refused client certificate surfaces this way: the
+		// server drops the connection after the handshake.
+		err = fmt.Errorf("%w (if this persists, check client_cert_file/client_key_file: WeChat Pay drops connections whose client certificate it refuses)", err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// The http.Client timeout, not the caller's ctx: keep the text but

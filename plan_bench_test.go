@@ -1,0 +1,279 @@
+package main
+
+// Benchmarks behind BENCHMARKS.md. They generate their own data and run
+// only with -bench, e.g.
+//
+//	go test -run '^$' -bench . -benchtime 5x .
+//
+// Every comparison is measured in the same run and printed as a metric.
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/statcache"
+)
+
+const benchManifest = `version: 1
+accounts:
+  shop: {api: v3, mchid: "1900000001", endpoint: sandbox}
+assets:
+  pics: {type: %s, account: shop, glob: media/*.%s}
+`
+
+// benchTree writes n distinct files of size bytes (ext's magic number, then
+// pseudo-random bytes) under dir/media and a manifest globbing them, and
+// returns the file paths.
+func benchTree(b *testing.B, dir string, n, size int, typ, ext string) []string {
+	b.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	data := mediaBytes(ext, size, 1)
+	paths := make([]string, n)
+	for i := range n {
+		// Distinct content without generating n×size random bytes: stamp
+		// the index past the magic number.
+		binary.BigEndian.PutUint64(data[min(16, size-8):], uint64(i))
+		paths[i] = filepath.Join(dir, "media", fmt.Sprintf("%05d.%s", i, ext))
+		if err := os.WriteFile(paths[i], data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mf := fmt.Sprintf(benchManifest, typ, ext)
+	if err := os.WriteFile(filepath.Join(dir, "wxmedia.yaml"), []byte(mf), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return paths
+}
+
+// ageTree moves every file's mtime an hour back, as for a tree checked out
+// earlier, so the stat cache may trust it (see statcache.RacySlack).
+func ageTree(b *testing.B, paths []string) {
+	old := time.Now().Add(-time.Hour)
+	for _, p := range paths {
+		if err := os.Chtimes(p, old, old); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// writeLock records every asset of the manifest in dir as uploaded, so the
+// plan is all no-ops.
+func writeLock(b *testing.B, dir string) {
+	m, err := manifest.Load(filepath.Join(dir, "wxmedia.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := lockfile.New()
+	for _, a := range m.Assets {
+		f := facts[a.Name]
+		st.Assets[a.Name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: "1900000001", File: a.File,
+			Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, ID: "bench-" + f.SHA256[:16]}
+	}
+	data, err := st.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := lockfile.WriteFile(filepath.Join(dir, "wxmedia.lock.json"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchPlan runs `wxmedia -chdir dir plan args...` in process and returns
+// how long it took.
+func benchPlan(b *testing.B, dir string, args ...string) time.Duration {
+	var out, errs bytes.Buffer
+	start := time.Now()
+	code := run(append([]string{"-chdir", dir, "plan"}, args...), strings.NewReader(""), &out, &errs)
+	d := time.Since(start)
+	if code != exitOK {
+		b.Fatalf("plan exited %d: %s", code, errs.String())
+	}
+	return d
+}
+
+func coldPlan(b *testing.B, dir string, args ...string) time.Duration {
+	if err := os.RemoveAll(filepath.Join(dir, statcache.Dir)); err != nil {
+		b.Fatal(err)
+	}
+	return benchPlan(b, dir, args...)
+}
+
+func seconds(d time.Duration, n int) float64 { return d.Seconds() / float64(n) }
+
+// BenchmarkColdPlan1GiB: a first plan (no stat cache) of 2,000 files of
+// 512 KiB, against GNU sha256sum reading the same files in one process.
+// Both read from the page cache (the data was just written).
+func BenchmarkColdPlan1GiB(b *testing.B) {
+	dir := b.TempDir()
+	paths := benchTree(b, dir, 2000, 512<<10, "image", "png")
+	sha, err := exec.LookPath("sha256sum")
+	if err != nil {
+		b.Logf("no sha256sum on PATH: the ratio is not measured")
+	}
+	coldPlan(b, dir) // warm the page cache
+	var ours, theirs time.Duration
+	n := 0
+	for b.Loop() {
+		ours += coldPlan(b, dir)
+		if sha != "" {
+			cmd := exec.Command(sha, paths...)
+			cmd.Stdout = io.Discard
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+			theirs += time.Since(start)
+		}
+		n++
+	}
+	b.ReportMetric(seconds(ours, n), "plan-s")
+	if sha != "" {
+		b.ReportMetric(seconds(theirs, n), "sha256sum-s")
+		b.ReportMetric(ours.Seconds()/theirs.Seconds(), "plan/sha256sum")
+	}
+}
+
+// BenchmarkWarmPlan10k: 10,000 unchanged 16 KiB files recorded in the
+// lockfile; plan with a warm stat cache against a cold plan (cache removed)
+// of the same tree. scan-warm/scan-cold isolates the hashing stage
+// (planner.ScanFiles on a loaded manifest) from manifest loading and
+// rendering, which both plans share.
+func BenchmarkWarmPlan10k(b *testing.B) {
+	dir := b.TempDir()
+	paths := benchTree(b, dir, 10000, 16<<10, "image", "png")
+	ageTree(b, paths)
+	writeLock(b, dir)
+	m, err := manifest.Load(filepath.Join(dir, "wxmedia.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	coldPlan(b, dir)
+	var warm, cold, scanWarm, scanCold time.Duration
+	n := 0
+	for b.Loop() {
+		cold += coldPlan(b, dir)
+		warm += benchPlan(b, dir)
+		start := time.Now()
+		if _, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		scanCold += time.Since(start)
+		c, err := statcache.Load(statcache.PathFor(m.Path))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+		scanWarm += time.Since(start)
+		if err != nil || r.Cached != len(paths) {
+			b.Fatalf("warm scan: %d of %d cached, %v", r.Cached, len(paths), err)
+		}
+		n++
+	}
+	b.ReportMetric(seconds(warm, n), "warm-s")
+	b.ReportMetric(seconds(cold, n), "cold-s")
+	b.ReportMetric(warm.Seconds()/cold.Seconds(), "warm/cold")
+	b.ReportMetric(scanWarm.Seconds()/scanCold.Seconds(), "scan-warm/scan-cold")
+}
+
+// BenchmarkPlanJSON10k: `plan -json` over 10,000 recorded assets with a
+// warm stat cache, from manifest load to the JSON rendered.
+func BenchmarkPlanJSON10k(b *testing.B) {
+	dir := b.TempDir()
+	paths := benchTree(b, dir, 10000, 16<<10, "image", "png")
+	ageTree(b, paths)
+	writeLock(b, dir)
+	benchPlan(b, dir, "-json")
+	var d time.Duration
+	n := 0
+	for b.Loop() {
+		d += benchPlan(b, dir, "-json")
+		n++
+	}
+	b.ReportMetric(seconds(d, n), "plan-json-s")
+}
+
+// BenchmarkApplyPeakRSS builds the binary and runs `wxmedia apply
+// -auto-approve -parallelism 8` on 8 large and on 8 small files against the
+// in-process sandbox emulator, reporting the child's peak RSS, which
+// includes the emulator's memory. Video is the largest type the v3
+// providers take (5 MiB); user_package (20 MiB) is measured too once this
+// build has an uploader for it.
+func BenchmarkApplyPeakRSS(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "wxmedia")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		b.Fatal(err)
+	}
+	type load struct {
+		typ, ext         string
+		big, small       int // file sizes
+		bigDir, smallDir string
+		bigRSS, smallRSS float64
+	}
+	loads := []*load{{typ: "video", ext: "mp4", big: 5 << 20, small: 512 << 10}}
+	if _, ok := uploaders["user_package"]; ok {
+		loads = append(loads, &load{typ: "user_package", ext: "csv", big: 20 << 20, small: 2 << 20})
+	} else {
+		b.Logf("this build has no user_package uploader: measuring video only")
+	}
+	for _, l := range loads {
+		l.bigDir, l.smallDir = b.TempDir(), b.TempDir()
+		benchTree(b, l.bigDir, 8, l.big, l.typ, l.ext)
+		benchTree(b, l.smallDir, 8, l.small, l.typ, l.ext)
+		if l.typ == "user_package" {
+			mf := strings.Replace(fmt.Sprintf(benchManifest, l.typ, l.ext), "api: v3", "api: brand", 1)
+			for _, d := range []string{l.bigDir, l.smallDir} {
+				if err := os.WriteFile(filepath.Join(d, "wxmedia.yaml"), []byte(mf), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	apply := func(dir string) float64 {
+		if err := os.Remove(filepath.Join(dir, "wxmedia.lock.json")); err != nil && !os.IsNotExist(err) {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-chdir", dir, "apply", "-auto-approve", "-parallelism", "8")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("apply in %s: %v\n%s", dir, err, out.String())
+		}
+		if !strings.Contains(out.String(), "Assets: 8 uploaded") {
+			b.Fatalf("apply in %s did not upload 8 files:\n%s", dir, out.String())
+		}
+		return float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
+	}
+	for b.Loop() {
+		for _, l := range loads {
+			l.bigRSS = max(l.bigRSS, apply(l.bigDir))
+			l.smallRSS = max(l.smallRSS, apply(l.smallDir))
+		}
+	}
+	for _, l := range loads {
+		b.ReportMetric(l.bigRSS, fmt.Sprintf("%s-8x%dKiB-peak-MiB", l.typ, l.big>>10))
+		b.ReportMetric(l.smallRSS, fmt.Sprintf("%s-8x%dKiB-peak-MiB", l.typ, l.small>>10))
+		b.ReportMetric(l.bigRSS/l.smallRSS, l.typ+"-big/small-rss")
+	}
+}

@@ -1,0 +1,235 @@
+package planner_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxmedia/wxmedia/internal/testenv"
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/statcache"
+)
+
+// cacheWorkspace writes n PNG files and a manifest that globs them, and
+// returns the loaded manifest.
+func cacheWorkspace(t *testing.T, n int) *manifest.Manifest {
+	t.Helper()
+	w := testenv.New(t)
+	for i := range n {
+		w.Write(t, fmt.Sprintf("media/%02d.png", i), testenv.PNG(1000, int64(i)))
+	}
+	w.Write(t, "wxmedia.yaml", []byte(`version: 1
+accounts:
+  shop: {api: v3, mchid: "1900000001", endpoint: sandbox}
+assets:
+  pics: {type: image, account: shop, glob: media/*.png}
+`))
+	m, err := manifest.Load(w.Path("wxmedia.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// age sets a file's mtime an hour back, out of the racy window.
+func age(t *testing.T, path string) time.Time {
+	t.Helper()
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	return old
+}
+
+// scanWithCache does what plan does: load the cache beside the manifest,
+// scan, save the result.
+func scanWithCache(t *testing.T, m *manifest.Manifest, refresh bool) *planner.ScanResult {
+	t.Helper()
+	path := statcache.PathFor(m.Path)
+	c, _ := statcache.Load(path)
+	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c, RefreshHashes: refresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := statcache.Save(path, r.Cache); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func assertCounts(t *testing.T, what string, r *planner.ScanResult, hashed, cached int) {
+	t.Helper()
+	if r.Hashed != hashed || r.Cached != cached {
+		t.Errorf("%s: hashed %d, cached %d; want %d, %d", what, r.Hashed, r.Cached, hashed, cached)
+	}
+}
+
+func assertSameFacts(t *testing.T, what string, got, want map[string]planner.FileFacts) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d facts, want %d", what, len(got), len(want))
+	}
+	for n, f := range want {
+		if got[n] != f {
+			t.Errorf("%s: %s = %+v, want %+v", what, n, got[n], f)
+		}
+	}
+}
+
+func TestScanCacheSkipsUnchangedFiles(t *testing.T) {
+	m := cacheWorkspace(t, 5)
+	for _, a := range m.Assets {
+		age(t, a.Path)
+	}
+	cold := scanWithCache(t, m, false)
+	assertCounts(t, "first scan", cold, 5, 0)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(m.Path), ".wxmedia", "cache")); err != nil {
+		t.Fatalf("the cache is not in .wxmedia/ beside the manifest: %v", err)
+	}
+	warm := scanWithCache(t, m, false)
+	assertCounts(t, "second scan", warm, 0, 5)
+	assertSameFacts(t, "second scan", warm.Facts, cold.Facts)
+
+	// -refresh-hashes reads every file again, and still rewrites the cache.
+	refreshed := scanWithCache(t, m, true)
+	assertCounts(t, "refresh", refreshed, 5, 0)
+	assertSameFacts(t, "refresh", refreshed.Facts, cold.Facts)
+	assertCounts(t, "after refresh", scanWithCache(t, m, false), 0, 5)
+}
+
+// Same size, restored mtime: the content change is still seen, whether the
+// old entry was racy (the file was hashed within RacySlack of its write) or
+// not (the ctime moved).
+func TestScanCacheSeesSameSizeRewrites(t *testing.T) {
+	for _, racy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("racy=%v", racy), func(t *testing.T) {
+			m := cacheWorkspace(t, 2)
+			a := m.Assets[0]
+			fi, err := os.Stat(a.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mtime := fi.ModTime()
+			if !racy {
+				mtime = age(t, a.Path)
+			}
+			before := scanWithCache(t, m, false)
+			if err := os.WriteFile(a.Path, testenv.PNG(1000, 999), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(a.Path, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+			after := scanWithCache(t, m, false)
+			if after.Facts[a.Name].SHA256 == before.Facts[a.Name].SHA256 {
+				t.Fatal("a same-size rewrite with its mtime restored went unnoticed")
+			}
+		})
+	}
+}
+
+// A touched file is read again, and the plan shows no change.
+func TestScanCacheTouchedFileIsRehashedButUnchanged(t *testing.T) {
+	m := cacheWorkspace(t, 3)
+	for _, a := range m.Assets {
+		age(t, a.Path)
+	}
+	first := scanWithCache(t, m, false)
+	st := lockfile.New()
+	for _, a := range m.Assets {
+		f := first.Facts[a.Name]
+		st.Assets[a.Name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: "1900000001", File: a.File,
+			Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, ID: "id-" + a.Name}
+	}
+	later := time.Now().Add(-30 * time.Minute)
+	if err := os.Chtimes(m.Assets[1].Path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	r := scanWithCache(t, m, false)
+	assertCounts(t, "after touching one file", r, 1, 2)
+	p, err := planner.Build(m, r.Facts, st, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.HasChanges() {
+		t.Errorf("touching a file changed the plan: %+v", p.Changes)
+	}
+}
+
+// A missing or damaged cache costs a re-hash, never an error or a
+// different plan; the next scan rebuilds it.
+func TestScanCacheDamageIsHarmless(t *testing.T) {
+	m := cacheWorkspace(t, 4)
+	for _, a := range m.Assets {
+		age(t, a.Path)
+	}
+	want := scanWithCache(t, m, false).Facts
+	path := statcache.PathFor(m.Path)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte{}, good...)
+	flipped[len(flipped)/2] ^= 1
+	for name, damage := range map[string]func() error{
+		"deleted":   func() error { return os.Remove(path) },
+		"truncated": func() error { return os.WriteFile(path, good[:len(good)/3], 0o644) },
+		"corrupt":   func() error { return os.WriteFile(path, flipped, 0o644) },
+		"foreign":   func() error { return os.WriteFile(path, []byte(`{"not":"ours"}`), 0o644) },
+		"empty":     func() error { return os.WriteFile(path, nil, 0o644) },
+	} {
+		if err := damage(); err != nil {
+			t.Fatal(err)
+		}
+		r := scanWithCache(t, m, false)
+		assertCounts(t, name, r, 4, 0)
+		assertSameFacts(t, name, r.Facts, want)
+		if c, err := statcache.Load(path); err != nil || c.Len() != 4 {
+			t.Errorf("%s: the cache was not rebuilt: %d entries, %v", name, c.Len(), err)
+		}
+	}
+}
+
+// A cached file is not opened, yet its magic bytes are checked again from
+// the head the cache keeps.
+func TestScanCacheChecksCachedHead(t *testing.T) {
+	m := cacheWorkspace(t, 1)
+	a := m.Assets[0]
+	fi, err := os.Stat(a.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := statcache.New(time.Now().Add(time.Hour))
+	c.Put(a.File, statcache.Entry{Stat: statcache.FromFileInfo(fi), Head: []byte{0xFF, 0xD8, 0xFF, 0xE0}})
+	_, err = planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+	if err == nil || !strings.Contains(err.Error(), "looks like") {
+		t.Fatalf("ScanFiles = %v; want the magic-byte error from the cached head", err)
+	}
+}
+
+// A file over its type's limit is reported from its size alone: this one
+// is sparse and 64 GiB, so hashing it would not finish in any test run.
+func TestScanRejectsOversizeWithoutReading(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "huge.png")
+	if err := os.WriteFile(path, []byte("\x89PNG\r\n\x1a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 64<<30); err != nil {
+		t.Skipf("no sparse files here: %v", err)
+	}
+	m := testManifest(&manifest.Asset{Name: "huge", Type: "image", Account: "shop", File: "huge.png", Path: path, Filename: "huge.png"})
+	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{})
+	if err == nil || !strings.Contains(err.Error(), "huge.png is 64.0 GiB; image allows at most 2 MiB") {
+		t.Fatalf("ScanFiles = %v; want the size error", err)
+	}
+	if r.Hashed != 0 {
+		t.Errorf("hashed %d files", r.Hashed)
+	}
+}

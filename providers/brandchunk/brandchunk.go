@@ -1,0 +1,621 @@
+// Package brandchunk is the `user_package` provider: the brand audience
+// file upload of PROTOCOL.md §7, done in three kinds of call with brand
+// authentication (§1.6):
+//
+//  1. E5a POST /brand/marketing/user-package/uploads starts a session and
+//     returns upload_id, part_size and part_count;
+//  2. E5 PUT …/uploads/{upload_id}/{part_number} sends each part as JSON,
+//     {"file":"<base64>","file_meta":{"filename":…,"digest":<part SHA-256>}};
+//  3. E5b POST …/uploads/{upload_id}, with no body, merges the parts.
+//
+// The session is reported through Request.OnSession after it is created and
+// after every acknowledged part, and an Upload given Request.Session resumes
+// it: the parts already acknowledged are not sent again. When WeChat Pay no
+// longer knows the session (404), Upload starts a fresh one, once.
+//
+// Memory does not grow with the file: one part and its JSON body are held
+// at a time, in buffers reused from part to part. Every answer is verified
+// (signing.Verifier) before it is trusted. The Result's ID is the upload_id
+// (what the downstream expand call takes); the merge answer's fields, among
+// them resource_id, are its Attributes.
+//
+// Field names PROTOCOL.md marks as unknown are constants in assumptions.go.
+package brandchunk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/v3upload"
+	"github.com/wxmedia/wxmedia/signing"
+)
+
+// MaxFileSize is the largest file accepted: user_package's limit in
+// package mediatype (20 MiB).
+const MaxFileSize = 20 * mediatype.MiB
+
+// MaxUploadIDLen bounds upload_id (string ≤ 128, PROTOCOL.md §7.3).
+const MaxUploadIDLen = 128
+
+// MaxResponseSize caps how much of a response body is read.
+const MaxResponseSize = 1 << 20
+
+// filenameRE is the documented filename rule for the brand APIs.
+var filenameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
+
+// sha256RE is a SHA-256 in hex.
+var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// Client uploads audience files for one brand account. It is safe for
+// concurrent use and implements providers.Uploader.
+type Client struct {
+	acct     *providers.Account
+	signer   *signing.Signer
+	verifier *signing.Verifier
+	http     *http.Client
+}
+
+var _ providers.Uploader = (*Client)(nil)
+
+// New returns the user_package uploader for acct, a brand account: MchID is
+// the brand_id, SerialNo and PrivateKey are the brand API certificate's, and
+// WechatPayPublicKeyID (sent as Wechatpay-Serial) is required. Account
+// problems are reported by the first Upload, before any network traffic.
+func New(acct *providers.Account) *Client {
+	c := &Client{acct: acct, http: defaultHTTPClient}
+	if acct == nil {
+		return c
+	}
+	if acct.HTTPClient != nil {
+		c.http = acct.HTTPClient
+	}
+	c.signer = &signing.Signer{
+		Scheme:   signing.SchemeBrand,
+		ID:       acct.MchID,
+		SerialNo: acct.SerialNo,
+		Key:      acct.PrivateKey,
+		Now:      acct.Clock,
+	}
+	c.verifier = &signing.Verifier{Keys: acct.WechatPayKeys, Now: acct.Clock}
+	return c
+}
+
+// defaultHTTPClient is used when the account has no HTTPClient.
+var defaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 60 * time.Second
+	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
+}()
+
+// checkConfig reports account and request problems that no retry can fix.
+func (c *Client) checkConfig(req *providers.Request) error {
+	a := c.acct
+	switch {
+	case a == nil:
+		return errors.New("no account")
+	case a.PrivateKey == nil:
+		return fmt.Errorf("account %q has no private key", a.Name)
+	case a.MchID == "":
+		return fmt.Errorf("account %q has no brand_id", a.Name)
+	case a.SerialNo == "":
+		return fmt.Errorf("account %q has no serial_no", a.Name)
+	case a.BaseURL == "":
+		return fmt.Errorf("account %q has no endpoint", a.Name)
+	case len(a.WechatPayKeys) == 0:
+		return fmt.Errorf("account %q has no WeChat Pay public key, so responses could not be verified", a.Name)
+	case a.WechatPayPublicKeyID == "":
+		return fmt.Errorf("account %q needs wechatpay_public_key_id: brand APIs require the Wechatpay-Serial header", a.Name)
+	case a.WechatPayKeys[a.WechatPayPublicKeyID] == nil:
+		return fmt.Errorf("account %q sends Wechatpay-Serial %s but has no public key for it", a.Name, a.WechatPayPublicKeyID)
+	case req.Open == nil:
+		return errors.New("request has no Open function")
+	case req.Size <= 0:
+		return fmt.Errorf("the file is empty (%d bytes): an audience file needs at least one line", req.Size)
+	case req.Size > MaxFileSize:
+		return fmt.Errorf("the file is %d bytes; user_package allows at most %d (20 MiB)", req.Size, MaxFileSize)
+	case !filenameRE.MatchString(req.Filename):
+		return fmt.Errorf("filename %q must be 1 to 128 letters, digits, '_', '.' or '-'", req.Filename)
+	case !sha256RE.MatchString(req.SHA256):
+		return fmt.Errorf("sha256 %q is not 64 hex digits", req.SHA256)
+	}
+	return nil
+}
+
+// Upload sends req's file: it starts a session unless req.Session holds
+// one to resume, uploads the parts not yet acknowledged, and merges them.
+// Each HTTP call is tried once; a caller retrying a retryable error passes
+// the latest session back in and resumes where this call stopped.
+func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers.Result, error) {
+	if err := c.checkConfig(req); err != nil {
+		return nil, fmt.Errorf("%s: user_package: %w", req.Asset, err)
+	}
+	if _, err := url.Parse(c.acct.BaseURL); err != nil {
+		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
+	}
+	f, err := req.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
+	}
+	defer f.Close()
+	if err := checkSize(f, req.Size); err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	up := &upload{c: c, req: req, f: f, base: strings.TrimRight(c.acct.BaseURL, "/")}
+	fn, _ := json.Marshal(req.Filename)
+	up.filenameJSON = fn
+
+	sess := resumable(req.Session, req.Size)
+	restarted := false
+	for {
+		if sess == nil {
+			if sess, err = up.init(ctx); err != nil {
+				return nil, up.restartNote(err, restarted)
+			}
+			if err := up.save(sess); err != nil {
+				return nil, err
+			}
+		}
+		res, err := up.run(ctx, sess)
+		if err == nil {
+			return res, nil
+		}
+		if !restarted && isSessionGone(err) {
+			// WeChat Pay forgot the session (expired, or never merged in
+			// time): start again from part 1, once per call.
+			restarted, sess = true, nil
+			continue
+		}
+		return nil, up.restartNote(err, restarted)
+	}
+}
+
+// resumable returns a copy of s if it describes a session for a file of
+// size bytes, or nil: a session that does not fit the file (it changed, or
+// the state is damaged) cannot be resumed, and a fresh one is started.
+func resumable(s *providers.Session, size int64) *providers.Session {
+	if s == nil || s.UploadID == "" || len(s.UploadID) > MaxUploadIDLen || s.PartSize <= 0 ||
+		s.PartCount > MaxPartCount || int64(s.PartCount) != ceilDiv(size, s.PartSize) {
+		return nil
+	}
+	cp := *s
+	cp.Acked = nil
+	for _, n := range s.Acked {
+		if n >= FirstPartNumber && n < FirstPartNumber+s.PartCount {
+			cp.Acked = append(cp.Acked, n)
+		}
+	}
+	slices.Sort(cp.Acked)
+	cp.Acked = slices.Compact(cp.Acked)
+	return &cp
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// upload is the state of one Upload call.
+type upload struct {
+	c            *Client
+	req          *providers.Request
+	f            providers.File
+	base         string
+	filenameJSON []byte
+	// part and body are reused for every part of the call.
+	part, body []byte
+}
+
+// save reports the session's state to the caller. A failure stops the
+// upload: continuing would acknowledge parts the caller cannot resume from.
+func (up *upload) save(s *providers.Session) error {
+	if up.req.OnSession == nil {
+		return nil
+	}
+	cp := *s
+	cp.Acked = slices.Clone(s.Acked)
+	if err := up.req.OnSession(cp); err != nil {
+		return fmt.Errorf("%s: saving the upload session %s: %w", up.req.Asset, s.UploadID, err)
+	}
+	return nil
+}
+
+// restartNote adds to err that a fresh session was already started in this
+// call, when it was.
+func (up *upload) restartNote(err error, restarted bool) error {
+	if !restarted {
+		return err
+	}
+	const note = "after WeChat Pay lost the previous upload session (404) a fresh session was started in this attempt and failed too"
+	var ae *providers.APIError
+	if errors.As(err, &ae) {
+		ae.Message = strings.TrimSuffix(ae.Message+"; "+note, "; ")
+		return err
+	}
+	return fmt.Errorf("%w (%s)", err, note)
+}
+
+// init starts a session (E5a).
+func (up *upload) init(ctx context.Context) (*providers.Session, error) {
+	body, err := json.Marshal(map[string]any{InitInfoKey: map[string]any{
+		InitFilenameKey: up.req.Filename,
+		InitDigestKey:   strings.ToLower(up.req.SHA256),
+		InitSizeKey:     up.req.Size,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode session request: %w", up.req.Asset, err)
+	}
+	st := step{name: "starting the upload session", method: http.MethodPost, path: PathUploads,
+		endpoint: http.MethodPost + " " + PathUploads}
+	data, err := up.call(ctx, st, body)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		id             *string
+		size, count    *int64
+		fields, reason = object(data)
+	)
+	if reason == "" {
+		reason = firstOf(
+			getString(fields, InitUploadIDKey, &id),
+			getInt(fields, InitPartSizeKey, &size),
+			getInt(fields, InitPartCountKey, &count))
+	}
+	if reason == "" {
+		switch {
+		case *id == "" || len(*id) > MaxUploadIDLen:
+			reason = fmt.Sprintf("%s is %d bytes long, want 1..%d", InitUploadIDKey, len(*id), MaxUploadIDLen)
+		case *size <= 0:
+			reason = fmt.Sprintf("%s is %d, want a positive number of bytes", InitPartSizeKey, *size)
+		case *count > MaxPartCount:
+			reason = fmt.Sprintf("%s is %d, more than the %d this client accepts", InitPartCountKey, *count, MaxPartCount)
+		case *count != ceilDiv(up.req.Size, *size):
+			reason = fmt.Sprintf("%s is %d, but a %d-byte file in parts of %d bytes has %d", InitPartCountKey, *count, up.req.Size, *size, ceilDiv(up.req.Size, *size))
+		}
+	}
+	if reason != "" {
+		return nil, up.malformed(st, reason)
+	}
+	return &providers.Session{UploadID: *id, PartSize: *size, PartCount: int(*count)}, nil
+}
+
+// run uploads the parts sess has not acknowledged, then merges.
+func (up *upload) run(ctx context.Context, sess *providers.Session) (*providers.Result, error) {
+	for i := 0; i < sess.PartCount; i++ {
+		n := FirstPartNumber + i
+		if _, acked := slices.BinarySearch(sess.Acked, n); acked {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s: upload interrupted before part %d of %d: %w", up.req.Asset, i+1, sess.PartCount, err)
+		}
+		if err := up.putPart(ctx, sess, i); err != nil {
+			return nil, err
+		}
+		pos, _ := slices.BinarySearch(sess.Acked, n)
+		sess.Acked = slices.Insert(sess.Acked, pos, n)
+		if err := up.save(sess); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: upload interrupted before merging: %w", up.req.Asset, err)
+	}
+	return up.merge(ctx, sess)
+}
+
+// putPart reads part i (0-based) from the file and sends it (E5).
+func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) error {
+	n := FirstPartNumber + i
+	off := int64(i) * sess.PartSize
+	length := min(sess.PartSize, up.req.Size-off)
+	st := step{name: fmt.Sprintf("part %d of %d", i+1, sess.PartCount), method: http.MethodPut,
+		path:     PathUploads + "/" + url.PathEscape(sess.UploadID) + "/" + strconv.Itoa(n),
+		endpoint: http.MethodPut + " " + PathUploads + "/{upload_id}/{part_number}", part: n}
+
+	if int64(cap(up.part)) < length {
+		up.part = make([]byte, length)
+		up.body = nil
+	}
+	part := up.part[:length]
+	if m, err := up.f.ReadAt(part, off); int64(m) != length {
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %s: read file: %w", up.req.Asset, st.name, err)
+		}
+		return fmt.Errorf("%s: %w", up.req.Asset, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
+	}
+	if off+length == up.req.Size {
+		if err := checkSize(up.f, up.req.Size); err != nil {
+			return fmt.Errorf("%s: %w", up.req.Asset, err)
+		}
+	}
+	sum := sha256.Sum256(part)
+
+	// Build the body once, in place: this exact buffer is signed and sent.
+	need := len(`{"`+PartFileKey+`":"",""`+PartMetaKey+`":{"`+PartMetaFilenameKey+`":,"`+PartMetaDigestKey+`":""}}`) +
+		base64.StdEncoding.EncodedLen(len(part)) + len(up.filenameJSON) + hex.EncodedLen(len(sum))
+	if cap(up.body) < need {
+		up.body = make([]byte, 0, need)
+	}
+	b := up.body[:0]
+	b = append(b, `{"`+PartFileKey+`":"`...)
+	b = base64.StdEncoding.AppendEncode(b, part)
+	b = append(b, `","`+PartMetaKey+`":{"`+PartMetaFilenameKey+`":`...)
+	b = append(b, up.filenameJSON...)
+	b = append(b, `,"`+PartMetaDigestKey+`":"`...)
+	b = hex.AppendEncode(b, sum[:])
+	b = append(b, `"}}`...)
+
+	data, err := up.call(ctx, st, b)
+	if err != nil {
+		return err
+	}
+	var num *int64
+	fields, reason := object(data)
+	if reason == "" {
+		reason = getInt(fields, PartAckNumberKey, &num)
+	}
+	if reason == "" && *num != int64(n) {
+		reason = fmt.Sprintf("%s is %d, want %d", PartAckNumberKey, *num, n)
+	}
+	if reason != "" {
+		return up.malformed(st, reason)
+	}
+	return nil
+}
+
+// merge asks WeChat Pay to assemble the parts (E5b) and returns the result.
+func (up *upload) merge(ctx context.Context, sess *providers.Session) (*providers.Result, error) {
+	st := step{name: "merging the parts", method: http.MethodPost,
+		path:     PathUploads + "/" + url.PathEscape(sess.UploadID),
+		endpoint: http.MethodPost + " " + PathUploads + "/{upload_id}", merge: true}
+	data, err := up.call(ctx, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	fields, reason := object(data)
+	attrs := map[string]string{}
+	if reason == "" {
+		for k, raw := range fields {
+			var s string
+			if json.Unmarshal(raw, &s) == nil && s != "" {
+				attrs[k] = s
+			}
+		}
+		id, hasID := attrs[MergeUploadIDKey]
+		_, hasRes := attrs[MergeResourceIDKey]
+		switch {
+		case hasID && id != sess.UploadID:
+			reason = fmt.Sprintf("%s is %q, want %q", MergeUploadIDKey, id, sess.UploadID)
+		case RequireResourceID && !hasRes:
+			reason = fmt.Sprintf("no %q field", MergeResourceIDKey)
+		}
+		delete(attrs, MergeUploadIDKey)
+	}
+	if reason != "" {
+		return nil, up.malformed(st, reason)
+	}
+	return &providers.Result{ID: sess.UploadID, Attributes: attrs}, nil
+}
+
+// step describes one HTTP call, for the request and for messages.
+type step struct {
+	name     string // "part 2 of 3", for messages
+	method   string
+	path     string // escaped path as sent and signed
+	endpoint string // method and path template, for APIError.Endpoint
+	part     int    // part number, 0 for init and merge
+	merge    bool
+}
+
+// call signs and sends one request with body (nil: none, no Content-Type)
+// and returns the verified 2xx body.
+func (up *upload) call(ctx context.Context, st step, body []byte) ([]byte, error) {
+	c, req := up.c, up.req
+	u, err := url.Parse(up.base + st.path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
+	}
+	auth, err := c.signer.Authorization(st.method, u.RequestURI(), body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	var rd io.Reader
+	g := &guardedBody{b: body}
+	if body != nil {
+		rd = g
+	}
+	hreq, err := http.NewRequestWithContext(ctx, st.method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+	}
+	if body != nil {
+		hreq.ContentLength = int64(len(body))
+		hreq.GetBody = func() (io.ReadCloser, error) { return g.reopen(), nil }
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	hreq.Header.Set("Authorization", auth)
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
+	hreq.Header.Set(signing.HeaderSerial, c.acct.WechatPayPublicKeyID)
+
+	resp, err := c.http.Do(hreq)
+	// The transport may still be reading the body after an early answer;
+	// from now on it reads nothing, since the buffer is reused.
+	g.release()
+	if err != nil {
+		return nil, up.sendError(ctx, st, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	if err != nil {
+		return nil, up.sendError(ctx, st, fmt.Errorf("read response: %w", err))
+	}
+	tooLong := len(data) > MaxResponseSize
+	if tooLong {
+		data = data[:MaxResponseSize]
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, up.apiError(st, resp, data)
+	}
+	if tooLong {
+		return nil, up.malformed(st, fmt.Sprintf("body is larger than %d bytes", MaxResponseSize))
+	}
+	if err := c.verifier.Verify(resp.Header, data); err != nil {
+		return nil, &providers.VerifyError{Asset: req.Asset, Reason: st.name + ": " + err.Error()}
+	}
+	return data, nil
+}
+
+// sendError classifies a failure to send a request or read its answer.
+func (up *upload) sendError(ctx context.Context, st step, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: upload interrupted (%s): %w", up.req.Asset, st.name, ctxErr)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The http.Client timeout, not the caller's ctx: keep the text but
+		// drop the chain, which providers.IsRetryable would read as the
+		// caller giving up.
+		err = errors.New(err.Error())
+	}
+	return &providers.TransportError{Asset: up.req.Asset, Err: fmt.Errorf("%s: %w", st.name, err)}
+}
+
+// malformed reports a verified 2xx answer that cannot be used. It is a
+// plain error, which providers.IsRetryable treats as permanent.
+func (up *upload) malformed(st step, reason string) error {
+	return fmt.Errorf("%s: malformed response from %s (%s): %s", up.req.Asset, st.endpoint, st.name, reason)
+}
+
+// object decodes a JSON object body.
+func object(data []byte) (map[string]json.RawMessage, string) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil || m == nil {
+		return nil, "body is not a JSON object"
+	}
+	return m, ""
+}
+
+// getString stores the string field key of m in *dst, or says why not.
+func getString(m map[string]json.RawMessage, key string, dst **string) string {
+	raw, ok := m[key]
+	if !ok {
+		return fmt.Sprintf("no %q field", key)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Sprintf("%q is not a string", key)
+	}
+	*dst = &s
+	return ""
+}
+
+// getInt stores the integer field key of m in *dst, or says why not.
+func getInt(m map[string]json.RawMessage, key string, dst **int64) string {
+	raw, ok := m[key]
+	if !ok {
+		return fmt.Sprintf("no %q field", key)
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return fmt.Sprintf("%q is not an integer", key)
+	}
+	*dst = &n
+	return ""
+}
+
+func firstOf(reasons ...string) string {
+	for _, r := range reasons {
+		if r != "" {
+			return r
+		}
+	}
+	return ""
+}
+
+// guardedBody is a request body over a buffer that is reused once the call
+// is over: after release, reads fail instead of seeing the next part.
+type guardedBody struct {
+	mu       sync.Mutex
+	b        []byte
+	off      int
+	released bool
+	shared   *guardedBody // the original, for bodies made by reopen
+}
+
+func (g *guardedBody) root() *guardedBody {
+	if g.shared != nil {
+		return g.shared
+	}
+	return g
+}
+
+func (g *guardedBody) Read(p []byte) (int, error) {
+	r := g.root()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.released {
+		return 0, errors.New("request finished")
+	}
+	if g.off >= len(g.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, g.b[g.off:])
+	g.off += n
+	return n, nil
+}
+
+func (g *guardedBody) Close() error { return nil }
+
+// reopen returns a fresh reader over the same buffer, for the transport's
+// GetBody (a request replayed on a new connection).
+func (g *guardedBody) reopen() io.ReadCloser { return &guardedBody{b: g.b, shared: g.root()} }
+
+func (g *guardedBody) release() {
+	g.mu.Lock()
+	g.released = true
+	g.mu.Unlock()
+}
+
+// fileChangedError reports a file whose length differs from the planned
+// size. It is permanent: the planned digest no longer describes the file.
+type fileChangedError struct{ detail string }
+
+func (e *fileChangedError) Error() string {
+	return "file changed since plan: " + e.detail + "; run plan again"
+}
+
+// checkSize fails when the file no longer has exactly size bytes.
+func checkSize(f io.ReaderAt, size int64) error {
+	var b [1]byte
+	if size > 0 {
+		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
+			return &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", size)}
+		}
+	}
+	if n, _ := f.ReadAt(b[:], size); n != 0 {
+		return &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", size)}
+	}
+	return nil
+}
+
+// isSessionGone reports a 404 NOT_FOUND for the session: WeChat Pay no
+// longer knows the upload_id.
+func isSessionGone(err error) bool {
+	var ae *providers.APIError
+	return errors.As(err, &ae) && ae.HTTPStatus == http.StatusNotFound && (ae.Code == "NOT_FOUND" || ae.Code == "") &&
+		ae.Endpoint != http.MethodPost+" "+PathUploads
+}

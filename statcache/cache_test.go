@@ -1,0 +1,172 @@
+package statcache_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wxmedia/wxmedia/statcache"
+)
+
+var ref = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func sample() *statcache.Cache {
+	c := statcache.New(ref)
+	c.Put("media/a.png", statcache.Entry{Stat: statcache.Stat{Size: 10, MtimeNS: ref.Add(-time.Hour).UnixNano(), CtimeNS: 7, Ino: 42},
+		SHA256: [32]byte{1, 2, 3}, Head: []byte("\x89PNG\r\n\x1a\n0123456789abcdef")})
+	c.Put("media/b.jpg", statcache.Entry{Stat: statcache.Stat{Size: 1 << 40, MtimeNS: -5, CtimeNS: 0, Ino: 0},
+		SHA256: [32]byte{31: 9}})
+	return c
+}
+
+func TestRoundTrip(t *testing.T) {
+	c := sample()
+	data, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := statcache.Decode(data)
+	if err != nil {
+		t.Fatalf("Decode = %v", err)
+	}
+	if d.Len() != 2 || !d.Reference().Equal(ref) {
+		t.Fatalf("decoded %d entries, reference %v", d.Len(), d.Reference())
+	}
+	again, _ := d.MarshalBinary()
+	if !bytes.Equal(again, data) {
+		t.Error("re-encoding differs")
+	}
+	a := statcache.Stat{Size: 10, MtimeNS: ref.Add(-time.Hour).UnixNano(), CtimeNS: 7, Ino: 42}
+	e, ok := d.Lookup("media/a.png", a)
+	if !ok || e.SHA256 != [32]byte{1, 2, 3} || string(e.Head) != "\x89PNG\r\n\x1a\n01234567" {
+		t.Errorf("Lookup = %+v, %v; want the entry with its head cut to %d bytes", e, ok, statcache.HeadSize)
+	}
+}
+
+func TestLookupNeedsEveryStatField(t *testing.T) {
+	c := sample()
+	base := statcache.Stat{Size: 10, MtimeNS: ref.Add(-time.Hour).UnixNano(), CtimeNS: 7, Ino: 42}
+	for name, change := range map[string]func(*statcache.Stat){
+		"size":  func(s *statcache.Stat) { s.Size++ },
+		"mtime": func(s *statcache.Stat) { s.MtimeNS++ },
+		"ctime": func(s *statcache.Stat) { s.CtimeNS++ },
+		"inode": func(s *statcache.Stat) { s.Ino++ },
+	} {
+		st := base
+		change(&st)
+		if _, ok := c.Lookup("media/a.png", st); ok {
+			t.Errorf("a different %s still hits", name)
+		}
+	}
+	if _, ok := c.Lookup("media/other.png", base); ok {
+		t.Error("an unknown path hits")
+	}
+	var nilCache *statcache.Cache
+	if _, ok := nilCache.Lookup("media/a.png", base); ok {
+		t.Error("a nil cache hits")
+	}
+}
+
+// An entry whose mtime is not older than the reference by RacySlack could
+// have been rewritten within the same timestamp tick: it is not trusted.
+func TestRacyEntriesAreNotTrusted(t *testing.T) {
+	for _, tc := range []struct {
+		age  time.Duration
+		want bool
+	}{
+		{-time.Second, false}, // mtime after the scan started: clock skew
+		{0, false},
+		{time.Second, false},
+		{statcache.RacySlack, false},
+		{statcache.RacySlack + time.Nanosecond, true},
+		{time.Hour, true},
+	} {
+		c := statcache.New(ref)
+		st := statcache.Stat{Size: 1, MtimeNS: ref.Add(-tc.age).UnixNano()}
+		c.Put("f", statcache.Entry{Stat: st})
+		if _, ok := c.Lookup("f", st); ok != tc.want {
+			t.Errorf("mtime %v before the reference: hit = %v, want %v", tc.age, ok, tc.want)
+		}
+	}
+}
+
+func TestDecodeRejectsDamage(t *testing.T) {
+	good, _ := sample().MarshalBinary()
+	cases := map[string][]byte{
+		"empty":     nil,
+		"truncated": good[:len(good)-7],
+		"magic":     append([]byte("XXXSTAT\x00"), good[8:]...),
+		"version":   append(append(append([]byte{}, good[:8]...), 0, 2), good[10:]...),
+		"json":      []byte(`{"version":1,"entries":{}}`),
+		"appended":  append(append([]byte{}, good...), 0),
+	}
+	for i := range good {
+		flipped := append([]byte{}, good...)
+		flipped[i] ^= 0x10
+		if _, err := statcache.Decode(flipped); err == nil {
+			t.Errorf("a flipped bit at offset %d went unnoticed", i)
+		}
+	}
+	for name, data := range cases {
+		if c, err := statcache.Decode(data); err == nil {
+			t.Errorf("%s: Decode = %d entries, want an error", name, c.Len())
+		}
+	}
+}
+
+func TestLoadAndSave(t *testing.T) {
+	dir := t.TempDir()
+	path := statcache.PathFor(filepath.Join(dir, "wxmedia.yaml"))
+	if want := filepath.Join(dir, ".wxmedia", "cache"); path != want {
+		t.Fatalf("PathFor = %s, want %s", path, want)
+	}
+	c, err := statcache.Load(path)
+	if err == nil || c == nil || c.Len() != 0 {
+		t.Fatalf("Load(missing) = %v, %v; want an empty cache and the reason", c, err)
+	}
+	if err := statcache.Save(path, sample()); err != nil {
+		t.Fatal(err)
+	}
+	c, err = statcache.Load(path)
+	if err != nil || c.Len() != 2 {
+		t.Fatalf("Load = %d entries, %v", c.Len(), err)
+	}
+	gi, err := os.ReadFile(filepath.Join(dir, ".wxmedia", ".gitignore"))
+	if err != nil || !bytes.Contains(gi, []byte("\n*\n")) {
+		t.Errorf(".wxmedia/.gitignore = %q, %v; want it to ignore everything", gi, err)
+	}
+	if err := os.WriteFile(path, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = statcache.Load(path)
+	if err == nil || c == nil || c.Len() != 0 {
+		t.Fatalf("Load(corrupt) = %v, %v; want an empty cache and the reason", c, err)
+	}
+}
+
+// Plans running at once each rename a whole file into place: a reader sees
+// one cache or another, never a mix.
+func TestConcurrentSaves(t *testing.T) {
+	path := statcache.PathFor(filepath.Join(t.TempDir(), "wxmedia.yaml"))
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			c := sample()
+			for j := range i * 10 {
+				c.Put(filepath.Join("media", string(rune('a'+j%26)), string(rune('a'+j/26))), statcache.Entry{})
+			}
+			for range 5 {
+				if err := statcache.Save(path, c); err != nil {
+					t.Error(err)
+				}
+				if _, err := statcache.Load(path); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
