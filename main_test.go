@@ -37,6 +37,18 @@ func TestScripts(t *testing.T) {
 	})
 }
 
+// TestExamples runs scripts against copies of examples/, so the examples
+// users copy are proven to apply on the sandbox.
+func TestExamples(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/examples",
+		Setup: func(env *testscript.Env) error {
+			return os.CopyFS(filepath.Join(env.WorkDir, "examples"), os.DirFS("examples"))
+		},
+		Cmds: scriptCmds,
+	})
+}
+
 // scriptCmds are the helper commands the scripts use.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	// mkmedia EXT FILE SIZE [SEED]: write a file of SIZE bytes whose first

@@ -91,3 +91,21 @@ func (w *Workspace) Manifest(t testing.TB, accounts, assets string) string {
 	w.Write(t, "wxmedia.yaml", []byte("version: 1\naccounts:\n"+accounts+"assets:\n"+assets))
 	return w.Path("wxmedia.yaml")
 }
+
+// WriteSandboxBrandKeys writes the sandbox brand keys under keys/ and
+// returns the account block for a brand account named brand reaching url.
+func (w *Workspace) WriteSandboxBrandKeys(t testing.TB, url string) string {
+	t.Helper()
+	k := emulator.Sandbox()
+	w.Write(t, "keys/brand_key.pem", k.Brand.PrivateKeyPEM)
+	w.Write(t, "keys/wechatpay_pub.pem", k.WechatPayPublicKeyPEM)
+	return fmt.Sprintf(`  brand:
+    api: brand
+    mchid: %q
+    serial_no: %s
+    private_key_file: keys/brand_key.pem
+    wechatpay_public_key_id: %s
+    wechatpay_public_key_file: keys/wechatpay_pub.pem
+    endpoint: %s
+`, k.Brand.MchID, k.Brand.SerialNo, k.WechatPayPublicKeyID, url)
+}
