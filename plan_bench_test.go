@@ -121,7 +121,9 @@ func seconds(d time.Duration, n int) float64 { return d.Seconds() / float64(n) }
 
 // BenchmarkColdPlan1GiB: a first plan (no stat cache) of 2,000 files of
 // 512 KiB, against GNU sha256sum reading the same files in one process.
-// Both read from the page cache (the data was just written).
+// Both read from the page cache (the data was just written). The scan stage
+// alone is also timed with one worker and with the default (GOMAXPROCS), to
+// show what the parallelism buys.
 func BenchmarkColdPlan1GiB(b *testing.B) {
 	dir := b.TempDir()
 	paths := benchTree(b, dir, 2000, 512<<10, "image", "png")
@@ -129,10 +131,23 @@ func BenchmarkColdPlan1GiB(b *testing.B) {
 	if err != nil {
 		b.Logf("no sha256sum on PATH: the ratio is not measured")
 	}
+	m, err := manifest.Load(filepath.Join(dir, "wxmedia.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	scan := func(workers int) time.Duration {
+		start := time.Now()
+		if _, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Workers: workers}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
 	coldPlan(b, dir) // warm the page cache
-	var ours, theirs time.Duration
+	var ours, theirs, serial, parallel time.Duration
 	n := 0
 	for b.Loop() {
+		serial += scan(1)
+		parallel += scan(0)
 		ours += coldPlan(b, dir)
 		if sha != "" {
 			cmd := exec.Command(sha, paths...)
@@ -146,20 +161,28 @@ func BenchmarkColdPlan1GiB(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(seconds(ours, n), "plan-s")
+	b.ReportMetric(serial.Seconds()/parallel.Seconds(), "scan-speedup-vs-1-worker")
 	if sha != "" {
 		b.ReportMetric(seconds(theirs, n), "sha256sum-s")
 		b.ReportMetric(ours.Seconds()/theirs.Seconds(), "plan/sha256sum")
 	}
 }
 
-// BenchmarkWarmPlan10k: 10,000 unchanged 16 KiB files recorded in the
-// lockfile; plan with a warm stat cache against a cold plan (cache removed)
+// BenchmarkWarmPlan10k: 10,000 unchanged files (16 KiB, and 128 KiB)
+// recorded in the lockfile; plan with a warm stat cache against a cold plan (cache removed)
 // of the same tree. scan-warm/scan-cold isolates the hashing stage
 // (planner.ScanFiles on a loaded manifest) from manifest loading and
-// rendering, which both plans share.
+// rendering, which both plans share; manifest-load-s times manifest.Load
+// alone, which checks every file on disk.
 func BenchmarkWarmPlan10k(b *testing.B) {
+	for _, size := range []int{16 << 10, 128 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) { benchWarmPlan(b, size) })
+	}
+}
+
+func benchWarmPlan(b *testing.B, size int) {
 	dir := b.TempDir()
-	paths := benchTree(b, dir, 10000, 16<<10, "image", "png")
+	paths := benchTree(b, dir, 10000, size, "image", "png")
 	ageTree(b, paths)
 	writeLock(b, dir)
 	m, err := manifest.Load(filepath.Join(dir, "wxmedia.yaml"))
@@ -167,12 +190,17 @@ func BenchmarkWarmPlan10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	coldPlan(b, dir)
-	var warm, cold, scanWarm, scanCold time.Duration
+	var warm, cold, scanWarm, scanCold, load time.Duration
 	n := 0
 	for b.Loop() {
+		start := time.Now()
+		if _, err := manifest.Load(m.Path); err != nil {
+			b.Fatal(err)
+		}
+		load += time.Since(start)
 		cold += coldPlan(b, dir)
 		warm += benchPlan(b, dir)
-		start := time.Now()
+		start = time.Now()
 		if _, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{}); err != nil {
 			b.Fatal(err)
 		}
@@ -192,7 +220,10 @@ func BenchmarkWarmPlan10k(b *testing.B) {
 	b.ReportMetric(seconds(warm, n), "warm-s")
 	b.ReportMetric(seconds(cold, n), "cold-s")
 	b.ReportMetric(warm.Seconds()/cold.Seconds(), "warm/cold")
+	b.ReportMetric(seconds(scanWarm, n), "scan-warm-s")
+	b.ReportMetric(seconds(scanCold, n), "scan-cold-s")
 	b.ReportMetric(scanWarm.Seconds()/scanCold.Seconds(), "scan-warm/scan-cold")
+	b.ReportMetric(seconds(load, n), "manifest-load-s")
 }
 
 // BenchmarkPlanJSON10k: `plan -json` over 10,000 recorded assets with a

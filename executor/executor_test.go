@@ -64,7 +64,7 @@ type env struct {
 
 // newEnv starts an emulator with cfg and writes n images and a manifest
 // reaching it.
-func newEnv(t *testing.T, cfg emulator.Config, n int, accountExtra string) *env {
+func newEnv(t testing.TB, cfg emulator.Config, n int, accountExtra string) *env {
 	t.Helper()
 	srv, err := emulator.NewSandbox(cfg)
 	if err != nil {
@@ -88,7 +88,7 @@ func newEnv(t *testing.T, cfg emulator.Config, n int, accountExtra string) *env 
 var fastRetry = providers.RetryPolicy{Attempts: 6, Base: time.Millisecond, Max: 5 * time.Millisecond}
 
 // apply plans against the lockfile and applies with the real provider.
-func (e *env) apply(t *testing.T, ctx context.Context, parallelism int, stop <-chan struct{}) (executor.Report, error) {
+func (e *env) apply(t testing.TB, ctx context.Context, parallelism int, stop <-chan struct{}) (executor.Report, error) {
 	t.Helper()
 	store, err := lockfile.Open(e.lock)
 	if err != nil {
@@ -114,7 +114,7 @@ func (e *env) apply(t *testing.T, ctx context.Context, parallelism int, stop <-c
 	return ex.Apply(ctx, p)
 }
 
-func (e *env) state(t *testing.T) *lockfile.State {
+func (e *env) state(t testing.TB) *lockfile.State {
 	t.Helper()
 	st, err := lockfile.Load(e.lock)
 	if err != nil {

@@ -333,28 +333,38 @@ const ErroredName = "wxmedia.errored.lock.json"
 
 // Store owns a lockfile on disk for the length of an apply. Its Update
 // method is the single writer: it is safe for concurrent use, applies a
-// change, bumps Serial if the content changed, and persists atomically
-// before returning.
+// change, and returns only once that change is on disk. Concurrent updates
+// are committed in groups: while one write is in flight, later changes
+// queue up and the next write persists them all at once, so parallel
+// uploads do not wait on one fsync each. Serial grows by one per write that
+// changes the content.
 type Store struct {
 	path string
 
 	mu      sync.Mutex
+	flushed *sync.Cond // signalled when a write ends
 	state   *State
 	written []byte // content() of what is on disk (nil: nothing on disk yet)
 	failed  error  // first write failure; no further writes are attempted
+	applied uint64 // updates applied in memory
+	durable uint64 // updates known to be on disk
+	writing bool   // a goroutine is writing outside the lock
 }
 
 // Open loads path (or starts a new state when it does not exist) and
 // returns a Store for it.
 func Open(path string) (*Store, error) {
+	st := &Store{path: path}
+	st.flushed = sync.NewCond(&st.mu)
 	s, err := Load(path)
 	if errors.Is(err, ErrNotExist) {
-		return &Store{path: path, state: New()}, nil
+		st.state = New()
+		return st, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	st := &Store{path: path, state: s}
+	st.state = s
 	if st.written, err = s.content(); err != nil {
 		return nil, err
 	}
@@ -395,39 +405,66 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
-// Update applies fn to the state and persists it when the content changed.
-// After one failed write every further Update returns that failure without
-// writing, so callers stop starting uploads.
+// Update applies fn to the state and returns once the result is on disk
+// (a no-op when the content did not change). After one failed write every
+// further Update returns that failure without writing, and the state,
+// including fn's change, is dumped to ErroredName, so callers stop starting
+// uploads and nothing recorded is lost.
 func (st *Store) Update(fn func(*State)) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	fn(st.state)
 	if st.failed != nil {
-		// Keep the in-memory state complete so the errored dump has everything.
-		fn(st.state)
 		st.dumpErrored()
 		return st.failed
 	}
-	fn(st.state)
+	st.applied++
+	mine := st.applied
+	for st.durable < mine {
+		if st.failed != nil {
+			return st.failed
+		}
+		if st.writing {
+			st.flushed.Wait()
+			continue
+		}
+		st.flushLocked()
+	}
+	return st.failed
+}
+
+// flushLocked writes everything applied so far. It releases the lock
+// during the file write so that other updates can queue behind it.
+func (st *Store) flushLocked() {
+	target := st.applied
 	content, err := st.state.content()
 	if err != nil {
-		return err
+		st.failed = err
+		st.flushed.Broadcast()
+		return
 	}
 	if st.written != nil && bytes.Equal(content, st.written) {
-		return nil
+		st.durable = target
+		st.flushed.Broadcast()
+		return
 	}
 	st.state.Serial++
 	data, err := st.state.Marshal()
+	st.writing = true
+	st.mu.Unlock()
 	if err == nil {
 		err = WriteFile(st.path, data, 0o644)
 	}
+	st.mu.Lock()
+	st.writing = false
 	if err != nil {
-		we := &WriteError{Path: st.path, Err: err}
-		st.failed = we
+		st.failed = &WriteError{Path: st.path, Err: err}
 		st.dumpErrored()
-		return we
+	} else {
+		st.written = content
+		st.durable = target
 	}
-	st.written = content
-	return nil
+	st.flushed.Broadcast()
 }
 
 func (st *Store) dumpErrored() {

@@ -131,8 +131,10 @@ func TestConcurrentUpdatesAllRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Assets) != 20 || got.Serial != 20 {
-		t.Errorf("got %d assets serial %d, want 20 and 20", len(got.Assets), got.Serial)
+	// Concurrent updates are committed in groups: at least one write, at
+	// most one per update.
+	if len(got.Assets) != 20 || got.Serial < 1 || got.Serial > 20 {
+		t.Errorf("got %d assets serial %d, want 20 and 1..20", len(got.Assets), got.Serial)
 	}
 }
 
