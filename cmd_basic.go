@@ -9,7 +9,9 @@ import (
 	"github.com/wxmedia/wxmedia/manifest"
 	"runtime"
 	"runtime/debug"
-	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/lockfile"
@@ -33,8 +35,14 @@ func init() {
 		},
 		run: runPlan})
 	register(&command{name: "output", usage: "[NAME]", synopsis: "print IDs from the lockfile",
-		help: "With NAME, prints only that asset's ID (for scripts). Without it, prints every\nasset as `name = id`; -json prints {name: {id, type, sha256}}.",
-		run:  runOutput})
+		help: "With NAME, prints only that asset's ID (for scripts). Without it, prints every\n" +
+			"asset as `name = id`; -json (or -format json) prints {name: {id, type, sha256}};\n" +
+			"-format env prints WXMEDIA_<NAME>='<id>' lines for `source` or .env files;\n" +
+			"-format yaml prints the -json document as YAML.",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.StringVar(&c.outputFormat, "format", "", "output `FORMAT` for all IDs: env, json or yaml")
+		},
+		run: runOutput})
 	register(&command{name: "version", synopsis: "print the version, Go version and commit", run: runVersion})
 }
 
@@ -127,24 +135,57 @@ func runOutput(c *cli, args []string) int {
 		fmt.Fprintln(c.stdout, e.ID)
 		return exitOK
 	}
+	format := c.outputFormat
 	if c.json {
-		type out struct {
-			ID     string `json:"id"`
-			Type   string `json:"type"`
-			SHA256 string `json:"sha256"`
-		}
-		all := map[string]out{}
-		for n, e := range st.Assets {
-			all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256}
-		}
-		return c.printJSON(all)
+		format = "json"
 	}
-	names := st.Names()
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(c.stdout, "%s = %s\n", n, st.Assets[n].ID)
+	type out struct {
+		ID     string `json:"id" yaml:"id"`
+		Type   string `json:"type" yaml:"type"`
+		SHA256 string `json:"sha256" yaml:"sha256"`
+	}
+	all := map[string]out{}
+	for n, e := range st.Assets {
+		all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256}
+	}
+	switch format {
+	case "json":
+		return c.printJSON(all)
+	case "yaml":
+		data, err := yaml.Marshal(all)
+		if err != nil {
+			return c.fail(err)
+		}
+		c.stdout.Write(data)
+	case "env":
+		for _, n := range st.Names() {
+			fmt.Fprintf(c.stdout, "%s=%s\n", envName(n), shellQuote(st.Assets[n].ID))
+		}
+	case "":
+		for _, n := range st.Names() {
+			fmt.Fprintf(c.stdout, "%s = %s\n", n, st.Assets[n].ID)
+		}
+	default:
+		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
 	}
 	return exitOK
+}
+
+// envName turns an asset name into an environment variable name:
+// shop_photos/beijing.png → WXMEDIA_SHOP_PHOTOS_BEIJING_PNG.
+func envName(asset string) string {
+	b := []byte("WXMEDIA_" + strings.ToUpper(asset))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// shellQuote single-quotes s for POSIX shells.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func runVersion(c *cli, args []string) int {

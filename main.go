@@ -69,6 +69,7 @@ type cli struct {
 	planOut      string
 	markdown     bool
 	retryPolicy  providers.RetryPolicy
+	outputFormat string
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {

@@ -169,8 +169,8 @@ func BenchmarkColdPlan1GiB(b *testing.B) {
 }
 
 // BenchmarkWarmPlan10k: 10,000 unchanged files (16 KiB, and 128 KiB)
-// recorded in the lockfile; plan with a warm stat cache against a cold plan (cache removed)
-// of the same tree. scan-warm/scan-cold isolates the hashing stage
+// recorded in the lockfile; plan with a warm stat cache against a cold plan
+// (cache removed) of the same tree. scan-warm/scan-cold isolates the hashing stage
 // (planner.ScanFiles on a loaded manifest) from manifest loading and
 // rendering, which both plans share; manifest-load-s times manifest.Load
 // alone, which checks every file on disk.

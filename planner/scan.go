@@ -10,10 +10,10 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/mediatype"
@@ -84,19 +84,25 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 	if opts.RefreshHashes {
 		lookup = nil
 	}
+	// A fixed set of workers takes the next asset from a shared counter: on
+	// a warm tree each asset costs one stat, so a goroutine per asset would
+	// cost more than the work.
 	results := make([]scanned, len(m.Assets))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for i, a := range m.Assets {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(m.Assets)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(m.Assets) {
+					return
+				}
+				results[i] = scanAsset(m.Path, m.Assets[i], lookup)
 			}
-			results[i] = scanAsset(m.Path, a, lookup)
-			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	res := &ScanResult{Facts: make(map[string]FileFacts, len(m.Assets)), Cache: statcache.New(ref)}
