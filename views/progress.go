@@ -70,6 +70,9 @@ func (v *applyProgress) Started(c *planner.Change) {
 		v.lines.Started(c)
 		return
 	}
+	v.lines.mu.Lock()
+	v.lines.start[c.Name] = time.Now() // for the elapsed time in the done line
+	v.lines.mu.Unlock()
 	b := v.p.AddBar(c.After.Size, mpb.BarRemoveOnComplete(),
 		mpb.PrependDecorators(decor.Name("  "+c.Name, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace)))

@@ -112,6 +112,9 @@ func TestApplyViews(t *testing.T) {
 				t.Errorf("%s view lacks %q:\n%s", kind, want, out)
 			}
 		}
+		if strings.Contains(out, "2562047h") {
+			t.Errorf("%s view printed an elapsed time from the zero time:\n%s", kind, out)
+		}
 		if kind == "json" && !strings.Contains(out, `"type":"change_summary"`) {
 			t.Errorf("json view lacks the summary event:\n%s", out)
 		}
