@@ -460,13 +460,9 @@ func (up *upload) call(ctx context.Context, st step, body []byte) ([]byte, error
 		return nil, up.sendError(ctx, st, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
 	if err != nil {
 		return nil, up.sendError(ctx, st, fmt.Errorf("read response: %w", err))
-	}
-	tooLong := len(data) > MaxResponseSize
-	if tooLong {
-		data = data[:MaxResponseSize]
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, up.apiError(st, resp, data)
@@ -482,16 +478,7 @@ func (up *upload) call(ctx context.Context, st step, body []byte) ([]byte, error
 
 // sendError classifies a failure to send a request or read its answer.
 func (up *upload) sendError(ctx context.Context, st step, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: upload interrupted (%s): %w", up.req.Asset, st.name, ctxErr)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		// The http.Client timeout, not the caller's ctx: keep the text but
-		// drop the chain, which providers.IsRetryable would read as the
-		// caller giving up.
-		err = errors.New(err.Error())
-	}
-	return &providers.TransportError{Asset: up.req.Asset, Err: fmt.Errorf("%s: %w", st.name, err)}
+	return providers.NetworkError(ctx, up.req.Asset, st.name, err)
 }
 
 // malformed reports a verified 2xx answer that cannot be used. It is a

@@ -188,13 +188,9 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		return nil, c.sendError(ctx, req, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
 	if err != nil {
 		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
-	}
-	tooLong := len(data) > MaxResponseSize
-	if tooLong {
-		data = data[:MaxResponseSize]
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.httpError(req, resp, data)
@@ -275,8 +271,8 @@ func (c *Client) decide(req *providers.Request, data []byte, signType string) (*
 
 // sendError classifies a failure to send the request or read the answer.
 func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: upload interrupted: %w", req.Asset, ctxErr)
+	if ctx.Err() != nil {
+		return providers.NetworkError(ctx, req.Asset, "", err)
 	}
 	if fc := (*fileChangedError)(nil); errors.As(err, &fc) {
 		return fmt.Errorf("%s: %w", req.Asset, fc)
@@ -290,13 +286,7 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 		// server drops the connection after the handshake.
 		err = fmt.Errorf("%w (if this persists, check client_cert_file/client_key_file: WeChat Pay drops connections whose client certificate it refuses)", err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		// The http.Client timeout, not the caller's ctx: keep the text but
-		// drop the chain, which providers.IsRetryable would read as the
-		// caller giving up.
-		err = errors.New(err.Error())
-	}
-	return &providers.TransportError{Asset: req.Asset, Err: err}
+	return providers.NetworkError(ctx, req.Asset, "", err)
 }
 
 // isTLSSetupError reports a handshake the peer refused (a TLS alert, such

@@ -196,13 +196,9 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		return nil, c.sendError(ctx, req, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
 	if err != nil {
 		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
-	}
-	tooLong := len(data) > MaxResponseSize
-	if tooLong {
-		data = data[:MaxResponseSize]
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, c.apiError(req, resp, data)
@@ -222,19 +218,10 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 
 // sendError classifies a failure to send the request or read the answer.
 func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: upload interrupted: %w", req.Asset, ctxErr)
-	}
-	if fc := (*fileChangedError)(nil); errors.As(err, &fc) {
+	if fc := (*fileChangedError)(nil); ctx.Err() == nil && errors.As(err, &fc) {
 		return fmt.Errorf("%s: %w", req.Asset, fc)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		// http.Client.Timeout (not the caller's ctx) expired. Its error
-		// matches context.DeadlineExceeded, which providers.IsRetryable
-		// reads as the caller giving up; keep the text, drop the chain.
-		err = errors.New(err.Error())
-	}
-	return &providers.TransportError{Asset: req.Asset, Err: err}
+	return providers.NetworkError(ctx, req.Asset, "", err)
 }
 
 // extractID returns the ID field of a verified success body, or why it is
