@@ -284,3 +284,23 @@ func matchAny(pats []string, name string) bool {
 func (p *Plan) Marshal() ([]byte, error) {
 	return json.MarshalIndent(p, "", "  ")
 }
+
+// Unmatched returns the patterns (of -target or -replace) that match none
+// of names, so a mistyped target is reported instead of silently planning
+// nothing.
+func Unmatched(pats []string, names []string) []string {
+	var out []string
+	for _, p := range pats {
+		found := false
+		for _, n := range names {
+			if matchAny([]string{p}, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, p)
+		}
+	}
+	return out
+}
