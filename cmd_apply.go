@@ -48,12 +48,12 @@ func runApply(c *cli, args []string) int {
 		return code
 	}
 	ctx := context.Background()
-	lock, err := lockfile.AcquireLock(ctx, w.lockPath, lockfile.NewLockInfo("apply", commandLine()), c.lockTimeout)
+	lock, err := w.lock(ctx, "apply", c.lockTimeout)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer lock.Unlock()
-	store, err := lockfile.Open(w.lockPath)
+	store, err := w.openStore(ctx)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -152,9 +152,16 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	var interrupted atomic.Bool
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		n := 0
-		for range sigs {
+		for {
+			select {
+			case <-done:
+				return
+			case <-sigs:
+			}
 			n++
 			if n == 1 {
 				interrupted.Store(true)

@@ -14,7 +14,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/accounts"
-	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 )
@@ -120,7 +119,7 @@ func runOutput(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	st, err := lockfile.Load(w.lockPath)
+	st, err := w.loadExisting()
 	if err != nil {
 		return c.fail(fmt.Errorf("%w; run `wxmedia apply` first", err))
 	}

@@ -55,12 +55,12 @@ func runShow(c *cli, args []string) int {
 
 // editLockfile runs fn on the lockfile under the apply lock.
 func (c *cli) editLockfile(w *workspace, op string, fn func(*lockfile.State) error) error {
-	lock, err := lockfile.AcquireLock(context.Background(), w.lockPath, lockfile.NewLockInfo(op, commandLine()), c.lockTimeout)
+	lock, err := w.lock(context.Background(), op, c.lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	store, err := lockfile.Open(w.lockPath)
+	store, err := w.openStore(context.Background())
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,9 @@ func runForceUnlock(c *cli, args []string, force bool) int {
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)
+	}
+	if w.remote != nil {
+		return c.forceUnlockRemote(w)
 	}
 	path := lockfile.LockPath(w.lockPath)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

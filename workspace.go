@@ -10,6 +10,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/pgstate"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/statcache"
 )
@@ -19,6 +20,8 @@ type workspace struct {
 	m        *manifest.Manifest
 	lockPath string
 	stderr   io.Writer // for warnings that must not fail the command
+	// remote is the manifest's state backend; nil: the local lockfile.
+	remote *pgstate.Backend
 }
 
 func (c *cli) loadWorkspace() (*workspace, error) {
@@ -30,7 +33,13 @@ func (c *cli) loadWorkspace() (*workspace, error) {
 	if lp == "" {
 		lp = filepath.Join(filepath.Dir(c.manifestPath), "wxmedia.lock.json")
 	}
-	return &workspace{m: m, lockPath: lp, stderr: c.stderr}, nil
+	w := &workspace{m: m, lockPath: lp, stderr: c.stderr}
+	if m.State != nil {
+		if w.remote, err = pgstate.New(m.State); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
 }
 
 // planFlags are the options plan and apply share.
@@ -54,6 +63,7 @@ func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists boo
 	if err != nil {
 		return nil, err
 	}
+	w.warnUnmatched(st, pf)
 	if !exists {
 		p.Lockfile = planner.LockRef{}
 	}
@@ -84,7 +94,7 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 
 // loadState reads the lockfile, or starts an empty one; exists tells which.
 func (w *workspace) loadState() (st *lockfile.State, exists bool, err error) {
-	st, err = lockfile.Load(w.lockPath)
+	st, err = w.loadExisting()
 	if errors.Is(err, lockfile.ErrNotExist) {
 		return lockfile.New(), false, nil
 	}
@@ -96,6 +106,9 @@ func (w *workspace) loadState() (st *lockfile.State, exists bool, err error) {
 
 // lockfileExists reports whether the lockfile is on disk.
 func (w *workspace) lockfileExists() bool {
+	if w.remote != nil {
+		return w.remote.Exists()
+	}
 	_, err := os.Stat(w.lockPath)
 	return err == nil
 }
@@ -108,4 +121,22 @@ func (s *stringList) String() string { return "" }
 func (s *stringList) Set(v string) error {
 	*s = append(*s, v)
 	return nil
+}
+
+// warnUnmatched warns about -target and -replace patterns that name no
+// asset in the manifest or the lockfile: a typo would otherwise plan nothing
+// and exit 0.
+func (w *workspace) warnUnmatched(st *lockfile.State, pf *planFlags) {
+	names := st.Names()
+	for _, a := range w.m.Assets {
+		names = append(names, a.Name)
+	}
+	for _, flag := range []struct {
+		name string
+		pats []string
+	}{{"-target", pf.targets}, {"-replace", pf.replace}} {
+		for _, p := range planner.Unmatched(flag.pats, names) {
+			fmt.Fprintf(w.stderr, "Warning: %s %q matches no asset in %s or the lockfile; check the name (`wxmedia output` lists recorded assets)\n", flag.name, p, w.m.Path)
+		}
+	}
 }

@@ -47,6 +47,9 @@ type LockError struct {
 	Info    *LockInfo
 	Waited  time.Duration
 	Timeout bool
+	// Advice replaces the default advice (which is about the lock file)
+	// when set.
+	Advice string
 }
 
 func (e *LockError) Error() string {
@@ -55,8 +58,11 @@ func (e *LockError) Error() string {
 		holder = e.Info.String()
 	}
 	msg := fmt.Sprintf("%s is locked by %s", e.Path, holder)
-	if e.Waited > 0 {
+	if e.Waited >= time.Millisecond {
 		msg += fmt.Sprintf("; waited %s", e.Waited.Round(time.Millisecond))
+	}
+	if e.Advice != "" {
+		return msg + ". " + e.Advice
 	}
 	return msg + ". Wait for it to finish (or pass -lock-timeout to wait longer); if that process is gone and the lock is stale, remove it with `wxmedia force-unlock`"
 }
@@ -74,6 +80,7 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 	path := LockPath(lockfilePath)
 	start := time.Now()
 	delay := 100 * time.Millisecond
+	unreadable := 0
 	for {
 		l, err := tryLock(path)
 		if err != nil {
@@ -92,7 +99,16 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 		}
 		waited := time.Since(start)
 		if waited >= timeout {
-			return nil, &LockError{Path: path, Info: ReadLockInfo(path), Waited: waited, Timeout: timeout > 0}
+			info := ReadLockInfo(path)
+			if info == nil && unreadable < 50 {
+				// The holder took the lock an instant ago and has not
+				// written who it is yet, or released it an instant ago:
+				// look again (for up to half a second) before giving up.
+				unreadable++
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return nil, &LockError{Path: path, Info: info, Waited: waited, Timeout: timeout > 0}
 		}
 		d := min(delay, timeout-waited)
 		select {

@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -339,7 +340,9 @@ const ErroredName = "wxmedia.errored.lock.json"
 // uploads do not wait on one fsync each. Serial grows by one per write that
 // changes the content.
 type Store struct {
-	path string
+	path       string  // the backend's name, for messages
+	backend    Backend // where the state is written
+	erroredDir string  // where ErroredName is dumped ("": beside path)
 
 	mu      sync.Mutex
 	flushed *sync.Cond // signalled when a write ends
@@ -354,21 +357,7 @@ type Store struct {
 // Open loads path (or starts a new state when it does not exist) and
 // returns a Store for it.
 func Open(path string) (*Store, error) {
-	st := &Store{path: path}
-	st.flushed = sync.NewCond(&st.mu)
-	s, err := Load(path)
-	if errors.Is(err, ErrNotExist) {
-		st.state = New()
-		return st, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	st.state = s
-	if st.written, err = s.content(); err != nil {
-		return nil, err
-	}
-	return st, nil
+	return OpenBackend(context.Background(), &FileBackend{Path: path}, filepath.Dir(path))
 }
 
 // Err returns the write failure that stopped the store, or nil.
@@ -394,11 +383,16 @@ type WriteError struct {
 	Path    string
 	Errored string // "" when the dump failed too
 	Err     error
+	// Recover says how to bring Errored back; "" means moving it over Path.
+	Recover string
 }
 
 func (e *WriteError) Error() string {
 	if e.Errored == "" {
 		return fmt.Sprintf("writing %s failed: %v; the state could not be saved elsewhere either: IDs uploaded in this run are only in the output above", e.Path, e.Err)
+	}
+	if e.Recover != "" {
+		return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. %s", e.Path, e.Err, e.Errored, e.Recover)
 	}
 	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s and run apply again", e.Path, e.Err, e.Errored, e.Errored, e.Path)
 }
@@ -453,7 +447,7 @@ func (st *Store) flushLocked() {
 	st.writing = true
 	st.mu.Unlock()
 	if err == nil {
-		err = WriteFile(st.path, data, 0o644)
+		err = st.backend.Write(context.Background(), data)
 	}
 	st.mu.Lock()
 	st.writing = false
@@ -473,8 +467,11 @@ func (st *Store) dumpErrored() {
 	if err != nil {
 		return
 	}
-	p := filepath.Join(filepath.Dir(st.path), ErroredName)
+	p := st.erroredPath()
 	if err := WriteFile(p, data, 0o644); err == nil && we != nil {
 		we.Errored = p
+		if r, ok := st.backend.(interface{ RecoverHint(errored string) string }); ok {
+			we.Recover = r.RecoverHint(p)
+		}
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -129,7 +132,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 	if hasFile {
 		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t}
-		rel, abs, size, ok := fc.check(file)
+		rel, abs, size, ok := fc.check(file, nil)
 		if !ok {
 			return nil
 		}
@@ -145,12 +148,12 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		return []*Asset{mk(e.name, rel, abs, filename, size, e.key)}
 	}
 
-	matches := p.glob(globNode, kp+".glob", glob)
+	matches, stats := p.glob(globNode, kp+".glob", glob)
 	var out []*Asset
 	byBase := map[string]string{}
-	for _, rel := range matches {
+	for i, rel := range matches {
 		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
-		rel, abs, size, ok := fc.check(rel)
+		rel, abs, size, ok := fc.check(rel, &stats[i])
 		if !ok {
 			continue
 		}
@@ -166,32 +169,38 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 }
 
 // glob expands pattern relative to the manifest directory and returns the
-// slash-separated, sorted paths of the files it matches; directories are
-// skipped. It reports bad patterns and patterns matching nothing.
-func (p *parser) glob(n *yaml.Node, fpath, pattern string) []string {
+// slash-separated, sorted paths of the files it matches, with what
+// statFiles found about each; directories are skipped. It reports bad
+// patterns and patterns matching nothing.
+func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat) {
 	slash := filepath.ToSlash(pattern)
 	if bad := p.outside(n, fpath, pattern, slash); bad {
-		return nil
+		return nil, nil
 	}
 	clean := path.Clean(slash)
 	if _, err := path.Match(clean, ""); err != nil {
 		p.errorf(n, fpath, "glob %s is not a valid pattern (path.Match syntax: *, ?, [a-z], \\ to escape); fix the brackets or escapes", show(pattern))
-		return nil
+		return nil, nil
 	}
 	matches, err := fs.Glob(os.DirFS(p.dir), clean)
 	if err != nil {
 		p.add(&FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: fpath,
 			Msg: fmt.Sprintf("cannot expand glob %s: %v", show(pattern), err), Err: err})
-		return nil
+		return nil, nil
 	}
-	var files []string
-	for _, m := range matches {
-		if fi, err := os.Stat(filepath.Join(p.dir, filepath.FromSlash(m))); err == nil && fi.IsDir() {
+	sort.Strings(matches)
+	abs := make([]string, len(matches))
+	for i, m := range matches {
+		abs[i] = filepath.Join(p.dir, filepath.FromSlash(m))
+	}
+	stats := p.statFiles(abs)
+	files, kept := matches[:0], stats[:0]
+	for i, m := range matches {
+		if stats[i].isDir() {
 			continue
 		}
-		files = append(files, m)
+		files, kept = append(files, m), append(kept, stats[i])
 	}
-	sort.Strings(files)
 	if len(files) == 0 {
 		hint := ""
 		if strings.Contains(clean, "**") {
@@ -199,7 +208,7 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) []string {
 		}
 		p.errorf(n, fpath, "glob %s matches no files; check the pattern (path.Match syntax, relative to the manifest directory)%s", show(pattern), hint)
 	}
-	return files
+	return files, kept
 }
 
 // outside reports (and returns true) when an asset path is absolute or
@@ -232,10 +241,11 @@ func (c *fileCheck) errorf(format string, args ...any) {
 }
 
 // check validates the file at s (relative to the manifest directory) and
-// returns its cleaned slash-separated path, absolute path and size. It
-// stats and opens the file but reads no content: sniffing is done while
+// returns its cleaned slash-separated path, absolute path and size. st is
+// what statFiles found about the file, or nil to look now. The file is
+// stat'ed and opened but no content is read: sniffing is done while
 // hashing.
-func (c *fileCheck) check(s string) (rel, abs string, size int64, ok bool) {
+func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, size int64, ok bool) {
 	p := c.p
 	slash := filepath.ToSlash(s)
 	if p.outside(c.n, c.path, s, slash) {
@@ -243,20 +253,22 @@ func (c *fileCheck) check(s string) (rel, abs string, size int64, ok bool) {
 	}
 	rel = path.Clean(slash)
 	abs = filepath.Join(p.dir, filepath.FromSlash(rel))
-	lfi, err := os.Lstat(abs)
-	if err != nil {
-		c.statError(s, err)
+	if st == nil {
+		st = &p.statFiles([]string{abs})[0]
+	}
+	if st.lerr != nil {
+		c.statError(s, st.lerr)
 		return "", "", 0, false
 	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		if lfi.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
+	if err := st.rerr; err != nil {
+		if st.lfi.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
 			c.errorf("%s is a symlink to a missing file; fix or remove the link", show(s))
 		} else {
 			c.statError(s, err)
 		}
 		return "", "", 0, false
 	}
+	real := st.real
 	if p.realDir != "" {
 		r, err := filepath.Rel(p.realDir, real)
 		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
@@ -264,11 +276,11 @@ func (c *fileCheck) check(s string) (rel, abs string, size int64, ok bool) {
 			return "", "", 0, false
 		}
 	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		c.statError(s, err)
+	if st.serr != nil {
+		c.statError(s, st.serr)
 		return "", "", 0, false
 	}
+	fi := st.fi
 	switch {
 	case fi.IsDir():
 		c.errorf("%s is a directory; name a file in it, or use glob: %s/*", show(s), strings.TrimSuffix(rel, "/"))
@@ -292,14 +304,110 @@ func (c *fileCheck) check(s string) (rel, abs string, size int64, ok bool) {
 			ok = false
 		}
 	}
-	f, err := os.Open(real)
-	if err != nil {
+	if err := st.oerr; err != nil {
 		c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: c.path,
 			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
 		return "", "", 0, false
 	}
-	f.Close()
 	return rel, abs, fi.Size(), ok
+}
+
+// fileStat is what check needs to know about one asset file. statFiles
+// gathers it before any problem is reported, so that the files of a large
+// glob can be looked at in parallel while the messages stay in order.
+type fileStat struct {
+	lfi  fs.FileInfo // os.Lstat of the path as written
+	lerr error
+	real string // the path with symlinks resolved
+	rerr error
+	fi   fs.FileInfo // os.Stat of real
+	serr error
+	oerr error // readable(real), tried only for a non-empty regular file
+}
+
+// isDir reports a path that resolves to a directory, which a glob skips.
+func (st *fileStat) isDir() bool {
+	return st.lerr == nil && st.rerr == nil && st.serr == nil && st.fi.IsDir()
+}
+
+// statParallelMin is the number of files per goroutine from which
+// statFiles spreads the work over goroutines. It is a variable for tests.
+var statParallelMin = 16
+
+// statFiles looks at each absolute path in abs: Lstat, symlinks resolved,
+// Stat, and for non-empty regular files whether they are readable (a warm
+// plan does not open the files the stat cache vouches for, so without this
+// an unreadable file would surface only in apply).
+//
+// For a path that is not itself a symlink the resolved path is its
+// directory's, resolved once per directory, joined to its base name, and
+// the Lstat serves as the Stat: on Unix two system calls per file (lstat,
+// access) instead of an lstat per path component, a stat, an open and a
+// close. Files are looked at by up to 2×GOMAXPROCS goroutines.
+func (p *parser) statFiles(abs []string) []fileStat {
+	out := make([]fileStat, len(abs))
+	parents := make([]string, len(abs))
+	for i, a := range abs {
+		parents[i] = p.realParent(filepath.Dir(a))
+	}
+	one := func(i int) { out[i] = statFile(abs[i], parents[i]) }
+	workers := min(len(abs)/statParallelMin, 2*runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range abs {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(abs); i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// realParent returns dir with symlinks resolved, or "" when that fails,
+// caching the answer.
+func (p *parser) realParent(dir string) string {
+	if r, ok := p.realDirs[dir]; ok {
+		return r
+	}
+	if p.realDirs == nil {
+		p.realDirs = map[string]string{}
+	}
+	r, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		r = ""
+	}
+	p.realDirs[dir] = r
+	return r
+}
+
+// statFile fills a fileStat for abs, whose directory resolves to
+// realParent ("" if unknown).
+func statFile(abs, realParent string) (st fileStat) {
+	if st.lfi, st.lerr = os.Lstat(abs); st.lerr != nil {
+		return st
+	}
+	if st.lfi.Mode()&fs.ModeSymlink == 0 && realParent != "" {
+		st.real, st.fi = filepath.Join(realParent, filepath.Base(abs)), st.lfi
+	} else {
+		if st.real, st.rerr = filepath.EvalSymlinks(abs); st.rerr != nil {
+			return st
+		}
+		if st.fi, st.serr = os.Stat(st.real); st.serr != nil {
+			return st
+		}
+	}
+	if st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
+		st.oerr = readable(st.real)
+	}
+	return st
 }
 
 func describeExt(ext string) string {

@@ -98,7 +98,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 const nameRule = "names must start with a letter or digit and contain only letters, digits, '_', '.' and '-', because they become lockfile keys and IDs"
 
-var topKeys = []string{"version", "accounts", "assets"}
+var topKeys = []string{"version", "accounts", "assets", "state"}
 
 // parser holds the state of one Parse call.
 type parser struct {
@@ -112,6 +112,9 @@ type parser struct {
 	budget       int
 	exhausted    bool
 	dupChecked   map[*yaml.Node]bool
+	// realDirs caches filepath.EvalSymlinks of the directories holding
+	// asset files (see statFiles); "" when it failed.
+	realDirs map[string]string
 }
 
 // errorf records a problem at node n (nil for a document-level problem).
@@ -187,7 +190,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		return nil
 	}
 
-	var version, accounts, assets *entry
+	var version, accounts, assets, state *entry
 	for _, e := range p.entries(root, "") {
 		e := e
 		switch e.name {
@@ -197,6 +200,8 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 			accounts = &e
 		case "assets":
 			assets = &e
+		case "state":
+			state = &e
 		default:
 			p.unknownKey(e, "", "top-level key", topKeys)
 		}
@@ -206,6 +211,10 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		p.errorf(root, "version", "version is missing; add `version: 1` at the top of the manifest")
 	} else {
 		p.version(m, version)
+	}
+
+	if state != nil {
+		m.State = p.state(*state)
 	}
 
 	var accountNodes []entry

@@ -12,6 +12,8 @@ type Manifest struct {
 	Accounts map[string]*Account
 	// Assets, glob matches expanded, sorted by Name.
 	Assets []*Asset
+	// State selects a shared state backend; nil keeps the local lockfile.
+	State *State
 }
 
 // Pos is a position in the manifest, for messages.

@@ -1,0 +1,134 @@
+package lockfile
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Backend is where the lockfile document lives: wxmedia.lock.json on disk
+// (FileBackend, the default), or a shared store such as PostgreSQL. A
+// Backend stores the canonical bytes it is given and returns them
+// unchanged.
+type Backend interface {
+	// Name is how messages refer to the state: a path, or a description
+	// of the remote workspace. It never contains a secret.
+	Name() string
+	// Load returns the stored document, or an error wrapping ErrNotExist
+	// when there is none yet.
+	Load(ctx context.Context) ([]byte, error)
+	// Write stores data, a canonical document (see State.Marshal). A
+	// remote backend refuses a write that would overwrite a document it did
+	// not load (another lineage, or a serial someone else wrote).
+	Write(ctx context.Context, data []byte) error
+	// Lock takes the exclusive apply lock, waiting up to timeout (0: fail
+	// at once). It returns a *LockError naming the holder when the lock
+	// stays taken.
+	Lock(ctx context.Context, info LockInfo, timeout time.Duration) (Unlocker, error)
+}
+
+// Unlocker releases a lock taken with Backend.Lock.
+type Unlocker interface {
+	Unlock() error
+}
+
+// FileBackend keeps the state in a local lockfile, written atomically, and
+// locks with a lock file beside it.
+type FileBackend struct {
+	Path string
+}
+
+// Name returns the lockfile path.
+func (f *FileBackend) Name() string { return f.Path }
+
+// Load reads the lockfile.
+func (f *FileBackend) Load(ctx context.Context) ([]byte, error) {
+	data, err := os.ReadFile(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", f.Path, ErrNotExist)
+	}
+	return data, err
+}
+
+// Write replaces the lockfile atomically.
+func (f *FileBackend) Write(ctx context.Context, data []byte) error {
+	return WriteFile(f.Path, data, 0o644)
+}
+
+// Lock takes the lock file beside the lockfile (see AcquireLock).
+func (f *FileBackend) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (Unlocker, error) {
+	l, err := AcquireLock(ctx, f.Path, info, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// LoadFrom reads and parses the document in b. It returns an error wrapping
+// ErrNotExist when b holds none, and a *ParseError when the document cannot
+// be used.
+func LoadFrom(ctx context.Context, b Backend) (*State, error) {
+	data, err := b.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b.Name(), data)
+}
+
+// OpenBackend loads the state in b (or starts a new one when b holds none)
+// and returns a Store that persists through b. When a write fails, the
+// state is dumped to ErroredName in erroredDir.
+func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, error) {
+	st := &Store{path: b.Name(), backend: b, erroredDir: erroredDir}
+	st.flushed = sync.NewCond(&st.mu)
+	s, err := LoadFrom(ctx, b)
+	if errors.Is(err, ErrNotExist) {
+		st.state = New()
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.state = s
+	if st.written, err = s.content(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Exists reports whether the backend holds a document: one was loaded at
+// open, or a write has succeeded since.
+func (st *Store) Exists() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.written != nil
+}
+
+// Canonical reports whether data is exactly the canonical encoding of the
+// state it holds.
+func Canonical(name string, data []byte) (*State, bool, error) {
+	s, err := Parse(name, data)
+	if err != nil {
+		return nil, false, err
+	}
+	m, err := s.Marshal()
+	if err != nil {
+		return nil, false, err
+	}
+	return s, bytes.Equal(m, data), nil
+}
+
+// erroredPath is where dumpErrored writes.
+func (st *Store) erroredPath() string {
+	dir := st.erroredDir
+	if dir == "" {
+		dir = filepath.Dir(st.path)
+	}
+	return filepath.Join(dir, ErroredName)
+}
