@@ -127,6 +127,8 @@ func TestPlanDuringApply(t *testing.T) {
 		reads, planReads       int
 		readErrs               []string
 		firstSerial, maxSerial uint64
+		assetsAt               = map[uint64]int{} // serial -> assets recorded
+		planned                = map[uint64]int{} // serial -> no-ops of a plan made against it
 	)
 	wg.Add(1)
 	go func() {
@@ -148,8 +150,15 @@ func TestPlanDuringApply(t *testing.T) {
 					firstSerial = st.Serial
 				}
 				maxSerial = max(maxSerial, st.Serial)
-				if uint64(len(st.Assets)) != st.Serial {
-					readErrs = append(readErrs, fmt.Sprintf("lockfile serial %d records %d assets", st.Serial, len(st.Assets)))
+				// Writes may commit several uploads at once, but each adds
+				// at least one, and one serial is one content.
+				n := len(st.Assets)
+				if prev, ok := assetsAt[st.Serial]; ok && prev != n {
+					readErrs = append(readErrs, fmt.Sprintf("lockfile serial %d recorded %d assets in one read and %d in another", st.Serial, prev, n))
+				}
+				assetsAt[st.Serial] = n
+				if uint64(n) < st.Serial || n > files {
+					readErrs = append(readErrs, fmt.Sprintf("lockfile serial %d records %d assets", st.Serial, n))
 				}
 			}
 			// Once the first plan is saved, the file is only ever replaced.
@@ -183,11 +192,10 @@ func TestPlanDuringApply(t *testing.T) {
 		if err != nil {
 			t.Fatalf("plan %d: %v", plans, err)
 		}
-		// Each upload adds one asset and bumps the serial by one, so a
-		// plan made from one consistent lockfile has serial-many no-ops.
-		if s := f.Summary; uint64(s.NoOp) != f.Lockfile.Serial || s.Create+s.NoOp != files {
-			t.Errorf("plan %d made against serial %d has %d no-ops and %d creates", plans, f.Lockfile.Serial, s.NoOp, s.Create)
+		if s := f.Summary; s.Create+s.NoOp != files || s.Replace+s.Forget+s.Rename != 0 {
+			t.Errorf("plan %d made against serial %d has %+v, want %d creates and no-ops in all", plans, f.Lockfile.Serial, s, files)
 		}
+		planned[f.Lockfile.Serial] = f.Summary.NoOp
 		if running && f.Lockfile.Serial > 0 && f.Lockfile.Serial < files && stale == "" {
 			stale = filepath.Join(w.dir, "stale.plan")
 			data, err := os.ReadFile(planPath)
@@ -212,6 +220,13 @@ func TestPlanDuringApply(t *testing.T) {
 	for _, e := range readErrs {
 		t.Errorf("read during apply: %s", e)
 	}
+	// A plan is made from one lockfile state: its no-ops are the assets
+	// recorded at the serial it names.
+	for serial, noop := range planned {
+		if n, ok := assetsAt[serial]; ok && n != noop {
+			t.Errorf("a plan made against serial %d has %d no-ops, but the lockfile at that serial records %d assets", serial, noop, n)
+		}
+	}
 	if midRun == 0 {
 		t.Errorf("no plan was made while the apply ran")
 	}
@@ -233,6 +248,9 @@ func TestPlanDuringApply(t *testing.T) {
 		t.Errorf("the emulator issued %d IDs for %d assets", n, files)
 	}
 	t.Logf("%d plans (%d during the apply), %d lockfile reads (serials %d..%d), %d plan-file reads, all parsed", plans, midRun, reads, firstSerial, maxSerial, planReads)
+	if final := w.load(); final.Serial > files {
+		t.Errorf("the apply wrote the lockfile %d times for %d uploads", final.Serial, files)
+	}
 }
 
 // TestForceUnlock removes a stale lock file written by hand.
@@ -282,4 +300,58 @@ func TestForceUnlock(t *testing.T) {
 	if st := w.load(); w.verify(st, e.issued()) != 0 || len(st.Assets) != 2 {
 		t.Fatalf("the lockfile records %d of 2 assets", len(st.Assets))
 	}
+}
+
+// TestSimultaneousApplies starts several applies at the same instant, over
+// and over: each either gets the lock (exit 0) or fails naming the holder,
+// one of its rivals, even when it lost by microseconds and the holder had
+// not yet written who it is.
+func TestSimultaneousApplies(t *testing.T) {
+	t.Parallel()
+	const rivals = 4
+	rounds := 25
+	if long {
+		rounds = 150
+	}
+	e := startEmulator(t)
+	w := newWorkspace(t, e.url, 1, baseSeed*1_000_000+60_000)
+	if p := w.run(time.Minute, applyArgs(1)...); p.cmd.ProcessState.ExitCode() != 0 {
+		t.Fatalf("first apply exited %d:\n%s", p.cmd.ProcessState.ExitCode(), p.stderr.String())
+	}
+	lost := 0
+	for round := 0; round < rounds; round++ {
+		ps := make([]*proc, rivals)
+		pids := map[int]bool{}
+		for i := range ps {
+			p, err := w.start(applyArgs(1)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps[i] = p
+			pids[p.cmd.Process.Pid] = true
+		}
+		for _, p := range ps {
+			switch code := p.wait(time.Minute); code {
+			case 0:
+			case 1:
+				lost++
+				msg := p.stderr.String()
+				var pid int
+				i := strings.Index(msg, "is locked by pid ")
+				if i < 0 {
+					t.Errorf("round %d: an apply that lost the race does not name the holder:\n%s", round, msg)
+					continue
+				}
+				if _, err := fmt.Sscanf(msg[i:], "is locked by pid %d", &pid); err != nil || !pids[pid] {
+					t.Errorf("round %d: the lock holder named (pid %d) is not one of the rivals %v:\n%s", round, pid, pids, msg)
+				}
+			default:
+				t.Fatalf("round %d: apply exited %d:\n%s", round, code, p.stderr.String())
+			}
+		}
+	}
+	if n := len(e.issued()); n != 1 {
+		t.Errorf("the emulator issued %d IDs for one asset", n)
+	}
+	t.Logf("%d rounds of %d simultaneous applies: %d lost the race, each naming the holder", rounds, rivals, lost)
 }

@@ -18,24 +18,28 @@
 //   - faults_test.go: the emulator fails, throttles, resets and truncates up
 //     to 30% of requests; apply must converge within five runs (exit 1 for
 //     a run that leaves failures, 0 at the end) and record for each asset
-//     the last ID issued for its content. Slow responses too.
-//   - interrupt_test.go: SIGINT lets uploads in flight finish and be
-//     recorded (exit 130); two SIGINTs abort at once.
+//     the last ID issued for its content. Slow responses, and an emulator
+//     that goes away mid-apply (exit 1, then a clean re-run).
+//   - interrupt_test.go: SIGINT (or SIGTERM) lets uploads in flight finish
+//     and be recorded (exit 130); two SIGINTs abort at once.
 //   - concurrency_test.go: the apply lock (a second apply fails naming the
-//     holder, or waits with -lock-timeout), plans saved while an apply
-//     writes the lockfile, and force-unlock of a stale lock.
+//     holder, or waits with -lock-timeout; applies started at the same
+//     instant), plans saved while an apply writes the lockfile, and
+//     force-unlock of a stale lock.
 //
 // # Long mode
 //
 // The default trial counts keep the package well under a minute under
 // -race on two cores. Set WXMEDIA_LONG=1 to raise them:
 //
-//	crash trials            20 -> 100
-//	fault trials             3 -> 12
-//	interrupt points         1 -> 5
-//	plan-loop iterations    40 -> 200
+//	crash trials                20 -> 100
+//	fault trials                 3 -> 12
+//	interrupt points             1 -> 5
+//	plan-loop iterations        40 -> 200
+//	simultaneous-apply rounds   25 -> 150
 //
 // WXMEDIA_E2E_SEED=N picks the seed behind the kill times and file
-// contents (default 1), so a failing trial can be replayed; every trial
-// logs its seed and kill time with -v.
+// contents (default 1), so a failing trial can be replayed; with -v every
+// crash trial logs its kill time, how many IDs were recorded, issued and
+// lost, and each suite logs its totals.
 package e2e
