@@ -53,6 +53,9 @@ func runApply(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	defer lock.Unlock()
+	if w.remote == nil {
+		lockfile.RemoveStaleTemps(w.lockPath) // left by a killed apply; we hold the lock
+	}
 	store, err := w.openStore(ctx)
 	if err != nil {
 		return c.fail(err)

@@ -280,11 +280,28 @@ func formatErrors(es []error) string {
 	if len(es) == 1 {
 		return es[0].Error()
 	}
-	s := fmt.Sprintf("%d changes failed:", len(es))
+	failed := 0
+	for _, err := range es {
+		if !errors.Is(err, ErrStopped) {
+			failed++
+		}
+	}
+	head := fmt.Sprintf("%d %s failed", failed, plural(failed, "change", "changes"))
+	if failed < len(es) {
+		head += ", and apply was interrupted"
+	}
+	s := head + ":"
 	for _, err := range es {
 		s += "\n  - " + err.Error()
 	}
 	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // countingFile reports every read to a ReadHook.

@@ -328,6 +328,16 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// RemoveStaleTemps deletes temporary files a killed writer left beside
+// path (WriteFile's ".<name>.tmp-*"). Call it only while holding the apply
+// lock, when no other process can be writing path.
+func RemoveStaleTemps(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+}
+
 // ErroredName is the file the state is dumped to when the lockfile cannot be
 // written.
 const ErroredName = "wxmedia.errored.lock.json"

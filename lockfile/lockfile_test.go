@@ -273,3 +273,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "wxmedia.lock.json")
+	for _, n := range []string{".wxmedia.lock.json.tmp-123", ".wxmedia.lock.json.tmp-abc", "keep.json", ".other.tmp-1"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	lockfile.RemoveStaleTemps(p)
+	ents, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, ",") != ".other.tmp-1,keep.json" {
+		t.Errorf("left %v", left)
+	}
+}

@@ -203,6 +203,9 @@ func TestLeftoversFromAKill(t *testing.T) {
 	if _, err := os.Stat(lockfile.LockPath(w.lockPath())); !os.IsNotExist(err) {
 		t.Errorf("the stale lock file is still there after apply (stat: %v)", err)
 	}
+	if left := w.strays(); len(left) != 0 {
+		t.Errorf("apply left the killed writer's temporary files behind: %v", left)
+	}
 	if p := w.run(30*time.Second, "output", "-json"); p.cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("output -json exited %d:\n%s", p.cmd.ProcessState.ExitCode(), p.stderr.String())
 	}
