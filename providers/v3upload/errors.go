@@ -24,8 +24,12 @@ func (c *Client) apiError(req *providers.Request, resp *http.Response, data []by
 	if err := json.Unmarshal(data, &eb); err != nil || (eb.Code == "" && eb.Message == "") {
 		// A proxy or load balancer page, say: keep a short excerpt.
 		eb = errorBody{Message: excerpt(data, 200)}
-	} else if d := bytes.TrimSpace(eb.Detail); len(d) > 0 && string(d) != "null" && string(d) != "{}" {
-		eb.Message += "; detail: " + excerpt(d, 300)
+	} else {
+		// Bound what a server can put into our messages and logs.
+		eb.Code, eb.Message = excerpt([]byte(eb.Code), 64), excerpt([]byte(eb.Message), 500)
+		if d := bytes.TrimSpace(eb.Detail); len(d) > 0 && string(d) != "null" && string(d) != "{}" {
+			eb.Message += "; detail: " + excerpt(d, 300)
+		}
 	}
 	retry := Retryable(resp.StatusCode, eb.Code, eb.Message)
 	return &providers.APIError{

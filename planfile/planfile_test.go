@@ -1,0 +1,98 @@
+package planfile_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/planfile"
+	"github.com/wxmedia/wxmedia/planner"
+)
+
+const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+func sample(lineage string, serial uint64) *planfile.File {
+	return &planfile.File{Manifest: planfile.ManifestRef{Path: "wxmedia.yaml", SHA256: sum},
+		Plan: &planner.Plan{FormatVersion: planner.FormatVersion, Lockfile: planner.LockRef{Lineage: lineage, Serial: serial},
+			Changes: []*planner.Change{{Name: "a", Type: "image", Account: "shop", Action: planner.Create, Reason: "not in the lockfile",
+				After: &planner.After{File: "a.png", Filename: "a.png", Size: 3, SHA256: sum, MchID: "1"}}},
+			Summary: planner.Summary{Create: 1}}}
+}
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.plan")
+	if err := planfile.Write(p, sample("", 0)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := planfile.Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Kind != planfile.Kind || len(f.Changes) != 1 || f.Changes[0].After.SHA256 != sum || f.Manifest.SHA256 != sum {
+		t.Errorf("round trip: %+v", f)
+	}
+}
+
+func TestCheckLockfile(t *testing.T) {
+	st := lockfile.New()
+	st.Serial = 4
+	for _, tc := range []struct {
+		name   string
+		f      *planfile.File
+		exists bool
+		want   string
+	}{
+		{"current", sample(st.Lineage, 4), true, ""},
+		{"new, still new", sample("", 0), false, ""},
+		{"new, now exists", sample("", 0), true, "made before"},
+		{"gone", sample(st.Lineage, 4), false, "no longer exists"},
+		{"other lineage", sample("6f1c0c1e-0000-4000-8000-000000000000", 4), true, "another lockfile lineage"},
+		{"moved on", sample(st.Lineage, 3), true, "moved on since the plan was made (serial 3, now 4)"},
+	} {
+		err := tc.f.CheckLockfile(st, tc.exists, "wxmedia.lock.json")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, planfile.ErrStale)):
+			t.Errorf("%s: err = %v, want ErrStale with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	good, _ := json.Marshal(func() *planfile.File { x := sample("", 0); x.Kind = planfile.Kind; return x }())
+	f.Add(good)
+	f.Add([]byte(`{"kind":"wxmedia-plan"}`))
+	f.Add([]byte(`{"kind":"wxmedia-plan","format_version":"1","changes":[null]}`))
+	f.Add([]byte(`{"kind":"wxmedia-plan","format_version":"1","changes":[{"name":"a","action":"rename"}]}`))
+	f.Add([]byte(``))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pf, err := planfile.Parse("fuzz.plan", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.plan: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		// Whatever parses is safe for apply to walk.
+		for _, c := range pf.Changes {
+			if c.Action.Uploads() && (c.After == nil || len(c.After.SHA256) != 64) {
+				t.Fatalf("accepted an upload without a planned sha256: %+v", c)
+			}
+			if c.Action == planner.Rename && (c.Before == nil || c.From == "") {
+				t.Fatalf("accepted a rename without a source")
+			}
+		}
+		again, err := json.Marshal(pf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := planfile.Parse("again", again); err != nil && !bytes.Equal(again, data) {
+			t.Fatalf("a parsed plan does not parse after re-encoding: %v", err)
+		}
+	})
+}
