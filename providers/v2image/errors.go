@@ -31,6 +31,13 @@ func Retryable(errCode string) bool {
 	return false
 }
 
+// retryable is Retryable for an answer with message: a FREQUENCY_LIMITED
+// about the daily upload quota cannot succeed again until tomorrow, as for
+// the v3 endpoints (v3upload.Retryable).
+func retryable(errCode, message string) bool {
+	return Retryable(errCode) && !(errCode == CodeFrequencyLimited && v3upload.IsDailyQuota(message))
+}
+
 // certHint is the advice for a request without a usable client certificate.
 const certHint = "WeChat Pay did not accept the client certificate: set client_cert_file and client_key_file to this merchant's API certificate (apiclient_cert.pem) and its key (apiclient_key.pem)"
 
@@ -95,7 +102,7 @@ func (c *Client) returnFail(req *providers.Request, f map[string]string) *provid
 		HTTPStatus: http.StatusOK,
 		Code:       code,
 		Message:    msg,
-		Retryable:  Retryable(hintCode),
+		Retryable:  retryable(hintCode, msg),
 		Hint:       hint(hintCode, msg),
 	}
 }
@@ -116,7 +123,7 @@ func (c *Client) resultFail(req *providers.Request, f map[string]string) *provid
 		HTTPStatus: http.StatusOK,
 		Code:       code,
 		Message:    msg,
-		Retryable:  Retryable(code),
+		Retryable:  retryable(code, msg),
 		Hint:       hint(code, msg),
 	}
 }

@@ -1,0 +1,226 @@
+package providertest
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/emulator"
+)
+
+// runMultipart is the suite of the "meta + file" endpoints (E1, E2, E4,
+// E6, E7).
+func runMultipart(t *testing.T, c *Case) {
+	base := c.Samples[0]
+	ctx := context.Background()
+
+	// happy uploads req and checks the ID against the emulator's record.
+	happy := func(t *testing.T, e *env, req *providers.Request, content []byte) {
+		t.Helper()
+		res, err := e.upload(ctx, req)
+		if err != nil {
+			t.Fatalf("Upload(%s) = %v, want success", req.Filename, err)
+		}
+		if !c.ID.MatchString(res.ID) {
+			t.Errorf("Upload(%s) ID = %q, does not match %s", req.Filename, res.ID, c.ID)
+		}
+		checkIssued(t, e, c.Path, res.ID, content, req.Filename)
+	}
+
+	t.Run("happy", func(t *testing.T) {
+		t.Parallel()
+		for _, s := range c.Samples {
+			t.Run(s.Filename, func(t *testing.T) {
+				t.Parallel()
+				e := start(t, c, options{})
+				happy(t, e, request(assetName(c, "happy"), s.Filename, s.Content), s.Content)
+			})
+		}
+		t.Run("at_size_limit", func(t *testing.T) {
+			t.Parallel()
+			e := start(t, c, options{})
+			content := pad(base.Content, c.MaxSize)
+			happy(t, e, request(assetName(c, "limit"), base.Filename, content), content)
+		})
+		t.Run("longest_filename", func(t *testing.T) {
+			t.Parallel()
+			e := start(t, c, options{})
+			name := longName(base.Filename, c.MaxFilename)
+			happy(t, e, request(assetName(c, "longname"), name, base.Content), base.Content)
+		})
+		if c.API != emulator.APIBrand {
+			// Wechatpay-Serial is optional outside the brand APIs.
+			t.Run("without_wechatpay_serial", func(t *testing.T) {
+				t.Parallel()
+				e := start(t, c, options{})
+				e.acct.WechatPayPublicKeyID = ""
+				happy(t, e, request(assetName(c, "noserial"), base.Filename, base.Content), base.Content)
+			})
+		}
+	})
+
+	// fails runs one error test on a fresh emulator: setup may change the
+	// env and return the request (nil: a request for base).
+	fails := func(name string, o options, setup func(t *testing.T, e *env, req *providers.Request) *providers.Request, w wantAPI) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, c, o)
+			req := request(assetName(c, name), base.Filename, base.Content)
+			if setup != nil {
+				req = setup(t, e, req)
+			}
+			res, err := e.upload(ctx, req)
+			checkAPIError(t, req, res, err, w)
+		})
+	}
+	param := func(msg string) wantAPI {
+		return wantAPI{status: http.StatusBadRequest, code: c.ParamCode, msg: msg}
+	}
+
+	// Parameter errors (PROTOCOL §3–§6, §9, §10). The client does not
+	// validate files (the manifest does), so each rule is broken by a
+	// crafted Request.
+	fails(c.ParamCode+"/extension", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
+		return request(assetName(c, "ext"), c.BadExtension, base.Content)
+	}, param("unsupported extension"))
+	fails(c.ParamCode+"/filename_too_long", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
+		return request(assetName(c, "longname"), longName(base.Filename, c.MaxFilename+1), base.Content)
+	}, param("filename must be 1 to"))
+	fails(c.ParamCode+"/content_not_matching_extension", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
+		return request(assetName(c, "magic"), c.Mismatch.Filename, c.Mismatch.Content)
+	}, param("first bytes do not match the extension"))
+	fails(c.ParamCode+"/sha256_mismatch", options{}, func(_ *testing.T, _ *env, req *providers.Request) *providers.Request {
+		req.SHA256 = sha256Hex(append([]byte("other"), base.Content...))
+		return req
+	}, param("does not match the file content"))
+	fails(c.ParamCode+"/oversize", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
+		return request(assetName(c, "big"), base.Filename, pad(base.Content, c.MaxSize+1))
+	}, param("larger than"))
+	fails(c.ParamCode+"/empty", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
+		return request(assetName(c, "empty"), base.Filename, nil)
+	}, param("file is empty"))
+
+	// Authentication (PROTOCOL §1.1, §1.4).
+	signErr := func(msg string) wantAPI {
+		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
+	}
+	fails("SIGN_ERROR/wrong_private_key", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.PrivateKey = otherPrivateKey(e, c.API)
+		return req
+	}, signErr("signature verification failed"))
+	fails("SIGN_ERROR/unknown_mchid", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.MchID = "1999999999"
+		return req
+	}, signErr("not a known merchant"))
+	fails("SIGN_ERROR/wrong_serial_no", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.SerialNo = otherSerial(e, c.API)
+		return req
+	}, signErr("is not the API certificate serial"))
+	fails("SIGN_ERROR/clock_skew", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+		return req
+	}, signErr("timestamp expired"))
+	if c.NoAuthAPI != "" {
+		fails("NO_AUTH/"+c.NoAuthAPI+"_merchant", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+			e.acct = e.account(t, c.NoAuthAPI)
+			return req
+		}, wantAPI{status: http.StatusForbidden, code: "NO_AUTH", msg: "has no permission", hint: "permission"})
+	}
+	fails("INVALID_REQUEST/wechatpay_serial", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		// A key ID of another merchant, while still holding the right key.
+		e.acct.WechatPayPublicKeyID = otherKeyID
+		e.acct.WechatPayKeys[otherKeyID] = e.keys.wxPub
+		return req
+	}, wantAPI{status: http.StatusBadRequest, code: "INVALID_REQUEST", msg: "Wechatpay-Serial", hint: "wechatpay_public_key_id"})
+	fails("NOT_FOUND/endpoint", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.BaseURL = e.url + "/nowhere"
+		return req
+	}, wantAPI{status: http.StatusNotFound, code: "NOT_FOUND", msg: "no such endpoint", hint: "endpoint"})
+
+	// Rate limits and server errors.
+	fails(c.RateCode+"/per_second", options{cfg: emulator.Config{Faults: emulator.Faults{ThrottleRate: 1}}}, nil,
+		wantAPI{status: http.StatusTooManyRequests, code: c.RateCode, retryable: true, retryAfter: time.Second, msg: "frequency limit exceeded", hint: "rate_limit"})
+	t.Run(c.RateCode+"/rate_limit_then_retry", func(t *testing.T) {
+		t.Parallel()
+		clk := newClock()
+		e := start(t, c, options{cfg: emulator.Config{RateLimit: 1, Now: clk.Now}})
+		if _, err := e.upload(ctx, request(assetName(c, "first"), base.Filename, base.Content)); err != nil {
+			t.Fatalf("first upload: %v", err)
+		}
+		req := request(assetName(c, "second"), base.Filename, base.Content)
+		res, err := e.upload(ctx, req)
+		checkAPIError(t, req, res, err, wantAPI{status: http.StatusTooManyRequests, code: c.RateCode, retryable: true,
+			retryAfter: time.Second, msg: "requests per second", hint: "rate_limit"})
+		// The same request succeeds once Retry-After has passed.
+		sl := &retrySleeper{clk: clk}
+		u := providers.WithRetry(c.New(e.acct), providers.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond, Sleep: sl.sleep})
+		res, err = u.Upload(ctx, req)
+		if err != nil {
+			t.Fatalf("Upload with retries after Retry-After = %v, want success", err)
+		}
+		checkIssued(t, e, c.Path, res.ID, base.Content, base.Filename)
+		if ds := sl.delays(); len(ds) != 1 || ds[0] < time.Second {
+			t.Errorf("retry delays %v, want one of at least the 1s Retry-After", ds)
+		}
+	})
+	t.Run(c.RateCode+"/daily_quota", func(t *testing.T) {
+		t.Parallel()
+		e := start(t, c, options{cfg: emulator.Config{DailyQuota: 1}})
+		if _, err := e.upload(ctx, request(assetName(c, "first"), base.Filename, base.Content)); err != nil {
+			t.Fatalf("first upload: %v", err)
+		}
+		req := request(assetName(c, "quota"), base.Filename, base.Content)
+		res, err := e.upload(ctx, req)
+		checkAPIError(t, req, res, err, wantAPI{status: http.StatusTooManyRequests, code: c.RateCode, retryable: false,
+			msg: "daily upload quota", hint: "tomorrow"})
+	})
+	fails("SYSTEM_ERROR/server_error", options{cfg: emulator.Config{Faults: emulator.Faults{FailRate: 1}}}, nil,
+		wantAPI{status: http.StatusInternalServerError, code: "SYSTEM_ERROR", retryable: true, msg: "system error"})
+
+	// Tampered answers (PROTOCOL §1.2).
+	for _, tp := range jsonTampers {
+		t.Run("tamper/"+tp.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, c, options{})
+			e.proxy(t, func(_ *http.Request, resp *http.Response) error {
+				if !is2xx(resp) {
+					return nil
+				}
+				return tp.modify(resp)
+			})
+			if tp.prepare != nil {
+				tp.prepare(e)
+			}
+			req := request(assetName(c, "tamper"), base.Filename, base.Content)
+			res, err := e.upload(ctx, req)
+			checkVerifyError(t, req, res, err)
+			if n := len(e.srv.Issued()); n != 1 {
+				t.Errorf("emulator issued %d IDs, want 1 (the upload happened; only its answer was altered)", n)
+			}
+		})
+	}
+
+	testTransport(t, c, func(name string) *providers.Request {
+		return request(assetName(c, name), base.Filename, base.Content)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		testCancel(t, c, request(assetName(c, "cancel"), base.Filename, base.Content))
+	})
+}
+
+// pad returns content extended with zeros (or cut) to n bytes.
+func pad(content []byte, n int64) []byte {
+	out := make([]byte, n)
+	copy(out, content)
+	return out
+}
+
+// longName returns a filename of n characters with filename's extension.
+func longName(filename string, n int) string {
+	ext := filename[strings.LastIndexByte(filename, '.'):]
+	return strings.Repeat("n", n-len(ext)) + ext
+}
