@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,20 @@ type Signer struct {
 // spaces: for SchemeV3 mchid, nonce_str, timestamp, serial_no, signature;
 // for SchemeBrand brand_id, nonce_str, signature, timestamp, serial_no.
 func (s *Signer) Authorization(method, canonicalURL string, body []byte) (string, error) {
+	return s.AuthorizationStream(method, canonicalURL, func(w io.Writer) error {
+		_, err := w.Write(body)
+		return err
+	})
+}
+
+// AuthorizationStream is Authorization for a body given as a stream, so
+// that a large body (a brand user-package part) is signed without being
+// held in memory: writeBody writes the body, in as many pieces as it likes,
+// to the writer it is given, which hashes it. An error from writeBody is
+// returned as it is.
+//
+// The body written must be byte for byte the body then sent.
+func (s *Signer) AuthorizationStream(method, canonicalURL string, writeBody func(io.Writer) error) (string, error) {
 	scheme := s.Scheme
 	if scheme == "" {
 		scheme = SchemeV3
@@ -107,13 +122,15 @@ func (s *Signer) Authorization(method, canonicalURL string, body []byte) (string
 		return "", err
 	}
 	// Hash the parts of Message in turn rather than building it, so that
-	// signing a large body (a brand user-package part) copies nothing.
+	// signing a large body copies nothing.
 	h := sha256.New()
 	for _, part := range []string{method, canonicalURL, strconv.FormatInt(ts, 10), nonce} {
 		h.Write([]byte(part))
 		h.Write(newline)
 	}
-	h.Write(body)
+	if err := writeBody(h); err != nil {
+		return "", err
+	}
 	h.Write(newline)
 	sum := h.Sum(nil)
 	sig, err := rsa.SignPKCS1v15(rand.Reader, s.Key, crypto.SHA256, sum[:])

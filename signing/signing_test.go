@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,6 +121,31 @@ func TestAuthorizationBrandKnownAnswer(t *testing.T) {
 	want := `WECHATPAY-BRAND-SHA256-RSA2048 brand_id="1001",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="` + katBrandSignature + `",timestamp="1554208460",serial_no="1FB89742D19F2BD30B69948D16DECA0FCB4481EB"`
 	if got != want {
 		t.Errorf("Authorization() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestAuthorizationStreamKnownAnswer: a body written in pieces signs as the
+// same bytes given whole, and writeBody's error comes back as it is.
+func TestAuthorizationStreamKnownAnswer(t *testing.T) {
+	s := fixedSigner(t, SchemeV3, "1900000001")
+	want, err := s.Authorization("POST", "/v3/merchant/media/upload", []byte(katMeta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuthorizationStream("POST", "/v3/merchant/media/upload", func(w io.Writer) error {
+		for i := 0; i < len(katMeta); i += 7 {
+			if _, err := io.WriteString(w, katMeta[i:min(i+7, len(katMeta))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || got != want || !strings.Contains(got, katV3Signature) {
+		t.Errorf("AuthorizationStream() = %s, %v; want %s", got, err, want)
+	}
+	boom := errors.New("boom")
+	if _, err := s.AuthorizationStream("PUT", "/p", func(io.Writer) error { return boom }); err != boom {
+		t.Errorf("AuthorizationStream() with a failing body = %v, want %v", err, boom)
 	}
 }
 

@@ -13,8 +13,10 @@
 // it: the parts already acknowledged are not sent again. When WeChat Pay no
 // longer knows the session (404), Upload starts a fresh one, once.
 //
-// Memory does not grow with the file: one part and its JSON body are held
-// at a time, in buffers reused from part to part. Every answer is verified
+// Memory does not grow with the file or the part: a part is read twice
+// through small buffers, once to sign its JSON body (whose file_meta, after
+// the part, carries the part's SHA-256) and once to send that body, base64
+// encoded as it goes out, with an exact Content-Length. Every answer is verified
 // (signing.Verifier) before it is trusted. The Result's ID is the upload_id
 // (what the downstream expand call takes); the merge answer's fields, among
 // them resource_id, are its Attributes.
@@ -23,6 +25,7 @@
 package brandchunk
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -30,6 +33,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -214,8 +218,8 @@ type upload struct {
 	f            providers.File
 	base         string
 	filenameJSON []byte
-	// part and body are reused for every part of the call.
-	part, body []byte
+	// buf is the read buffer of the signing pass over each part.
+	buf []byte
 }
 
 // save reports the session's state to the caller. A failure stops the
@@ -259,7 +263,11 @@ func (up *upload) init(ctx context.Context) (*providers.Session, error) {
 	}
 	st := step{name: "starting the upload session", method: http.MethodPost, path: PathUploads,
 		endpoint: http.MethodPost + " " + PathUploads}
-	data, err := up.call(ctx, st, body)
+	u, auth, err := up.sign(st, body)
+	if err != nil {
+		return nil, err
+	}
+	data, err := up.call(ctx, st, u, auth, bytesBody(body))
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +325,14 @@ func (up *upload) run(ctx context.Context, sess *providers.Session) (*providers.
 	return up.merge(ctx, sess)
 }
 
-// putPart reads part i (0-based) from the file and sends it (E5).
+// putPart sends part i (0-based) of the file (E5). The body,
+//
+//	{"file":"<base64 of the part>","file_meta":{"filename":…,"digest":"<SHA-256 hex of the part>"}}
+//
+// is never held: one pass over the part hashes it and feeds its base64
+// encoding to the signature (file_meta comes last, so the digest is known
+// by the time it is signed), and a second pass encodes it again as it is
+// sent, checking that the file still holds the bytes that were signed.
 func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) error {
 	n := FirstPartNumber + i
 	off := int64(i) * sess.PartSize
@@ -325,41 +340,33 @@ func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) e
 	st := step{name: fmt.Sprintf("part %d of %d", i+1, sess.PartCount), method: http.MethodPut,
 		path:     PathUploads + "/" + url.PathEscape(sess.UploadID) + "/" + strconv.Itoa(n),
 		endpoint: http.MethodPut + " " + PathUploads + "/{upload_id}/{part_number}", part: n}
-
-	if int64(cap(up.part)) < length {
-		up.part = make([]byte, length)
-		up.body = nil
+	u, err := up.url(st)
+	if err != nil {
+		return err
 	}
-	part := up.part[:length]
-	if m, err := up.f.ReadAt(part, off); int64(m) != length {
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("%s: %s: read file: %w", up.req.Asset, st.name, err)
+
+	var (
+		sum    [sha256.Size]byte
+		suffix []byte
+	)
+	var bodyErr error // from reading the part, as opposed to signing
+	auth, err := up.c.signer.AuthorizationStream(st.method, u.RequestURI(), func(w io.Writer) error {
+		bodyErr = up.signPart(w, st, off, length, &sum, &suffix)
+		return bodyErr
+	})
+	if err != nil {
+		if err == bodyErr {
+			return err
 		}
-		return fmt.Errorf("%s: %w", up.req.Asset, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
+		return fmt.Errorf("%s: %w", up.req.Asset, err)
 	}
-	if off+length == up.req.Size {
-		if err := checkSize(up.f, up.req.Size); err != nil {
-			return fmt.Errorf("%s: %w", up.req.Asset, err)
-		}
+	open := func() io.Reader {
+		return io.MultiReader(strings.NewReader(partPrefix),
+			&partEncoder{src: io.NewSectionReader(up.f, off, length), length: length, size: up.req.Size, want: sum, h: sha256.New()},
+			bytes.NewReader(suffix))
 	}
-	sum := sha256.Sum256(part)
-
-	// Build the body once, in place: this exact buffer is signed and sent.
-	need := len(`{"`+PartFileKey+`":"",""`+PartMetaKey+`":{"`+PartMetaFilenameKey+`":,"`+PartMetaDigestKey+`":""}}`) +
-		base64.StdEncoding.EncodedLen(len(part)) + len(up.filenameJSON) + hex.EncodedLen(len(sum))
-	if cap(up.body) < need {
-		up.body = make([]byte, 0, need)
-	}
-	b := up.body[:0]
-	b = append(b, `{"`+PartFileKey+`":"`...)
-	b = base64.StdEncoding.AppendEncode(b, part)
-	b = append(b, `","`+PartMetaKey+`":{"`+PartMetaFilenameKey+`":`...)
-	b = append(b, up.filenameJSON...)
-	b = append(b, `,"`+PartMetaDigestKey+`":"`...)
-	b = hex.AppendEncode(b, sum[:])
-	b = append(b, `"}}`...)
-
-	data, err := up.call(ctx, st, b)
+	bodyLen := int64(len(partPrefix)) + int64(base64.StdEncoding.EncodedLen(int(length))) + int64(len(suffix))
+	data, err := up.call(ctx, st, u, auth, &reqBody{n: bodyLen, open: open})
 	if err != nil {
 		return err
 	}
@@ -377,12 +384,115 @@ func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) e
 	return nil
 }
 
+// signPart writes the body of the part at off to w, the signature's hash:
+// the part is read once, through a reused buffer, into its base64 encoding
+// and its own SHA-256, which ends the body in file_meta. It stores that
+// SHA-256 in *sum and the body after the base64 in *suffix.
+func (up *upload) signPart(w io.Writer, st step, off, length int64, sum *[sha256.Size]byte, suffix *[]byte) error {
+	io.WriteString(w, partPrefix)
+	enc := base64.NewEncoder(base64.StdEncoding, w)
+	ph := sha256.New()
+	if up.buf == nil {
+		up.buf = make([]byte, 32<<10)
+	}
+	m, err := io.CopyBuffer(io.MultiWriter(enc, ph), io.NewSectionReader(up.f, off, length), up.buf)
+	if err != nil {
+		return fmt.Errorf("%s: %s: read file: %w", up.req.Asset, st.name, err)
+	}
+	if m != length {
+		return fmt.Errorf("%s: %w", up.req.Asset, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
+	}
+	if off+length == up.req.Size {
+		if err := checkSize(up.f, up.req.Size); err != nil {
+			return fmt.Errorf("%s: %w", up.req.Asset, err)
+		}
+	}
+	enc.Close()
+	ph.Sum(sum[:0])
+	*suffix = up.partSuffix(*sum)
+	_, err = w.Write(*suffix)
+	return err
+}
+
+// partPrefix opens a part body, up to the base64 of the part.
+const partPrefix = `{"` + PartFileKey + `":"`
+
+// partSuffix closes a part body after the base64 of a part whose SHA-256
+// is sum.
+func (up *upload) partSuffix(sum [sha256.Size]byte) []byte {
+	b := make([]byte, 0, 64+len(up.filenameJSON)+hex.EncodedLen(len(sum)))
+	b = append(b, `","`+PartMetaKey+`":{"`+PartMetaFilenameKey+`":`...)
+	b = append(b, up.filenameJSON...)
+	b = append(b, `,"`+PartMetaDigestKey+`":"`...)
+	b = hex.AppendEncode(b, sum[:])
+	return append(b, `"}}`...)
+}
+
+// partEncoder reads a part from src and returns its standard base64
+// encoding, a chunk at a time. At the end of the part it fails with a
+// *fileChangedError, before the last chunk, when the part is not the length
+// or content that was signed, so that the request is cut short rather than
+// completed with a body that no longer matches its signature.
+type partEncoder struct {
+	src          io.Reader
+	length, size int64 // the part's and the file's planned lengths
+	want         [sha256.Size]byte
+	h            hash.Hash
+	read         int64
+	raw, enc     []byte
+	pending      []byte // encoded bytes not yet returned
+	done         bool
+}
+
+// partChunk is how many bytes of the part partEncoder reads at a time: a
+// multiple of 3, so that the chunks' encodings join without padding.
+const partChunk = 24 << 10
+
+func (e *partEncoder) Read(p []byte) (int, error) {
+	for len(e.pending) == 0 {
+		if e.done {
+			return 0, io.EOF
+		}
+		if e.raw == nil {
+			e.raw = make([]byte, partChunk)
+			e.enc = make([]byte, base64.StdEncoding.EncodedLen(partChunk))
+		}
+		m, err := io.ReadFull(e.src, e.raw)
+		switch err {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			e.done = true
+		default:
+			return 0, fmt.Errorf("read file: %w", err)
+		}
+		e.h.Write(e.raw[:m])
+		e.read += int64(m)
+		if e.done {
+			if e.read != e.length {
+				return 0, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", e.size)}
+			}
+			if !bytes.Equal(e.h.Sum(nil), e.want[:]) {
+				return 0, &fileChangedError{"its content changed while it was being uploaded"}
+			}
+		}
+		base64.StdEncoding.Encode(e.enc, e.raw[:m])
+		e.pending = e.enc[:base64.StdEncoding.EncodedLen(m)]
+	}
+	n := copy(p, e.pending)
+	e.pending = e.pending[n:]
+	return n, nil
+}
+
 // merge asks WeChat Pay to assemble the parts (E5b) and returns the result.
 func (up *upload) merge(ctx context.Context, sess *providers.Session) (*providers.Result, error) {
 	st := step{name: "merging the parts", method: http.MethodPost,
 		path:     PathUploads + "/" + url.PathEscape(sess.UploadID),
 		endpoint: http.MethodPost + " " + PathUploads + "/{upload_id}", merge: true}
-	data, err := up.call(ctx, st, nil)
+	u, auth, err := up.sign(st, nil)
+	if err != nil {
+		return nil, err
+	}
+	data, err := up.call(ctx, st, u, auth, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -421,30 +531,57 @@ type step struct {
 	merge    bool
 }
 
-// call signs and sends one request with body (nil: none, no Content-Type)
-// and returns the verified 2xx body.
-func (up *upload) call(ctx context.Context, st step, body []byte) ([]byte, error) {
-	c, req := up.c, up.req
+// reqBody is a request body: its exact length, and a way to read it from the
+// start (called again when the transport replays the request).
+type reqBody struct {
+	n    int64
+	open func() io.Reader
+}
+
+// bytesBody is a body over b.
+func bytesBody(b []byte) *reqBody {
+	return &reqBody{n: int64(len(b)), open: func() io.Reader { return bytes.NewReader(b) }}
+}
+
+// url returns the URL of st.
+func (up *upload) url(st step) (*url.URL, error) {
 	u, err := url.Parse(up.base + st.path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
+		return nil, fmt.Errorf("%s: bad endpoint %q: %w", up.req.Asset, up.c.acct.BaseURL, err)
 	}
-	auth, err := c.signer.Authorization(st.method, u.RequestURI(), body)
+	return u, nil
+}
+
+// sign signs a request to st whose body is b (nil: none) and returns its
+// URL and Authorization header.
+func (up *upload) sign(st step, b []byte) (*url.URL, string, error) {
+	u, err := up.url(st)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", req.Asset, err)
+		return nil, "", err
 	}
+	auth, err := up.c.signer.Authorization(st.method, u.RequestURI(), b)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", up.req.Asset, err)
+	}
+	return u, auth, nil
+}
+
+// call sends one request to u, signed with auth, with body b (nil: none,
+// no Content-Type) and returns the verified 2xx body.
+func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b *reqBody) ([]byte, error) {
+	c, req := up.c, up.req
+	g := &guard{}
 	var rd io.Reader
-	g := &guardedBody{b: body}
-	if body != nil {
-		rd = g
+	if b != nil {
+		rd = &guardedReader{g: g, r: b.open()}
 	}
 	hreq, err := http.NewRequestWithContext(ctx, st.method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
-	if body != nil {
-		hreq.ContentLength = int64(len(body))
-		hreq.GetBody = func() (io.ReadCloser, error) { return g.reopen(), nil }
+	if b != nil {
+		hreq.ContentLength = b.n
+		hreq.GetBody = func() (io.ReadCloser, error) { return &guardedReader{g: g, r: b.open()}, nil }
 		hreq.Header.Set("Content-Type", "application/json")
 	}
 	hreq.Header.Set("Authorization", auth)
@@ -454,9 +591,17 @@ func (up *upload) call(ctx context.Context, st step, body []byte) ([]byte, error
 
 	resp, err := c.http.Do(hreq)
 	// The transport may still be reading the body after an early answer;
-	// from now on it reads nothing, since the buffer is reused.
-	g.release()
+	// from now on it reads nothing, since the file is closed once Upload
+	// returns.
+	readErr := g.release()
 	if err != nil {
+		var fc *fileChangedError
+		if errors.As(readErr, &fc) {
+			return nil, fmt.Errorf("%s: %s: %w", req.Asset, st.name, fc)
+		}
+		if readErr != nil {
+			return nil, fmt.Errorf("%s: %s: %w", req.Asset, st.name, readErr)
+		}
 		return nil, up.sendError(ctx, st, err)
 	}
 	defer resp.Body.Close()
@@ -533,49 +678,45 @@ func firstOf(reasons ...string) string {
 	return ""
 }
 
-// guardedBody is a request body over a buffer that is reused once the call
-// is over: after release, reads fail instead of seeing the next part.
-type guardedBody struct {
+// guard is shared by the readers of one request's body: after release,
+// reads fail instead of reading a file the upload may have closed. It also
+// keeps the first error a read met (other than EOF), which tells a file
+// that changed under the upload from a network failure.
+type guard struct {
 	mu       sync.Mutex
-	b        []byte
-	off      int
 	released bool
-	shared   *guardedBody // the original, for bodies made by reopen
+	err      error
 }
 
-func (g *guardedBody) root() *guardedBody {
-	if g.shared != nil {
-		return g.shared
-	}
-	return g
+// release stops all reads and returns the first read error.
+func (g *guard) release() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.released = true
+	return g.err
 }
 
-func (g *guardedBody) Read(p []byte) (int, error) {
-	r := g.root()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.released {
+// guardedReader is a request body reader under a guard.
+type guardedReader struct {
+	g *guard
+	r io.Reader
+}
+
+func (r *guardedReader) Read(p []byte) (int, error) {
+	g := r.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.released {
 		return 0, errors.New("request finished")
 	}
-	if g.off >= len(g.b) {
-		return 0, io.EOF
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && g.err == nil {
+		g.err = err
 	}
-	n := copy(p, g.b[g.off:])
-	g.off += n
-	return n, nil
+	return n, err
 }
 
-func (g *guardedBody) Close() error { return nil }
-
-// reopen returns a fresh reader over the same buffer, for the transport's
-// GetBody (a request replayed on a new connection).
-func (g *guardedBody) reopen() io.ReadCloser { return &guardedBody{b: g.b, shared: g.root()} }
-
-func (g *guardedBody) release() {
-	g.mu.Lock()
-	g.released = true
-	g.mu.Unlock()
-}
+func (r *guardedReader) Close() error { return nil }
 
 // fileChangedError reports a file whose length differs from the planned
 // size. It is permanent: the planned digest no longer describes the file.

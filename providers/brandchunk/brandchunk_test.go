@@ -685,6 +685,97 @@ func TestUploadMemory(t *testing.T) {
 	}
 }
 
+// TestUploadMemoryIndependentOfPartSize uploads a 20 MiB file in 8 MiB
+// parts: the part is neither held nor base64-encoded whole to be signed, so
+// the bytes allocated by the whole process (client and test server) stay a
+// few buffers, far below one part.
+func TestUploadMemoryIndependentOfPartSize(t *testing.T) {
+	const size, partSize = 20 << 20, 8 << 20
+	content := bytes.Repeat([]byte("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\n"), size/29+1)[:size]
+	s := newServer(t, partSize)
+	s.keep = false
+	req, ss, _ := request(content)
+	c := brandchunk.New(account(s))
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := c.Upload(context.Background(), req)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatalf("Upload() = %v", err)
+	}
+	if res.ID == "" || len(ss.got) != 4 {
+		t.Errorf("Result %+v, %d OnSession calls; want 4", res, len(ss.got))
+	}
+	for i, r := range s.requests() {
+		if !r.SignatureOK {
+			t.Errorf("request %d: signature does not verify", i)
+		}
+		if r.Part != 0 && r.PartLen != min(partSize, size-int64(r.Part-1)*partSize) {
+			t.Errorf("part %d: server decoded %d bytes", r.Part, r.PartLen)
+		}
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KiB to upload %d MiB in %d MiB parts", alloc>>10, size>>20, partSize>>20)
+	if alloc > 2<<20 {
+		t.Errorf("allocated %d bytes to upload %d bytes in parts of %d: a part is held in memory", alloc, size, partSize)
+	}
+}
+
+// changingFile serves before to the first pass over the file (signing)
+// and after from the second read at offset 0 on (sending).
+type changingFile struct {
+	before, after []byte
+	starts        int
+}
+
+func (f *changingFile) ReadAt(p []byte, off int64) (int, error) {
+	if off == 0 {
+		f.starts++
+	}
+	src := f.before
+	if f.starts > 1 {
+		src = f.after
+	}
+	return bytes.NewReader(src).ReadAt(p, off)
+}
+
+func (f *changingFile) Read([]byte) (int, error) { return 0, errors.New("changingFile: use ReadAt") }
+func (f *changingFile) Close() error             { return nil }
+
+// TestUploadFileChangedBetweenPasses: a part that changes between being
+// signed and being sent is not sent whole: the upload fails, permanently,
+// saying the file changed.
+func TestUploadFileChangedBetweenPasses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after []byte
+		want  string
+	}{
+		{"content", bytes.ToUpper(csv25), "its content changed while it was being uploaded"},
+		{"shorter", csv25[:20], "it is shorter than the planned 25 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, 100)
+			req, _, _ := request(csv25)
+			req.Open = func() (providers.File, error) { return &changingFile{before: csv25, after: tc.after}, nil }
+			_, err := brandchunk.New(account(s)).Upload(context.Background(), req)
+			if err == nil || !strings.Contains(err.Error(), "vip-users: part 1 of 1: file changed since plan: "+tc.want+"; run plan again") {
+				t.Fatalf("Upload() = %v; want file changed: %s", err, tc.want)
+			}
+			if providers.IsRetryable(err) {
+				t.Errorf("Upload() = %v: retryable, want permanent", err)
+			}
+			for _, r := range s.requests() {
+				if r.Part != 0 && r.PartLen == int64(len(csv25)) && r.Meta != nil {
+					t.Errorf("server received the whole changed part: %+v", r.Meta)
+				}
+			}
+		})
+	}
+}
+
 // TestTypeMatchesMediatype keeps the provider in step with package
 // mediatype, which validate and plan use.
 func TestTypeMatchesMediatype(t *testing.T) {
