@@ -165,7 +165,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	up.filenameJSON = fn
 
 	sess := resumable(req.Session, req.Size)
-	restarted := false
+	resumed, restarted := sess != nil, false
 	for {
 		if sess == nil {
 			if sess, err = up.init(ctx); err != nil {
@@ -179,9 +179,12 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		if err == nil {
 			return res, nil
 		}
-		if !restarted && isSessionGone(err) {
+		if !restarted && (isSessionGone(err) || (resumed && isMergeRefused(err))) {
 			// WeChat Pay forgot the session (expired, or never merged in
-			// time): start again from part 1, once per call.
+			// time), or refuses to merge a session we resumed from an
+			// earlier run whose record of acknowledged parts it does not
+			// share: start again from part 1, once per call. Without this a
+			// saved session would fail the same way on every apply.
 			restarted, sess = true, nil
 			continue
 		}
@@ -242,7 +245,7 @@ func (up *upload) restartNote(err error, restarted bool) error {
 	if !restarted {
 		return err
 	}
-	const note = "after WeChat Pay lost the previous upload session (404) a fresh session was started in this attempt and failed too"
+	const note = "after WeChat Pay lost or refused the previous upload session a fresh session was started in this attempt and failed too"
 	var ae *providers.APIError
 	if errors.As(err, &ae) {
 		ae.Message = strings.TrimSuffix(ae.Message+"; "+note, "; ")
@@ -738,6 +741,14 @@ func checkSize(f io.ReaderAt, size int64) error {
 		return &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", size)}
 	}
 	return nil
+}
+
+// isMergeRefused reports a 400 INVALID_REQUEST from the merge call: the
+// server does not hold every part the session's record says it does.
+func isMergeRefused(err error) bool {
+	var ae *providers.APIError
+	return errors.As(err, &ae) && ae.HTTPStatus == http.StatusBadRequest && ae.Code == "INVALID_REQUEST" &&
+		ae.Endpoint == http.MethodPost+" "+PathUploads+"/{upload_id}"
 }
 
 // isSessionGone reports a 404 NOT_FOUND for the session: WeChat Pay no
