@@ -80,7 +80,14 @@ func hint(status int, code, message, assetType string) string {
 	case "PARAM_ERROR":
 		return "fix the file or its filename: the extension must match the content, the size must be within the " + assetType + " limit, and the file must not be empty"
 	case "INVALID_REQUEST":
-		return "check wechatpay_public_key_id (sent as Wechatpay-Serial) belongs to this account, and that the file's type, size and digest meet the endpoint's rules"
+		if strings.Contains(strings.ToLower(message), "serial") {
+			return "check that wechatpay_public_key_id (sent as Wechatpay-Serial) is the public key ID of this account"
+		}
+		if assetType == "global_file" {
+			// This endpoint reports every file problem as INVALID_REQUEST.
+			return "check the file's type (pdf, jpg, bmp, png), size (at most 5 MiB) and that it did not change since plan; if the file is fine, check wechatpay_public_key_id"
+		}
+		return "check that the file's type, size and digest meet the endpoint's rules, and that wechatpay_public_key_id (sent as Wechatpay-Serial) belongs to this account"
 	case "NO_AUTH":
 		return "this account lacks permission for the endpoint: enable the product in the WeChat Pay merchant portal"
 	case "NOT_FOUND":
