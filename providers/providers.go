@@ -13,6 +13,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/wxmedia/wxmedia/signing"
 )
 
 // Uploader uploads one file to one WeChat Pay endpoint and returns the ID the
@@ -113,6 +115,17 @@ func (a *Account) Clock() time.Time {
 		return a.Now()
 	}
 	return time.Now()
+}
+
+// Signer returns the request signer for a's keys under scheme
+// (signing.SchemeV3 or signing.SchemeBrand).
+func (a *Account) Signer(scheme string) *signing.Signer {
+	return &signing.Signer{Scheme: scheme, ID: a.MchID, SerialNo: a.SerialNo, Key: a.PrivateKey, Now: a.Clock}
+}
+
+// Verifier returns the verifier of WeChat Pay's response signatures for a.
+func (a *Account) Verifier() *signing.Verifier {
+	return &signing.Verifier{Keys: a.WechatPayKeys, Now: a.Clock}
 }
 
 // APIError is an answer from WeChat Pay (or the emulator) that is not a

@@ -1,9 +1,15 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
+	"net/textproto"
+	"strings"
+
+	"github.com/wxmedia/wxmedia/mediatype"
 )
 
 // NetworkError turns a failure of http.Client.Do, or of reading a response
@@ -34,3 +40,48 @@ func ReadBody(r io.Reader, max int64) (data []byte, tooLong bool, err error) {
 	}
 	return data, false, err
 }
+
+// FileChangedError reports a file that no longer matches what was planned
+// (its length, or the digest signed into the request). It is permanent:
+// retrying sends the same mismatch; plan again.
+type FileChangedError struct{ Detail string }
+
+func (e *FileChangedError) Error() string {
+	return "file changed since plan: " + e.Detail + "; run plan again"
+}
+
+// CheckSize fails fast, before any traffic, when f no longer has exactly
+// size bytes.
+func CheckSize(f io.ReaderAt, size int64) error {
+	var b [1]byte
+	if size > 0 {
+		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
+			return &FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", size)}
+		}
+	}
+	if n, _ := f.ReadAt(b[:], size); n != 0 {
+		return &FileChangedError{Detail: fmt.Sprintf("it is longer than the planned %d bytes", size)}
+	}
+	return nil
+}
+
+// MultipartFrame returns the bytes of a multipart/form-data body before and
+// after the content of its last part, the file (field fileField, named
+// filename, typed from its extension), and the body's Content-Type.
+// writeParts writes the parts before it. Uploads stream the file between
+// the two, so its length is known up front and nothing is buffered.
+func MultipartFrame(writeParts func(*multipart.Writer), fileField, filename string) (prefix, suffix []byte, contentType string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	writeParts(mw) // writes to a bytes.Buffer cannot fail
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", `form-data; name="`+fileField+`"; filename="`+quoteEscaper.Replace(filename)+`"`)
+	h.Set("Content-Type", mediatype.ContentType(mediatype.Ext(filename)))
+	mw.CreatePart(h)
+	prefix = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	mw.Close()
+	return prefix, bytes.Clone(buf.Bytes()), mw.FormDataContentType()
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)

@@ -89,14 +89,7 @@ func New(acct *providers.Account) *Client {
 	if acct.HTTPClient != nil {
 		c.http = acct.HTTPClient
 	}
-	c.signer = &signing.Signer{
-		Scheme:   signing.SchemeBrand,
-		ID:       acct.MchID,
-		SerialNo: acct.SerialNo,
-		Key:      acct.PrivateKey,
-		Now:      acct.Clock,
-	}
-	c.verifier = &signing.Verifier{Keys: acct.WechatPayKeys, Now: acct.Clock}
+	c.signer, c.verifier = acct.Signer(signing.SchemeBrand), acct.Verifier()
 	return c
 }
 
@@ -157,7 +150,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
 	}
 	defer f.Close()
-	if err := checkSize(f, req.Size); err != nil {
+	if err := providers.CheckSize(f, req.Size); err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
 	up := &upload{c: c, req: req, f: f, base: strings.TrimRight(c.acct.BaseURL, "/")}
@@ -403,10 +396,10 @@ func (up *upload) signPart(w io.Writer, st step, off, length int64, sum *[sha256
 		return fmt.Errorf("%s: %s: read file: %w", up.req.Asset, st.name, err)
 	}
 	if m != length {
-		return fmt.Errorf("%s: %w", up.req.Asset, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
+		return fmt.Errorf("%s: %w", up.req.Asset, &providers.FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
 	}
 	if off+length == up.req.Size {
-		if err := checkSize(up.f, up.req.Size); err != nil {
+		if err := providers.CheckSize(up.f, up.req.Size); err != nil {
 			return fmt.Errorf("%s: %w", up.req.Asset, err)
 		}
 	}
@@ -433,7 +426,7 @@ func (up *upload) partSuffix(sum [sha256.Size]byte) []byte {
 
 // partEncoder reads a part from src and returns its standard base64
 // encoding, a chunk at a time. At the end of the part it fails with a
-// *fileChangedError, before the last chunk, when the part is not the length
+// *providers.FileChangedError, before the last chunk, when the part is not the length
 // or content that was signed, so that the request is cut short rather than
 // completed with a body that no longer matches its signature.
 type partEncoder struct {
@@ -472,10 +465,10 @@ func (e *partEncoder) Read(p []byte) (int, error) {
 		e.read += int64(m)
 		if e.done {
 			if e.read != e.length {
-				return 0, &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", e.size)}
+				return 0, &providers.FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", e.size)}
 			}
 			if !bytes.Equal(e.h.Sum(nil), e.want[:]) {
-				return 0, &fileChangedError{"its content changed while it was being uploaded"}
+				return 0, &providers.FileChangedError{Detail: "its content changed while it was being uploaded"}
 			}
 		}
 		base64.StdEncoding.Encode(e.enc, e.raw[:m])
@@ -598,7 +591,7 @@ func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b 
 	// returns.
 	readErr := g.release()
 	if err != nil {
-		var fc *fileChangedError
+		var fc *providers.FileChangedError
 		if errors.As(readErr, &fc) {
 			return nil, fmt.Errorf("%s: %s: %w", req.Asset, st.name, fc)
 		}
@@ -720,28 +713,6 @@ func (r *guardedReader) Read(p []byte) (int, error) {
 }
 
 func (r *guardedReader) Close() error { return nil }
-
-// fileChangedError reports a file whose length differs from the planned
-// size. It is permanent: the planned digest no longer describes the file.
-type fileChangedError struct{ detail string }
-
-func (e *fileChangedError) Error() string {
-	return "file changed since plan: " + e.detail + "; run plan again"
-}
-
-// checkSize fails when the file no longer has exactly size bytes.
-func checkSize(f io.ReaderAt, size int64) error {
-	var b [1]byte
-	if size > 0 {
-		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
-			return &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", size)}
-		}
-	}
-	if n, _ := f.ReadAt(b[:], size); n != 0 {
-		return &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", size)}
-	}
-	return nil
-}
 
 // isMergeRefused reports a 400 INVALID_REQUEST from the merge call: the
 // server does not hold every part the session's record says it does.

@@ -33,14 +33,12 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
@@ -219,7 +217,7 @@ func fileMD5(req *providers.Request) (string, error) {
 		if n > req.Size {
 			rel = "longer"
 		}
-		return "", &fileChangedError{fmt.Sprintf("it is %s than the planned %d bytes", rel, req.Size)}
+		return "", &providers.FileChangedError{Detail: fmt.Sprintf("it is %s than the planned %d bytes", rel, req.Size)}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -274,7 +272,7 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 	if ctx.Err() != nil {
 		return providers.NetworkError(ctx, req.Asset, "", err)
 	}
-	if fc := (*fileChangedError)(nil); errors.As(err, &fc) {
+	if fc := (*providers.FileChangedError)(nil); errors.As(err, &fc) {
 		return fmt.Errorf("%s: %w", req.Asset, fc)
 	}
 	if isTLSSetupError(err) {
@@ -316,37 +314,17 @@ func (c *Client) malformed(req *providers.Request, reason string) error {
 	return fmt.Errorf("%s: malformed response from %s (HTTP 200): %s", req.Asset, endpoint, c.redact(reason))
 }
 
-// fileChangedError reports a file that differs from what was planned or
-// hashed. It is permanent: the signed media_hash no longer describes it.
-type fileChangedError struct{ detail string }
-
-func (e *fileChangedError) Error() string {
-	return "file changed since plan: " + e.detail + "; run plan again"
-}
-
 // multipartFrame returns the bytes before and after the file content and
 // the request Content-Type: the plain fields in order (no per-field
 // Content-Type, like curl -F), then the "media" part's header.
 func multipartFrame(fields [][2]string, filename string) (prefix, suffix []byte, contentType string) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, f := range fields {
-		w, _ := mw.CreateFormField(f[0]) // writes to a bytes.Buffer cannot fail
-		io.WriteString(w, f[1])
-	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", `form-data; name="media"; filename="`+escapeQuotes(filename)+`"`)
-	h.Set("Content-Type", mediatype.ContentType(mediatype.Ext(filename)))
-	mw.CreatePart(h)
-	prefix = bytes.Clone(buf.Bytes())
-	buf.Reset()
-	mw.Close()
-	return prefix, bytes.Clone(buf.Bytes()), mw.FormDataContentType()
+	return providers.MultipartFrame(func(mw *multipart.Writer) {
+		for _, f := range fields {
+			w, _ := mw.CreateFormField(f[0])
+			io.WriteString(w, f[1])
+		}
+	}, "media", filename)
 }
-
-var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-
-func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
 
 // checkedReader streams the file section and, at its end, checks that the
 // file still has exactly size bytes and the MD5 sent as media_hash. A file
@@ -368,14 +346,14 @@ func (s *checkedReader) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		if s.n != s.size {
-			return n, &fileChangedError{fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
+			return n, &providers.FileChangedError{Detail: fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
 		}
 		var b [1]byte
 		if m, _ := io.ReadFull(s.f, b[:]); m != 0 {
-			return n, &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", s.size)}
+			return n, &providers.FileChangedError{Detail: fmt.Sprintf("it is longer than the planned %d bytes", s.size)}
 		}
 		if hex.EncodeToString(s.h.Sum(nil)) != s.want {
-			return n, &fileChangedError{"its MD5 changed while it was being uploaded"}
+			return n, &providers.FileChangedError{Detail: "its MD5 changed while it was being uploaded"}
 		}
 	case err != nil:
 		return n, fmt.Errorf("read file: %w", err)

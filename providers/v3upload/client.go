@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/signing"
 )
@@ -74,14 +73,7 @@ func New(ep Endpoint, acct *providers.Account) *Client {
 	if acct.HTTPClient != nil {
 		c.http = acct.HTTPClient
 	}
-	c.signer = &signing.Signer{
-		Scheme:   ep.Scheme,
-		ID:       acct.MchID,
-		SerialNo: acct.SerialNo,
-		Key:      acct.PrivateKey,
-		Now:      acct.Clock,
-	}
-	c.verifier = &signing.Verifier{Keys: acct.WechatPayKeys, Now: acct.Clock}
+	c.signer, c.verifier = acct.Signer(ep.Scheme), acct.Verifier()
 	return c
 }
 
@@ -96,14 +88,6 @@ var defaultHTTPClient = func() *http.Client {
 	t.MaxIdleConnsPerHost = 16
 	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
 }()
-
-// fileChangedError reports a file whose length differs from the planned
-// size. It is permanent: the planned digest no longer describes the file.
-type fileChangedError struct{ detail string }
-
-func (e *fileChangedError) Error() string {
-	return "file changed since plan: " + e.detail + "; run plan again"
-}
 
 // checkConfig reports account and request problems that no retry can fix.
 func (c *Client) checkConfig(req *providers.Request) error {
@@ -169,7 +153,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	}
 	file := &lockedFile{f: f}
 	defer file.Close()
-	if err := checkSize(f, req.Size); err != nil {
+	if err := providers.CheckSize(f, req.Size); err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
 
@@ -218,7 +202,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 
 // sendError classifies a failure to send the request or read the answer.
 func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
-	if fc := (*fileChangedError)(nil); ctx.Err() == nil && errors.As(err, &fc) {
+	if fc := (*providers.FileChangedError)(nil); ctx.Err() == nil && errors.As(err, &fc) {
 		return fmt.Errorf("%s: %w", req.Asset, fc)
 	}
 	return providers.NetworkError(ctx, req.Asset, "", err)
@@ -261,41 +245,14 @@ func (c *Client) malformed(req *providers.Request, resp *http.Response, reason s
 // multipartFrame returns the bytes before and after the file content, and
 // the request Content-Type, laid out as PROTOCOL.md §1.5 describes.
 func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, contentType string) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := make(textproto.MIMEHeader)
-	// The trailing ";" is what the API page and wechatpay-go send.
-	h.Set("Content-Disposition", `form-data; name="meta";`)
-	h.Set("Content-Type", "application/json")
-	pw, _ := mw.CreatePart(h) // writes to a bytes.Buffer cannot fail
-	pw.Write(meta)
-	h = make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", `form-data; name="file"; filename="`+escapeQuotes(filename)+`"`)
-	h.Set("Content-Type", mediatype.ContentType(mediatype.Ext(filename)))
-	mw.CreatePart(h)
-	prefix = bytes.Clone(buf.Bytes())
-	buf.Reset()
-	mw.Close()
-	return prefix, bytes.Clone(buf.Bytes()), mw.FormDataContentType()
-}
-
-var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-
-func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
-
-// checkSize fails fast, before any traffic, when the file no longer has
-// exactly size bytes.
-func checkSize(f io.ReaderAt, size int64) error {
-	var b [1]byte
-	if size > 0 {
-		if n, _ := f.ReadAt(b[:], size-1); n != 1 {
-			return &fileChangedError{fmt.Sprintf("it is shorter than the planned %d bytes", size)}
-		}
-	}
-	if n, _ := f.ReadAt(b[:], size); n != 0 {
-		return &fileChangedError{fmt.Sprintf("it is longer than the planned %d bytes", size)}
-	}
-	return nil
+	return providers.MultipartFrame(func(mw *multipart.Writer) {
+		h := make(textproto.MIMEHeader)
+		// The trailing ";" is what the API page and wechatpay-go send.
+		h.Set("Content-Disposition", `form-data; name="meta";`)
+		h.Set("Content-Type", "application/json")
+		pw, _ := mw.CreatePart(h)
+		pw.Write(meta)
+	}, "file", filename)
 }
 
 // sizedReader reads the file section and, at its end, checks that the file
@@ -314,9 +271,9 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 	s.n += int64(n)
 	if err == io.EOF {
 		if s.n != s.size {
-			return n, &fileChangedError{fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
+			return n, &providers.FileChangedError{Detail: fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
 		}
-		if err := checkSize(s.f, s.size); err != nil {
+		if err := providers.CheckSize(s.f, s.size); err != nil {
 			return n, err
 		}
 	} else if err != nil {
