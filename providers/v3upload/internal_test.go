@@ -2,6 +2,7 @@ package v3upload
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +67,17 @@ func TestMultipartFrame(t *testing.T) {
 	}
 	if want := "\r\n--" + b + "--\r\n"; string(suffix) != want {
 		t.Errorf("suffix = %q, want %q", suffix, want)
+	}
+}
+
+func TestInvalidRequestHintLeadsWithLikelyCause(t *testing.T) {
+	for _, tc := range []struct{ msg, typ, want string }{
+		{"Wechatpay-Serial is not the key of this merchant", "image", "check that wechatpay_public_key_id"},
+		{"file size exceeds the limit", "global_file", "check the file's type (pdf, jpg, bmp, png), size"},
+		{"business rule", "image", "check that the file's type, size and digest"},
+	} {
+		if got := hint(400, "INVALID_REQUEST", tc.msg, tc.typ); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("hint(%q, %s) = %q, want it to start %q", tc.msg, tc.typ, got, tc.want)
+		}
 	}
 }
