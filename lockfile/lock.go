@@ -30,6 +30,13 @@ func (li *LockInfo) String() string {
 	return fmt.Sprintf("pid %d on %s, running %q (%s) since %s", li.PID, who, li.Command, li.Operation, li.Created)
 }
 
+// deadHere reports whether li names a process on this host that is no
+// longer running: a lock file left by a killed apply, not the live holder.
+func (li *LockInfo) deadHere() bool {
+	host, _ := os.Hostname()
+	return li.Host == host && li.PID > 0 && !processAlive(li.PID)
+}
+
 // NewLockInfo describes this process.
 func NewLockInfo(operation, command string) LockInfo {
 	host, _ := os.Hostname()
@@ -100,10 +107,11 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 		waited := time.Since(start)
 		if waited >= timeout {
 			info := ReadLockInfo(path)
-			if info == nil && unreadable < 50 {
+			if (info == nil || info.deadHere()) && unreadable < 50 {
 				// The holder took the lock an instant ago and has not
-				// written who it is yet, or released it an instant ago:
-				// look again (for up to half a second) before giving up.
+				// written who it is yet (the file may still name a killed
+				// earlier holder), or released it an instant ago: look
+				// again (for up to half a second) before giving up.
 				unreadable++
 				time.Sleep(10 * time.Millisecond)
 				continue
