@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -36,6 +38,11 @@ func sandboxTLS() (*tls.Config, error) {
 	}, nil
 }
 
+// quietLog drops net/http's server log for the in-process servers: TLS
+// handshakes refused on purpose by tests and connections cut at shutdown are
+// expected there, not news. The standalone ListenAndServe keeps the log.
+var quietLog = log.New(io.Discard, "", 0)
+
 // Start serves h over plain HTTP on a new port of 127.0.0.1 and returns its
 // base URL ("http://127.0.0.1:PORT") and a function that stops it at once.
 func Start(h http.Handler) (url string, stop func(), err error) {
@@ -44,6 +51,7 @@ func Start(h http.Handler) (url string, stop func(), err error) {
 		return "", nil, err
 	}
 	srv := newHTTPServer(h, nil)
+	srv.ErrorLog = quietLog
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
@@ -62,6 +70,7 @@ func StartTLS(h http.Handler) (url string, caPEM []byte, stop func(), err error)
 		return "", nil, nil, err
 	}
 	srv := newHTTPServer(h, cfg)
+	srv.ErrorLog = quietLog
 	go func() { _ = srv.Serve(tls.NewListener(ln, cfg)) }()
 	return "https://" + ln.Addr().String(), Sandbox().CACertPEM, func() { _ = srv.Close() }, nil
 }
