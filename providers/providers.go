@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wxmedia/wxmedia/signing"
@@ -247,3 +248,55 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// CheckSigner reports what a v3 or brand account lacks to sign requests and
+// verify the answers, before any traffic. idName is what the account's
+// MchID is called for its api (mchid or brand_id); brand accounts must also
+// name their public key, which they send as Wechatpay-Serial.
+func (a *Account) CheckSigner(idName string, brand bool) error {
+	switch {
+	case a == nil:
+		return errors.New("no account")
+	case a.PrivateKey == nil:
+		return fmt.Errorf("account %q has no private key", a.Name)
+	case a.MchID == "":
+		return fmt.Errorf("account %q has no %s", a.Name, idName)
+	case a.SerialNo == "":
+		return fmt.Errorf("account %q has no serial_no", a.Name)
+	case a.BaseURL == "":
+		return fmt.Errorf("account %q has no endpoint", a.Name)
+	case len(a.WechatPayKeys) == 0:
+		return fmt.Errorf("account %q has no WeChat Pay public key or platform certificate, so responses could not be verified", a.Name)
+	case brand && a.WechatPayPublicKeyID == "":
+		return fmt.Errorf("account %q needs wechatpay_public_key_id: brand APIs require the Wechatpay-Serial header", a.Name)
+	case a.WechatPayPublicKeyID != "" && a.WechatPayKeys[a.WechatPayPublicKeyID] == nil:
+		return fmt.Errorf("account %q sends Wechatpay-Serial %s but has no public key for it", a.Name, a.WechatPayPublicKeyID)
+	}
+	return nil
+}
+
+// Check reports a request no provider can send: no way to open the file,
+// a negative size, or a filename that would break the request's headers.
+func (r *Request) Check() error {
+	switch {
+	case r.Open == nil:
+		return errors.New("request has no Open function")
+	case r.Size < 0:
+		return fmt.Errorf("negative size %d", r.Size)
+	case r.Filename == "":
+		return errors.New("empty filename")
+	case strings.ContainsAny(r.Filename, "\r\n\x00"):
+		return fmt.Errorf("filename %q contains a line break or NUL", r.Filename)
+	}
+	return nil
+}
+
+// DefaultHTTPClient is what providers use for an account without an
+// HTTPClient: every stage but the body upload is bounded, and no upload
+// takes longer than five minutes.
+var DefaultHTTPClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
+}()

@@ -2,6 +2,8 @@ package providers_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,6 +94,56 @@ func TestBackoffBounds(t *testing.T) {
 		d := providers.Backoff(100*time.Millisecond, 2*time.Second, n)
 		if d < 0 || d > 2*time.Second {
 			t.Errorf("Backoff(n=%d) = %s outside [0, 2s]", n, d)
+		}
+	}
+}
+
+func TestCheckSignerAndRequest(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := func() *providers.Account {
+		return &providers.Account{Name: "shop", MchID: "1", SerialNo: "AB", PrivateKey: key, BaseURL: "http://127.0.0.1:1",
+			WechatPayKeys: map[string]*rsa.PublicKey{"PUB_KEY_ID_1": &key.PublicKey}}
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*providers.Account)
+		brand bool
+		want  string
+	}{
+		{"complete", func(*providers.Account) {}, false, ""},
+		{"no key", func(a *providers.Account) { a.PrivateKey = nil }, false, "has no private key"},
+		{"no brand id", func(a *providers.Account) { a.MchID = "" }, true, "has no brand_id"},
+		{"no verify key", func(a *providers.Account) { a.WechatPayKeys = nil }, false, "could not be verified"},
+		{"brand without key id", func(*providers.Account) {}, true, "needs wechatpay_public_key_id"},
+		{"key id without key", func(a *providers.Account) { a.WechatPayPublicKeyID = "PUB_KEY_ID_2" }, false, "no public key for it"},
+	} {
+		a := ok()
+		tc.edit(a)
+		idName := "mchid"
+		if tc.brand {
+			idName = "brand_id"
+		}
+		err := a.CheckSigner(idName, tc.brand)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: CheckSigner = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	open := func() (providers.File, error) { return nil, errors.New("unused") }
+	for _, tc := range []struct {
+		req  providers.Request
+		want string
+	}{
+		{providers.Request{Open: open, Filename: "a.png"}, ""},
+		{providers.Request{Filename: "a.png"}, "no Open function"},
+		{providers.Request{Open: open, Filename: "a.png", Size: -1}, "negative size"},
+		{providers.Request{Open: open, Filename: "a\r\n.png"}, "line break"},
+	} {
+		err := tc.req.Check()
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Check(%+v) = %v, want %q", tc.req, err, tc.want)
 		}
 	}
 }

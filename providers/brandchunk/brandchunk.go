@@ -42,7 +42,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
@@ -82,7 +81,7 @@ var _ providers.Uploader = (*Client)(nil)
 // WechatPayPublicKeyID (sent as Wechatpay-Serial) is required. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: defaultHTTPClient}
+	c := &Client{acct: acct, http: providers.DefaultHTTPClient}
 	if acct == nil {
 		return c
 	}
@@ -93,33 +92,12 @@ func New(acct *providers.Account) *Client {
 	return c
 }
 
-// defaultHTTPClient is used when the account has no HTTPClient.
-var defaultHTTPClient = func() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
-	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
-}()
-
 // checkConfig reports account and request problems that no retry can fix.
 func (c *Client) checkConfig(req *providers.Request) error {
-	a := c.acct
+	if err := c.acct.CheckSigner("brand_id", true); err != nil {
+		return err
+	}
 	switch {
-	case a == nil:
-		return errors.New("no account")
-	case a.PrivateKey == nil:
-		return fmt.Errorf("account %q has no private key", a.Name)
-	case a.MchID == "":
-		return fmt.Errorf("account %q has no brand_id", a.Name)
-	case a.SerialNo == "":
-		return fmt.Errorf("account %q has no serial_no", a.Name)
-	case a.BaseURL == "":
-		return fmt.Errorf("account %q has no endpoint", a.Name)
-	case len(a.WechatPayKeys) == 0:
-		return fmt.Errorf("account %q has no WeChat Pay public key, so responses could not be verified", a.Name)
-	case a.WechatPayPublicKeyID == "":
-		return fmt.Errorf("account %q needs wechatpay_public_key_id: brand APIs require the Wechatpay-Serial header", a.Name)
-	case a.WechatPayKeys[a.WechatPayPublicKeyID] == nil:
-		return fmt.Errorf("account %q sends Wechatpay-Serial %s but has no public key for it", a.Name, a.WechatPayPublicKeyID)
 	case req.Open == nil:
 		return errors.New("request has no Open function")
 	case req.Size <= 0:

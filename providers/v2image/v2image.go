@@ -37,7 +37,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/v3upload"
@@ -82,17 +81,12 @@ var _ providers.Uploader = (*Client)(nil)
 // carry the merchant API certificate as a TLS client certificate. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: defaultHTTPClient}
+	c := &Client{acct: acct, http: providers.DefaultHTTPClient} // no client certificate: WeChat Pay refuses the call and the error says how to configure one
 	if acct != nil && acct.HTTPClient != nil {
 		c.http = acct.HTTPClient
 	}
 	return c
 }
-
-// defaultHTTPClient is used when the account has no HTTPClient. It has no
-// client certificate, so WeChat Pay will refuse the call ("Certificate is
-// required"); the error then says how to configure one.
-var defaultHTTPClient = &http.Client{Timeout: 5 * time.Minute}
 
 // signType returns the account's sign type in canonical form.
 func (c *Client) signType() (string, error) {
@@ -117,14 +111,9 @@ func (c *Client) checkConfig(req *providers.Request) error {
 		return fmt.Errorf("account %q has no APIv2 key: set the variable named by api_key_env", a.Name)
 	case a.BaseURL == "":
 		return fmt.Errorf("account %q has no endpoint", a.Name)
-	case req.Open == nil:
-		return errors.New("request has no Open function")
-	case req.Size < 0:
-		return fmt.Errorf("negative size %d", req.Size)
-	case req.Filename == "":
-		return errors.New("empty filename")
-	case strings.ContainsAny(req.Filename, "\r\n\x00"):
-		return fmt.Errorf("filename %q contains a line break or NUL", req.Filename)
+	}
+	if err := req.Check(); err != nil {
+		return err
 	}
 	_, err := c.signType()
 	return err

@@ -66,7 +66,7 @@ var _ providers.Uploader = (*Client)(nil)
 // responses, …) are reported by the first Upload, before any network
 // traffic.
 func New(ep Endpoint, acct *providers.Account) *Client {
-	c := &Client{ep: ep, acct: acct, http: defaultHTTPClient}
+	c := &Client{ep: ep, acct: acct, http: providers.DefaultHTTPClient}
 	if acct == nil {
 		return c
 	}
@@ -80,44 +80,19 @@ func New(ep Endpoint, acct *providers.Account) *Client {
 // Endpoint returns the endpoint c uploads to.
 func (c *Client) Endpoint() Endpoint { return c.ep }
 
-// defaultHTTPClient is used when the account has no HTTPClient. Its overall
-// timeout covers a 20 MiB body on a slow link.
-var defaultHTTPClient = func() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: t, Timeout: 5 * time.Minute}
-}()
-
 // checkConfig reports account and request problems that no retry can fix.
 func (c *Client) checkConfig(req *providers.Request) error {
-	a := c.acct
-	switch {
-	case a == nil:
-		return errors.New("no account")
-	case a.PrivateKey == nil:
-		return fmt.Errorf("account %q has no private key", a.Name)
-	case a.MchID == "":
-		return fmt.Errorf("account %q has no mchid", a.Name)
-	case a.SerialNo == "":
-		return fmt.Errorf("account %q has no serial_no", a.Name)
-	case a.BaseURL == "":
-		return fmt.Errorf("account %q has no endpoint", a.Name)
-	case len(a.WechatPayKeys) == 0:
-		return fmt.Errorf("account %q has no WeChat Pay public key or platform certificate, so responses could not be verified", a.Name)
-	case c.ep.Scheme == signing.SchemeBrand && a.WechatPayPublicKeyID == "":
-		return fmt.Errorf("account %q needs wechatpay_public_key_id: brand APIs require the Wechatpay-Serial header", a.Name)
-	case a.WechatPayPublicKeyID != "" && a.WechatPayKeys[a.WechatPayPublicKeyID] == nil:
-		return fmt.Errorf("account %q sends Wechatpay-Serial %s but has no public key for it", a.Name, a.WechatPayPublicKeyID)
-	case req.Open == nil:
-		return errors.New("request has no Open function")
-	case req.Size < 0:
-		return fmt.Errorf("negative size %d", req.Size)
-	case req.Filename == "":
-		return errors.New("empty filename")
-	case strings.ContainsAny(req.Filename, "\r\n\x00"):
-		return fmt.Errorf("filename %q contains a line break or NUL", req.Filename)
-	case req.SHA256 == "":
+	idName := "mchid"
+	if c.ep.Scheme == signing.SchemeBrand {
+		idName = "brand_id"
+	}
+	if err := c.acct.CheckSigner(idName, c.ep.Scheme == signing.SchemeBrand); err != nil {
+		return err
+	}
+	if err := req.Check(); err != nil {
+		return err
+	}
+	if req.SHA256 == "" {
 		return errors.New("empty sha256")
 	}
 	return nil
