@@ -84,6 +84,11 @@ func (w *workspace) openStore(ctx context.Context) (*lockfile.Store, error) {
 // there is none yet.
 func (w *workspace) loadExisting() (*lockfile.State, error) {
 	if w.remote == nil {
+		if w.prefetched != nil {
+			r := <-w.prefetched
+			w.prefetched = nil
+			return r.st, r.err
+		}
 		return lockfile.Load(w.lockPath)
 	}
 	return lockfile.LoadFrom(context.Background(), w.remote)

@@ -22,18 +22,53 @@ type workspace struct {
 	stderr   io.Writer // for warnings that must not fail the command
 	// remote is the manifest's state backend; nil: the local lockfile.
 	remote *pgstate.Backend
+	// cache is the stat cache as read before the manifest's files were
+	// checked; nil with -refresh-hashes, or when there is none.
+	cache *statcache.Cache
+	// readOnly: the command takes no lock, so the lockfile was read while
+	// the manifest's files were checked (prefetched), and the plan may use
+	// the Stat the manifest check took instead of stat'ing every file again.
+	readOnly   bool
+	prefetched chan prefetch
 }
 
-func (c *cli) loadWorkspace() (*workspace, error) {
-	m, err := manifest.Load(c.manifestPath)
-	if err != nil {
-		return nil, err
-	}
+type prefetch struct {
+	st  *lockfile.State
+	err error
+}
+
+func (c *cli) loadWorkspace() (*workspace, error) { return c.openWorkspace(false) }
+
+// loadReadOnlyWorkspace is loadWorkspace for a command that takes no lock
+// and writes no state (plan): on a large tree, reading the local lockfile
+// costs about as much as checking the manifest's files, so it runs
+// alongside.
+func (c *cli) loadReadOnlyWorkspace() (*workspace, error) { return c.openWorkspace(true) }
+
+func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 	lp := c.lockfilePath
 	if lp == "" {
 		lp = filepath.Join(filepath.Dir(c.manifestPath), "wxmedia.lock.json")
 	}
-	w := &workspace{m: m, lockPath: lp, stderr: c.stderr}
+	w := &workspace{lockPath: lp, stderr: c.stderr, readOnly: readOnly}
+	if readOnly {
+		// Speculative: a manifest with a state block reads its backend
+		// instead, and this result is dropped.
+		w.prefetched = make(chan prefetch, 1)
+		go func() {
+			st, err := lockfile.Load(lp)
+			w.prefetched <- prefetch{st, err}
+		}()
+	}
+	if !c.pf.refreshHashes {
+		// The cache is a hint: one that cannot be read is rebuilt.
+		w.cache, _ = statcache.Load(statcache.PathFor(c.manifestPath))
+	}
+	m, err := manifest.LoadWith(c.manifestPath, manifest.Options{KnownReadable: w.cache.Vouches})
+	if err != nil {
+		return nil, err
+	}
+	w.m = m
 	if m.State != nil {
 		if w.remote, err = pgstate.New(m.State); err != nil {
 			return nil, err
@@ -72,19 +107,18 @@ func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists boo
 
 // scan hashes the files, trusting the stat cache in .wxmedia/ beside the
 // manifest unless refresh is set, and saves the updated cache. The cache is
-// disposable: one that cannot be read is rebuilt, and one that cannot be
-// written costs a warning, never the command.
+// disposable: one that cannot be written costs a warning, never the command.
 func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.FileFacts, error) {
-	cachePath := statcache.PathFor(w.m.Path)
-	var cache *statcache.Cache
-	if !refresh {
-		cache, _ = statcache.Load(cachePath)
+	cache := w.cache
+	if refresh {
+		cache = nil
 	}
-	r, err := planner.ScanFiles(ctx, w.m, planner.ScanOptions{Cache: cache, RefreshHashes: refresh})
+	r, err := planner.ScanFiles(ctx, w.m, planner.ScanOptions{Cache: cache, RefreshHashes: refresh, ManifestStats: w.readOnly})
 	if r == nil {
 		return nil, err
 	}
 	if r.Hashed > 0 || r.Cache.Len() != cache.Len() {
+		cachePath := statcache.PathFor(w.m.Path)
 		if serr := statcache.Save(cachePath, r.Cache); serr != nil && w.stderr != nil {
 			fmt.Fprintf(w.stderr, "Warning: could not save the stat cache %s (%v); the next plan will hash every file again. Check that the directory is writable, or ignore this.\n", cachePath, serr)
 		}
@@ -127,6 +161,9 @@ func (s *stringList) Set(v string) error {
 // asset in the manifest or the lockfile: a typo would otherwise plan nothing
 // and exit 0.
 func (w *workspace) warnUnmatched(st *lockfile.State, pf *planFlags) {
+	if len(pf.targets) == 0 && len(pf.replace) == 0 {
+		return
+	}
 	names := st.Names()
 	for _, a := range w.m.Assets {
 		names = append(names, a.Name)

@@ -119,8 +119,8 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		return nil // not a scalar; reported
 	}
 
-	mk := func(name, rel, abs, filename string, size int64, pos *yaml.Node) *Asset {
-		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: size, Pos: Pos{Line: pos.Line, Col: pos.Column}}
+	mk := func(name, rel, abs, filename string, fi fs.FileInfo, pos *yaml.Node) *Asset {
+		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: fi.Size(), Info: fi, Pos: Pos{Line: pos.Line, Col: pos.Column}}
 		if t != nil {
 			a.Type = t.Name
 		}
@@ -132,7 +132,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 	if hasFile {
 		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t}
-		rel, abs, size, ok := fc.check(file, nil)
+		rel, abs, fi, ok := fc.check(file, nil)
 		if !ok {
 			return nil
 		}
@@ -145,7 +145,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		} else {
 			filename = fc.defaultFilename(rel)
 		}
-		return []*Asset{mk(e.name, rel, abs, filename, size, e.key)}
+		return []*Asset{mk(e.name, rel, abs, filename, fi, e.key)}
 	}
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)
@@ -153,7 +153,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	byBase := map[string]string{}
 	for i, rel := range matches {
 		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
-		rel, abs, size, ok := fc.check(rel, &stats[i])
+		rel, abs, fi, ok := fc.check(rel, &stats[i])
 		if !ok {
 			continue
 		}
@@ -163,7 +163,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 			continue
 		}
 		byBase[base] = rel
-		out = append(out, mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), size, globNode))
+		out = append(out, mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), fi, globNode))
 	}
 	return out
 }
@@ -193,7 +193,7 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat
 	for i, m := range matches {
 		abs[i] = filepath.Join(p.dir, filepath.FromSlash(m))
 	}
-	stats := p.statFiles(abs)
+	stats := p.statFiles(matches, abs)
 	files, kept := matches[:0], stats[:0]
 	for i, m := range matches {
 		if stats[i].isDir() {
@@ -241,24 +241,25 @@ func (c *fileCheck) errorf(format string, args ...any) {
 }
 
 // check validates the file at s (relative to the manifest directory) and
-// returns its cleaned slash-separated path, absolute path and size. st is
+// returns its cleaned slash-separated path, absolute path and Stat. st is
 // what statFiles found about the file, or nil to look now. The file is
 // stat'ed and opened but no content is read: sniffing is done while
 // hashing.
-func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, size int64, ok bool) {
+func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
 	slash := filepath.ToSlash(s)
 	if p.outside(c.n, c.path, s, slash) {
-		return "", "", 0, false
+		return "", "", nil, false
 	}
 	rel = path.Clean(slash)
-	abs = filepath.Join(p.dir, filepath.FromSlash(rel))
 	if st == nil {
-		st = &p.statFiles([]string{abs})[0]
+		abs = filepath.Join(p.dir, filepath.FromSlash(rel))
+		st = &p.statFiles([]string{rel}, []string{abs})[0]
 	}
+	abs = st.abs
 	if st.lerr != nil {
 		c.statError(s, st.lerr)
-		return "", "", 0, false
+		return "", "", nil, false
 	}
 	if err := st.rerr; err != nil {
 		if st.lfi.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
@@ -266,31 +267,31 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, size int64, 
 		} else {
 			c.statError(s, err)
 		}
-		return "", "", 0, false
+		return "", "", nil, false
 	}
 	real := st.real
-	if p.realDir != "" {
+	if p.realDir != "" && !st.inside {
 		r, err := filepath.Rel(p.realDir, real)
 		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 			c.errorf("%s is a symlink to %s, outside the manifest directory; copy the file into the repository instead, since the lockfile records paths relative to it", show(s), show(real))
-			return "", "", 0, false
+			return "", "", nil, false
 		}
 	}
 	if st.serr != nil {
 		c.statError(s, st.serr)
-		return "", "", 0, false
+		return "", "", nil, false
 	}
-	fi := st.fi
+	fi = st.fi
 	switch {
 	case fi.IsDir():
 		c.errorf("%s is a directory; name a file in it, or use glob: %s/*", show(s), strings.TrimSuffix(rel, "/"))
-		return "", "", 0, false
+		return "", "", nil, false
 	case !fi.Mode().IsRegular():
 		c.errorf("%s is not a regular file (it is a %s); name a regular file", show(s), fi.Mode().Type())
-		return "", "", 0, false
+		return "", "", nil, false
 	case fi.Size() == 0:
 		c.errorf("%s is empty; WeChat Pay rejects empty files, so add content or remove the asset", show(s))
-		return "", "", 0, false
+		return "", "", nil, false
 	}
 	ok = true
 	if t := c.t; t != nil {
@@ -307,19 +308,23 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, size int64, 
 	if err := st.oerr; err != nil {
 		c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: c.path,
 			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
-		return "", "", 0, false
+		return "", "", nil, false
 	}
-	return rel, abs, fi.Size(), ok
+	return rel, abs, fi, ok
 }
 
 // fileStat is what check needs to know about one asset file. statFiles
 // gathers it before any problem is reported, so that the files of a large
 // glob can be looked at in parallel while the messages stay in order.
 type fileStat struct {
+	abs  string      // the path as written, absolute
 	lfi  fs.FileInfo // os.Lstat of the path as written
 	lerr error
 	real string // the path with symlinks resolved
-	rerr error
+	// inside: real is known to be inside the manifest directory (it is
+	// not a symlink, and its directory resolves to inside).
+	inside bool
+	rerr   error
 	fi   fs.FileInfo // os.Stat of real
 	serr error
 	oerr error // readable(real), tried only for a non-empty regular file
@@ -334,23 +339,35 @@ func (st *fileStat) isDir() bool {
 // statFiles spreads the work over goroutines. It is a variable for tests.
 var statParallelMin = 16
 
-// statFiles looks at each absolute path in abs: Lstat, symlinks resolved,
-// Stat, and for non-empty regular files whether they are readable (a warm
-// plan does not open the files the stat cache vouches for, so without this
-// an unreadable file would surface only in apply).
+// statFiles looks at each absolute path in abs (rel: the same, relative to
+// the manifest directory and slash-separated): Lstat, symlinks resolved,
+// Stat, and for non-empty regular files whether they are readable, unless
+// Options.KnownReadable vouches for them (a warm plan does not open the
+// files the stat cache vouches for, so without this an unreadable file
+// would surface only in apply).
 //
 // For a path that is not itself a symlink the resolved path is its
 // directory's, resolved once per directory, joined to its base name, and
 // the Lstat serves as the Stat: on Unix two system calls per file (lstat,
 // access) instead of an lstat per path component, a stat, an open and a
 // close. Files are looked at by up to 2×GOMAXPROCS goroutines.
-func (p *parser) statFiles(abs []string) []fileStat {
+func (p *parser) statFiles(rel, abs []string) []fileStat {
 	out := make([]fileStat, len(abs))
-	parents := make([]string, len(abs))
+	parents := make([]*realDir, len(abs))
 	for i, a := range abs {
 		parents[i] = p.realParent(filepath.Dir(a))
 	}
-	one := func(i int) { out[i] = statFile(abs[i], parents[i]) }
+	one := func(i int) {
+		out[i] = statFile(abs[i], parents[i].real)
+		st := &out[i]
+		st.abs = abs[i]
+		st.inside = st.real != "" && st.lfi.Mode()&fs.ModeSymlink == 0 && parents[i].inside
+		if st.fi != nil && st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
+			if known := p.opts.KnownReadable; known == nil || !known(rel[i], st.fi) {
+				st.oerr = readable(st.real)
+			}
+		}
+	}
 	workers := min(len(abs)/statParallelMin, 2*runtime.GOMAXPROCS(0))
 	if workers <= 1 {
 		for i := range abs {
@@ -371,25 +388,34 @@ func (p *parser) statFiles(abs []string) []fileStat {
 	return out
 }
 
-// realParent returns dir with symlinks resolved, or "" when that fails,
-// caching the answer.
-func (p *parser) realParent(dir string) string {
+// realDir is a directory holding asset files, with symlinks resolved.
+type realDir struct {
+	real   string // "" when resolving failed
+	inside bool   // real is inside the manifest directory (resolved)
+}
+
+// realParent resolves dir, caching the answer.
+func (p *parser) realParent(dir string) *realDir {
 	if r, ok := p.realDirs[dir]; ok {
 		return r
 	}
 	if p.realDirs == nil {
-		p.realDirs = map[string]string{}
+		p.realDirs = map[string]*realDir{}
 	}
-	r, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		r = ""
+	r := &realDir{}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		r.real = real
+		if p.realDir != "" {
+			rel, err := filepath.Rel(p.realDir, real)
+			r.inside = err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+		}
 	}
 	p.realDirs[dir] = r
 	return r
 }
 
 // statFile fills a fileStat for abs, whose directory resolves to
-// realParent ("" if unknown).
+// realParent ("" if unknown), all but oerr.
 func statFile(abs, realParent string) (st fileStat) {
 	if st.lfi, st.lerr = os.Lstat(abs); st.lerr != nil {
 		return st
@@ -403,9 +429,6 @@ func statFile(abs, realParent string) (st fileStat) {
 		if st.fi, st.serr = os.Stat(st.real); st.serr != nil {
 			return st
 		}
-	}
-	if st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
-		st.oerr = readable(st.real)
 	}
 	return st
 }

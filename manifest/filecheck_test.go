@@ -2,11 +2,14 @@ package manifest
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestLargeGlobParallelMatchesSequential checks a glob large enough for
@@ -117,6 +120,52 @@ func TestUnreadableFile(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "cannot read "+tc.file+": permission denied; check its permissions") {
 				t.Errorf("Load() = %v; want cannot read %s", err, tc.file)
 			}
+			// A file the caller vouches for (the stat cache read it, and
+			// its ctime has not moved since) is not checked again.
+			vouch := func(rel string, _ fs.FileInfo) bool { return rel == tc.file }
+			if _, err := LoadWith(path, Options{KnownReadable: vouch}); err != nil {
+				t.Errorf("LoadWith(KnownReadable: %s) = %v; want it trusted", tc.file, err)
+			}
 		})
+	}
+}
+
+// TestKnownReadableSeesEveryFile: KnownReadable is asked about each asset
+// file, by its manifest-relative path, with the Stat Asset.Info keeps.
+func TestKnownReadableSeesEveryFile(t *testing.T) {
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("media/many/%02d.png", i)] = pngData
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, defaultFiles)
+	writeTree(t, dir, files)
+	path := filepath.Join(dir, "wxmedia.yaml")
+	src := header + "  x:\n    type: image\n    account: shop\n    glob: media/many/*.png\n" +
+		"  y:\n    type: image\n    account: shop\n    file: ./media/a.jpg\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	asked := map[string]int64{}
+	m, err := LoadWith(path, Options{KnownReadable: func(rel string, fi fs.FileInfo) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked[rel] = fi.Size()
+		return false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != len(m.Assets) {
+		t.Errorf("asked about %d files, the manifest has %d assets", len(asked), len(m.Assets))
+	}
+	for _, a := range m.Assets {
+		if size, ok := asked[a.File]; !ok || size != a.Size || a.Info == nil || a.Info.Size() != a.Size {
+			t.Errorf("%s: asked %v (size %d), Info %v; want asked with size %d", a.File, ok, size, a.Info, a.Size)
+		}
+	}
+	if m.StatedAt.IsZero() || m.StatedAt.After(time.Now()) {
+		t.Errorf("StatedAt = %v", m.StatedAt)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,7 +24,21 @@ import (
 // each a *FieldError, sorted by position; the manifest is then nil. A
 // manifest that cannot be read yields one FieldError wrapping the *fs.PathError,
 // so errors.Is(err, fs.ErrNotExist) works.
-func Load(path string) (*Manifest, error) {
+func Load(path string) (*Manifest, error) { return LoadWith(path, Options{}) }
+
+// Options tunes LoadWith and ParseWith.
+type Options struct {
+	// KnownReadable, when set, reports whether the file at rel (relative to
+	// the manifest directory, slash-separated), whose Stat is fi, is known
+	// to be readable as it is now; such files are not checked again with
+	// access(2). The stat cache vouches for a file it holds with the same
+	// size, mtime, ctime and inode: it was read then, and a change of mode,
+	// owner or ACL would have moved its ctime. It is called concurrently.
+	KnownReadable func(rel string, fi fs.FileInfo) bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, opts Options) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := "cannot read the manifest: " + err.Error()
@@ -33,7 +49,7 @@ func Load(path string) (*Manifest, error) {
 		}
 		return nil, newMultiError(path, []*FieldError{{File: path, Msg: msg, Err: err}}, 0)
 	}
-	return Parse(path, data, filepath.Dir(path))
+	return ParseWith(path, data, filepath.Dir(path), opts)
 }
 
 // Parse validates manifest text. name is the manifest as the user knows it
@@ -43,7 +59,12 @@ func Load(path string) (*Manifest, error) {
 //
 // Errors are reported as for Load.
 func Parse(name string, data []byte, dir string) (m *Manifest, err error) {
-	p := &parser{name: name, budget: nodeBudget, dupChecked: map[*yaml.Node]bool{}}
+	return ParseWith(name, data, dir, Options{})
+}
+
+// ParseWith is Parse with options.
+func ParseWith(name string, data []byte, dir string, opts Options) (m *Manifest, err error) {
+	p := &parser{name: name, budget: nodeBudget, dupChecked: map[*yaml.Node]bool{}, opts: opts}
 	defer func() {
 		// yaml.v3 is fuzzed upstream, but a crafted document must never take
 		// the CLI down with it.
@@ -114,7 +135,8 @@ type parser struct {
 	dupChecked   map[*yaml.Node]bool
 	// realDirs caches filepath.EvalSymlinks of the directories holding
 	// asset files (see statFiles); "" when it failed.
-	realDirs map[string]string
+	realDirs map[string]*realDir
+	opts     Options
 }
 
 // errorf records a problem at node n (nil for a document-level problem).
@@ -169,7 +191,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 	if real, err := filepath.EvalSymlinks(absDir); err == nil {
 		p.realDir = real
 	}
-	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}}
+	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}, StatedAt: time.Now()}
 
 	if l, c := invalidUTF8(data); l > 0 {
 		p.add(&FieldError{File: p.name, Line: l, Col: c,

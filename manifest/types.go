@@ -1,5 +1,10 @@
 package manifest
 
+import (
+	"io/fs"
+	"time"
+)
+
 // Manifest is a parsed and validated wxmedia.yaml.
 type Manifest struct {
 	// Path is the manifest file as the user named it (used in messages).
@@ -14,6 +19,9 @@ type Manifest struct {
 	Assets []*Asset
 	// State selects a shared state backend; nil keeps the local lockfile.
 	State *State
+	// StatedAt is the time taken before the first asset file was stat'ed:
+	// Asset.Info is no older than this.
+	StatedAt time.Time
 }
 
 // Pos is a position in the manifest, for messages.
@@ -61,4 +69,8 @@ type Asset struct {
 	Size int64
 	// Pos is where the asset (or its glob) is declared.
 	Pos Pos
+	// Info is the file's Stat (symlinks followed), taken while the manifest
+	// was checked, so that a plan need not stat it again; nil when the
+	// asset was not built by Load or Parse.
+	Info fs.FileInfo
 }

@@ -123,9 +123,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 		return nil, err
 	}
 	p := &Plan{FormatVersion: FormatVersion, Lockfile: LockRef{Lineage: st.Lineage, Serial: st.Serial}}
-	inManifest := make(map[string]bool, len(m.Assets))
+	recorded := 0 // manifest assets found in the lockfile
 	for _, a := range m.Assets {
-		inManifest[a.Name] = true
 		f, ok := facts[a.Name]
 		if !ok {
 			return nil, fmt.Errorf("planner: no file facts for asset %s", a.Name)
@@ -138,6 +137,7 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 		c := &Change{Name: a.Name, Type: a.Type, Account: a.Account,
 			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid}}
 		if e, ok := st.Assets[a.Name]; ok {
+			recorded++
 			c.Before = e
 			reasons := diff(e, c)
 			if matchAny(opts.Replace, a.Name) {
@@ -156,10 +156,7 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 		}
 		p.Changes = append(p.Changes, c)
 	}
-	for _, name := range st.Names() {
-		if inManifest[name] {
-			continue
-		}
+	for _, name := range removed(m, st, recorded) {
 		e := st.Assets[name]
 		p.Changes = append(p.Changes, &Change{Name: name, Type: e.Type, Account: e.Account, Action: Forget,
 			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
@@ -183,6 +180,28 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 		}
 	}
 	return p, nil
+}
+
+// removed returns, sorted, the lockfile's assets that the manifest no
+// longer declares, given that recorded of the manifest's assets are in the
+// lockfile: when that is all of the lockfile's, there is nothing to look
+// for (the common case, on a large tree).
+func removed(m *manifest.Manifest, st *lockfile.State, recorded int) []string {
+	if recorded == len(st.Assets) {
+		return nil
+	}
+	inManifest := make(map[string]bool, len(m.Assets))
+	for _, a := range m.Assets {
+		inManifest[a.Name] = true
+	}
+	var out []string
+	for name := range st.Assets {
+		if !inManifest[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func diff(e *lockfile.Entry, c *Change) []string {

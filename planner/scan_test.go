@@ -233,3 +233,62 @@ func TestScanRejectsOversizeWithoutReading(t *testing.T) {
 		t.Errorf("hashed %d files", r.Hashed)
 	}
 }
+
+// With ManifestStats the scan trusts the Stat the manifest check took
+// (Asset.Info) instead of stat'ing again: a warm plan then makes one system
+// call per file. A file rewritten after that check is hashed as it is read
+// and not cached, so the next scan looks at it again.
+func TestScanManifestStats(t *testing.T) {
+	m := cacheWorkspace(t, 3)
+	for _, a := range m.Assets {
+		age(t, a.Path)
+	}
+	m, err := manifest.Load(m.Path) // Info as the files are now
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanWithCache(t, m, false)
+	c, _ := statcache.Load(statcache.PathFor(m.Path))
+	scan := func(what string, hashed, cached int) *planner.ScanResult {
+		t.Helper()
+		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c, ManifestStats: true})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		assertCounts(t, what, r, hashed, cached)
+		return r
+	}
+	before := scan("warm, manifest stats", 0, 3)
+
+	// Rewritten after the manifest was checked: the cache entry matches the
+	// old Info, so the old hash stands for this plan (apply re-verifies
+	// what it sends); without ManifestStats the new content is seen.
+	target := m.Assets[1]
+	if err := os.WriteFile(target.Path, testenv.PNG(1000, 99), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := scan("stale info", 0, 3); got.Facts[target.Name] != before.Facts[target.Name] {
+		t.Errorf("ManifestStats re-stat'ed %s", target.File)
+	}
+	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCounts(t, "fresh stats", r, 1, 2)
+	if r.Facts[target.Name] == before.Facts[target.Name] {
+		t.Errorf("a fresh stat did not see %s change", target.File)
+	}
+
+	// Without a cache entry, the file is read now: hashed as read, and not
+	// cached, since its stat no longer matches the manifest's.
+	r, err = planner.ScanFiles(context.Background(), m, planner.ScanOptions{ManifestStats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Facts[target.Name] == before.Facts[target.Name] {
+		t.Errorf("hashing %s read the old content", target.File)
+	}
+	if r.Cache.Len() != 2 {
+		t.Errorf("the cache to save has %d entries; want 2, without %s, which changed after its stat", r.Cache.Len(), target.File)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -266,4 +267,14 @@ func Save(path string, c *Cache) error {
 		_ = os.WriteFile(gi, []byte("# Local wxmedia state (stat cache): never commit it.\n*\n"), 0o644)
 	}
 	return lockfile.WriteFile(path, data, 0o644)
+}
+
+// Vouches reports whether the cache holds a trusted entry for the file at
+// path whose Stat is fi: that file was read when the entry was made and,
+// having the same size, mtime, ctime and inode, has not been written,
+// chmod'ed or chown'ed since. A nil cache vouches for nothing. It fits
+// manifest.Options.KnownReadable.
+func (c *Cache) Vouches(path string, fi fs.FileInfo) bool {
+	_, ok := c.Lookup(path, FromFileInfo(fi))
+	return ok
 }

@@ -170,3 +170,41 @@ func TestConcurrentSaves(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Vouches is Lookup on a file's Stat: the file named, unchanged since its
+// entry was made, and out of the racy window. A nil cache vouches for
+// nothing.
+func TestVouches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.png")
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := statcache.New(time.Now())
+	c.Put("media/a.png", statcache.Entry{Stat: statcache.FromFileInfo(fi)})
+	if !c.Vouches("media/a.png", fi) {
+		t.Error("an unchanged file is not vouched for")
+	}
+	if c.Vouches("media/b.png", fi) {
+		t.Error("a file without an entry is vouched for")
+	}
+	if err := os.Chmod(path, 0o600); err != nil { // moves ctime
+		t.Fatal(err)
+	}
+	if fi2, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	} else if c.Vouches("media/a.png", fi2) {
+		t.Error("a file chmod'ed since its entry is vouched for")
+	}
+	var none *statcache.Cache
+	if none.Vouches("media/a.png", fi) {
+		t.Error("a nil cache vouches")
+	}
+}
