@@ -325,9 +325,9 @@ type fileStat struct {
 	// not a symlink, and its directory resolves to inside).
 	inside bool
 	rerr   error
-	fi   fs.FileInfo // os.Stat of real
-	serr error
-	oerr error // readable(real), tried only for a non-empty regular file
+	fi     fs.FileInfo // os.Stat of real
+	serr   error
+	oerr   error // readable(real), tried only for a non-empty regular file
 }
 
 // isDir reports a path that resolves to a directory, which a glob skips.
