@@ -117,7 +117,7 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if r == nil {
 		return nil, err
 	}
-	if r.Hashed > 0 || r.Cache.Len() != cache.Len() {
+	if r.Cache != cache {
 		cachePath := statcache.PathFor(w.m.Path)
 		if serr := statcache.Save(cachePath, r.Cache); serr != nil && w.stderr != nil {
 			fmt.Fprintf(w.stderr, "Warning: could not save the stat cache %s (%v); the next plan will hash every file again. Check that the directory is writable, or ignore this.\n", cachePath, serr)

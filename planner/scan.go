@@ -53,7 +53,9 @@ type ScanResult struct {
 	// from the stat cache.
 	Hashed, Cached int
 	// Cache holds an entry for every file that passed, for the caller to
-	// save; its reference time is when this scan started.
+	// save; its reference time is when this scan started. When every file's
+	// hash came from ScanOptions.Cache and it holds nothing else, Cache is
+	// that cache itself, which need not be saved again.
 	Cache *statcache.Cache
 }
 
@@ -115,7 +117,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &ScanResult{Facts: make(map[string]FileFacts, len(m.Assets)), Cache: statcache.New(ref)}
+	res := &ScanResult{Facts: make(map[string]FileFacts, len(m.Assets))}
 	var merr *multierror.Error
 	for i, a := range m.Assets {
 		r := &results[i]
@@ -129,8 +131,17 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 		} else {
 			res.Hashed++
 		}
-		if r.cacheable {
-			res.Cache.Put(a.File, r.entry)
+	}
+	if lookup != nil && res.Hashed == 0 && res.Cached == lookup.Len() {
+		// Every entry was trusted and used: the cache is already what a
+		// rebuild would produce, and need not be saved again.
+		res.Cache = lookup
+	} else {
+		res.Cache = statcache.New(ref)
+		for i, a := range m.Assets {
+			if r := &results[i]; r.err == nil && r.cacheable {
+				res.Cache.Put(a.File, r.entry)
+			}
 		}
 	}
 	if merr != nil {
