@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -60,11 +61,23 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 			w.prefetched <- prefetch{st, err}
 		}()
 	}
+	var opts manifest.Options
 	if !c.pf.refreshHashes {
-		// The cache is a hint: one that cannot be read is rebuilt.
-		w.cache, _ = statcache.Load(statcache.PathFor(c.manifestPath))
+		// The cache is a hint: one that cannot be read is rebuilt. It is
+		// read while the manifest is parsed and its globs expanded, and
+		// first needed once files are stat'ed.
+		loaded := make(chan struct{})
+		go func() {
+			defer close(loaded)
+			w.cache, _ = statcache.Load(statcache.PathFor(c.manifestPath))
+		}()
+		opts.KnownReadable = func(rel string, fi fs.FileInfo) bool {
+			<-loaded
+			return w.cache.Vouches(rel, fi)
+		}
+		defer func() { <-loaded }()
 	}
-	m, err := manifest.LoadWith(c.manifestPath, manifest.Options{KnownReadable: w.cache.Vouches})
+	m, err := manifest.LoadWith(c.manifestPath, opts)
 	if err != nil {
 		return nil, err
 	}

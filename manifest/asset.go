@@ -149,8 +149,8 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	}
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)
-	var out []*Asset
-	byBase := map[string]string{}
+	out := make([]*Asset, 0, len(matches))
+	byBase := make(map[string]string, len(matches))
 	for i, rel := range matches {
 		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
 		rel, abs, fi, ok := fc.check(rel, &stats[i])
@@ -247,11 +247,17 @@ func (c *fileCheck) errorf(format string, args ...any) {
 // hashing.
 func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
-	slash := filepath.ToSlash(s)
-	if p.outside(c.n, c.path, s, slash) {
-		return "", "", nil, false
+	if c.inGlob {
+		// A glob match is already clean, relative and inside: fs.Glob
+		// read it from a directory under os.DirFS(p.dir).
+		rel = s
+	} else {
+		slash := filepath.ToSlash(s)
+		if p.outside(c.n, c.path, s, slash) {
+			return "", "", nil, false
+		}
+		rel = path.Clean(slash)
 	}
-	rel = path.Clean(slash)
 	if st == nil {
 		abs = filepath.Join(p.dir, filepath.FromSlash(rel))
 		st = &p.statFiles([]string{rel}, []string{abs})[0]
