@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -120,7 +122,11 @@ func Load(path string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	// data is ours alone and never modified, so the state's strings may
+	// share its memory. That saves copying a large lockfile, which in a
+	// short-lived process costs about as much again as decoding it, mostly
+	// in fresh memory and a garbage collection the copy brings on early.
+	return parse(path, data, fastShared)
 }
 
 // LoadOrNew is Load, but returns New() when the file does not exist.
@@ -134,9 +140,45 @@ func LoadOrNew(path string) (*State, error) {
 
 // Parse decodes and checks lockfile bytes. name is used in messages.
 func Parse(name string, data []byte) (*State, error) {
+	return parse(name, data, fastCopy)
+}
+
+// How parse decodes.
+type decodeMode int
+
+const (
+	fastCopy   decodeMode = iota // decodeFast on a copy of data, falling back on encoding/json
+	fastShared                   // fastCopy, but the state shares data's memory: the caller never modifies data again
+	stdlibOnly                   // encoding/json alone, to compare with in tests and benchmarks
+)
+
+func parse(name string, data []byte, mode decodeMode) (*State, error) {
 	if line := conflictMarker(data); line > 0 {
 		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line)}
 	}
+	var s *State
+	ok := false
+	if mode != stdlibOnly {
+		s, ok = decodeFast(data, mode == fastShared)
+	}
+	if !ok {
+		// decodeFast declined: the document is invalid or unusual, and
+		// encoding/json decides, with its detailed messages.
+		var err error
+		if s, err = decodeStd(name, data); err != nil {
+			return nil, err
+		}
+	}
+	// decodeFast has already checked every asset.
+	if err := s.check(name, !ok); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decodeStd decodes with encoding/json, the reference decodeFast must
+// agree with.
+func decodeStd(name string, data []byte) (*State, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s State
@@ -146,11 +188,20 @@ func Parse(name string, data []byte) (*State, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &ParseError{Path: name, Reason: "not a valid lockfile: unexpected data after the JSON document"}
 	}
+	return &s, nil
+}
+
+// check validates a decoded state and replaces missing maps with empty
+// ones. checkAssets=false skips checking each asset, for a state from
+// decodeFast: it checks each asset as it goes (with assetProblem) and
+// declines a document with an unusable one, which then comes here from
+// encoding/json, so the message is the same either way.
+func (s *State) check(name string, checkAssets bool) error {
 	if s.Version != Version {
-		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("lockfile version %d is not supported by this wxmedia (it reads version %d); use a matching wxmedia release", s.Version, Version)}
+		return &ParseError{Path: name, Reason: fmt.Sprintf("lockfile version %d is not supported by this wxmedia (it reads version %d); use a matching wxmedia release", s.Version, Version)}
 	}
 	if !validUUID(s.Lineage) {
-		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("lineage %q is not a UUID", s.Lineage)}
+		return &ParseError{Path: name, Reason: fmt.Sprintf("lineage %q is not a UUID", s.Lineage)}
 	}
 	if s.Assets == nil {
 		s.Assets = map[string]*Entry{}
@@ -158,23 +209,45 @@ func Parse(name string, data []byte) (*State, error) {
 	if s.Pending == nil {
 		s.Pending = map[string]*Pending{}
 	}
-	for _, n := range s.Names() {
-		e := s.Assets[n]
-		switch {
-		case e == nil:
-			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s is null", n)}
-		case e.ID == "":
-			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s has no id", n)}
-		case !validSHA256(e.SHA256):
-			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("assets.%s.sha256 %q is not 64 lowercase hex characters", n, e.SHA256)}
+	// The message names the first bad asset in name order, so that it does
+	// not change from run to run. Sorting every name of a large lockfile
+	// for that would cost more than the check itself, so the first is
+	// picked among the bad ones only.
+	var bad []string
+	if checkAssets {
+		for n, e := range s.Assets {
+			if assetProblem(n, e) != "" {
+				bad = append(bad, n)
+			}
 		}
 	}
+	if len(bad) > 0 {
+		n := slices.Min(bad)
+		return &ParseError{Path: name, Reason: assetProblem(n, s.Assets[n])}
+	}
+	bad = bad[:0]
 	for n, p := range s.Pending {
 		if p == nil {
-			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("pending.%s is null", n)}
+			bad = append(bad, n)
 		}
 	}
-	return &s, nil
+	if len(bad) > 0 {
+		return &ParseError{Path: name, Reason: fmt.Sprintf("pending.%s is null", slices.Min(bad))}
+	}
+	return nil
+}
+
+// assetProblem returns why the asset n cannot be used, or "".
+func assetProblem(n string, e *Entry) string {
+	switch {
+	case e == nil:
+		return fmt.Sprintf("assets.%s is null", n)
+	case e.ID == "":
+		return fmt.Sprintf("assets.%s has no id", n)
+	case !validSHA256(e.SHA256):
+		return fmt.Sprintf("assets.%s.sha256 %q is not 64 lowercase hex characters", n, e.SHA256)
+	}
+	return ""
 }
 
 func describeJSONError(data []byte, err error) string {
@@ -206,21 +279,40 @@ func position(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
+// conflictMarker returns the 1-based number of the first line that is a
+// git conflict marker, or 0. It runs on every load, so it first rules out
+// markers with three fast substring searches, and otherwise walks the
+// lines in place rather than splitting the file.
 func conflictMarker(data []byte) int {
-	for i, l := range bytes.Split(data, []byte("\n")) {
-		if bytes.HasPrefix(l, []byte("<<<<<<< ")) || bytes.HasPrefix(l, []byte(">>>>>>> ")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) {
-			return i + 1
-		}
+	if !bytes.Contains(data, []byte("<<<<<<< ")) && !bytes.Contains(data, []byte(">>>>>>> ")) && !bytes.Contains(data, []byte("=======")) {
+		return 0
 	}
-	return 0
+	for line := 1; ; line++ {
+		l, rest, more := bytes.Cut(data, []byte("\n"))
+		if bytes.HasPrefix(l, []byte("<<<<<<< ")) || bytes.HasPrefix(l, []byte(">>>>>>> ")) || bytes.Equal(bytes.TrimRight(l, "\r"), []byte("=======")) {
+			return line
+		}
+		if !more {
+			return 0
+		}
+		data = rest
+	}
 }
 
 func validSHA256(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+	// Eight bytes at a time (see ones in decode.go): it runs once per asset
+	// on every load, and a byte loop's comparisons mispredict on every
+	// other random digit. For bytes below 0x80, adding 0x80-lo sets a
+	// byte's high bit exactly when it is >= lo, and adding 0x7f-hi exactly
+	// when it is > hi, with no carry into the next byte.
+	for i := 0; i < len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		digit := (x + (0x80-'0')*ones) &^ (x + (0x7f-'9')*ones)
+		af := (x + (0x80-'a')*ones) &^ (x + (0x7f-'f')*ones)
+		if x&highs != 0 || (digit|af)&highs != highs {
 			return false
 		}
 	}
