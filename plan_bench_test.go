@@ -16,7 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,7 +200,7 @@ func benchWarmPlan(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	coldPlan(b, dir)
-	var warm, cold, scanWarm, scanCold, load, lock time.Duration
+	var warm, cold, scanWarm, scanCold, load, lock, floor time.Duration
 	n := 0
 	for b.Loop() {
 		start := time.Now()
@@ -227,6 +230,7 @@ func benchWarmPlan(b *testing.B, size int) {
 		if err != nil || r.Cached != len(paths) {
 			b.Fatalf("warm scan: %d of %d cached, %v", r.Cached, len(paths), err)
 		}
+		floor += statFloor(b, filepath.Join(dir, "media"), paths)
 		n++
 	}
 	b.ReportMetric(seconds(warm, n), "warm-s")
@@ -237,6 +241,33 @@ func benchWarmPlan(b *testing.B, size int) {
 	b.ReportMetric(scanWarm.Seconds()/scanCold.Seconds(), "scan-warm/scan-cold")
 	b.ReportMetric(seconds(load, n), "manifest-load-s")
 	b.ReportMetric(seconds(lock, n), "lockfile-load-s")
+	b.ReportMetric(seconds(floor, n), "stat-floor-s")
+	b.ReportMetric(floor.Seconds()/cold.Seconds(), "stat-floor/cold")
+}
+
+// statFloor times the system calls no warm plan can skip: listing the
+// directory the glob names and one lstat per file (git status makes the
+// same calls), spread over GOMAXPROCS goroutines, with nothing else. Its
+// ratio to the cold plan is the lowest warm/cold any implementation could
+// reach on this machine.
+func statFloor(b *testing.B, dir string, paths []string) time.Duration {
+	start := time.Now()
+	if _, err := os.ReadDir(dir); err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
+				if _, err := os.Lstat(paths[i]); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // BenchmarkPlanJSON10k: `plan -json` over 10,000 recorded assets with a
