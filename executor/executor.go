@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -233,7 +234,13 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 		Open: func() (providers.File, error) {
 			f, err := os.Open(path)
 			if err != nil {
-				return nil, err
+				// Seen here only when the file went away, or stopped being
+				// readable, after the plan looked at it.
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err
+				}
+				return nil, fmt.Errorf("cannot read %s: %w; check that it exists and this user can read it, then run apply again", c.After.File, err)
 			}
 			if rh, ok := e.Hook.(ReadHook); ok {
 				return &countingFile{File: f, read: func(n int) { rh.Read(c, n) }}, nil

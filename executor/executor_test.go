@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,5 +284,48 @@ func TestCancelAbortsInFlight(t *testing.T) {
 	}
 	if _, err := lockfile.Load(e.lock); !errors.Is(err, lockfile.ErrNotExist) {
 		t.Errorf("lockfile written after an aborted apply: %v", err)
+	}
+}
+
+// A file that disappears between plan and apply fails its own asset only,
+// with a message that names the file and says what to do.
+func TestFileGoneAfterPlan(t *testing.T) {
+	e := newEnv(t, emulator.Config{}, 3, "")
+	ctx := context.Background()
+	store, err := lockfile.Open(e.lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := planner.Scan(ctx, e.m, planner.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Build(e.m, facts, store.State(), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := e.m.Asset("img001")
+	if err := os.Remove(gone.Path); err != nil {
+		t.Fatal(err)
+	}
+	r := accounts.New(e.m)
+	ex := &executor.Executor{Store: store, Dir: e.m.Dir, Parallelism: 2,
+		Resolve: func(account, typ string) (providers.Uploader, error) {
+			a, err := r.Account(account)
+			if err != nil {
+				return nil, err
+			}
+			return providers.WithRetry(v3image.New(a), fastRetry), nil
+		}}
+	rep, err := ex.Apply(ctx, p)
+	want := "cannot read " + gone.File + ": no such file or directory; check that it exists and this user can read it, then run apply again"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "img001") {
+		t.Fatalf("error = %v; want it to name img001 and say %q", err, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v does not wrap fs.ErrNotExist", err)
+	}
+	if rep.Done.Create != 2 || rep.Failed != 1 {
+		t.Errorf("report = %+v, want 2 created and 1 failed", rep)
 	}
 }
