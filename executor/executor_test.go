@@ -105,16 +105,23 @@ func (e *env) apply(t testing.TB, ctx context.Context, parallelism int, stop <-c
 	if err != nil {
 		t.Fatal(err)
 	}
+	ex := e.executor(store, parallelism, fastRetry)
+	ex.Stop = stop
+	return ex.Apply(ctx, p)
+}
+
+// executor returns an executor uploading images through the real v3
+// provider, retrying with policy.
+func (e *env) executor(store *lockfile.Store, parallelism int, policy providers.RetryPolicy) *executor.Executor {
 	r := accounts.New(e.m)
-	ex := &executor.Executor{Store: store, Dir: e.m.Dir, Parallelism: parallelism, Stop: stop,
+	return &executor.Executor{Store: store, Dir: e.m.Dir, Parallelism: parallelism,
 		Resolve: func(account, typ string) (providers.Uploader, error) {
 			a, err := r.Account(account)
 			if err != nil {
 				return nil, err
 			}
-			return providers.WithRetry(v3image.New(a), fastRetry), nil
+			return providers.WithRetry(v3image.New(a), policy), nil
 		}}
-	return ex.Apply(ctx, p)
 }
 
 func (e *env) state(t testing.TB) *lockfile.State {
@@ -193,19 +200,10 @@ func TestClientErrorsAreNotRetriedAndDoNotStopOthers(t *testing.T) {
 	}
 	p, _ := planner.Build(e.m, facts, store.State(), planner.Options{})
 	e.ws.Write(t, "media/002.png", testenv.PNG(2000, 999))
-	r := accounts.New(e.m)
 	var attempts atomic.Int32
 	policy := fastRetry
 	policy.OnRetry = func(*providers.Request, int, time.Duration, error) { attempts.Add(1) }
-	ex := &executor.Executor{Store: store, Dir: e.m.Dir, Parallelism: 3,
-		Resolve: func(account, typ string) (providers.Uploader, error) {
-			a, err := r.Account(account)
-			if err != nil {
-				return nil, err
-			}
-			return providers.WithRetry(v3image.New(a), policy), nil
-		}}
-	rep, err := ex.Apply(ctx, p)
+	rep, err := e.executor(store, 3, policy).Apply(ctx, p)
 	if err == nil {
 		t.Fatal("apply succeeded with a changed file")
 	}
@@ -308,16 +306,7 @@ func TestFileGoneAfterPlan(t *testing.T) {
 	if err := os.Remove(gone.Path); err != nil {
 		t.Fatal(err)
 	}
-	r := accounts.New(e.m)
-	ex := &executor.Executor{Store: store, Dir: e.m.Dir, Parallelism: 2,
-		Resolve: func(account, typ string) (providers.Uploader, error) {
-			a, err := r.Account(account)
-			if err != nil {
-				return nil, err
-			}
-			return providers.WithRetry(v3image.New(a), fastRetry), nil
-		}}
-	rep, err := ex.Apply(ctx, p)
+	rep, err := e.executor(store, 2, fastRetry).Apply(ctx, p)
 	want := "cannot read " + gone.File + ": no such file or directory; check that it exists and this user can read it, then run apply again"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "img001") {
 		t.Fatalf("error = %v; want it to name img001 and say %q", err, want)
