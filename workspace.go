@@ -24,7 +24,8 @@ type workspace struct {
 	// remote is the manifest's state backend; nil: the local lockfile.
 	remote *pgstate.Backend
 	// cache is the stat cache as read before the manifest's files were
-	// checked; nil with -refresh-hashes, or when there is none.
+	// checked: nil with -refresh-hashes, empty when there is none or it
+	// cannot be used.
 	cache *statcache.Cache
 	// readOnly: the command takes no lock, so the lockfile was read while
 	// the manifest's files were checked (prefetched), and the plan may use
