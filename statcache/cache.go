@@ -279,9 +279,15 @@ func Save(path string, c *Cache) error {
 // Vouches reports whether the cache holds a trusted entry for the file at
 // path whose Stat is fi: that file was read when the entry was made and,
 // having the same size, mtime, ctime and inode, has not been written,
-// chmod'ed or chown'ed since. A nil cache vouches for nothing. It fits
+// chmod'ed or chown'ed since. Where the platform records no ctime
+// (Windows), a permission change would go unseen, so nothing is vouched
+// for. A nil cache vouches for nothing. It fits
 // manifest.Options.KnownReadable.
 func (c *Cache) Vouches(path string, fi fs.FileInfo) bool {
-	_, ok := c.Lookup(path, FromFileInfo(fi))
+	st := FromFileInfo(fi)
+	if st.CtimeNS == 0 {
+		return false
+	}
+	_, ok := c.Lookup(path, st)
 	return ok
 }

@@ -2,6 +2,7 @@ package statcache_test
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -207,4 +208,21 @@ func TestVouches(t *testing.T) {
 	if none.Vouches("media/a.png", fi) {
 		t.Error("a nil cache vouches")
 	}
+
+	// Without a ctime (as on Windows) a permission change cannot be seen:
+	// nothing is vouched for, even with an entry that matches.
+	noCtime := noSys{fi}
+	c.Put("media/w.png", statcache.Entry{Stat: statcache.FromFileInfo(noCtime)})
+	if _, ok := c.Lookup("media/w.png", statcache.FromFileInfo(noCtime)); !ok {
+		t.Fatal("the entry without a ctime does not match itself")
+	}
+	if c.Vouches("media/w.png", noCtime) {
+		t.Error("a file without a ctime is vouched for")
+	}
 }
+
+// noSys hides the platform stat data, as a FileInfo from a platform
+// without ctime or inode would.
+type noSys struct{ fs.FileInfo }
+
+func (noSys) Sys() any { return nil }
