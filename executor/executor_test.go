@@ -90,8 +90,8 @@ func newEnv(t testing.TB, cfg emulator.Config, n int, accountExtra string) *env 
 
 var fastRetry = providers.RetryPolicy{Attempts: 6, Base: time.Millisecond, Max: 5 * time.Millisecond}
 
-// apply plans against the lockfile and applies with the real provider.
-func (e *env) apply(t testing.TB, ctx context.Context, parallelism int, stop <-chan struct{}) (executor.Report, error) {
+// plan opens the lockfile and plans the manifest against it.
+func (e *env) plan(t testing.TB, ctx context.Context) (*lockfile.Store, *planner.Plan) {
 	t.Helper()
 	store, err := lockfile.Open(e.lock)
 	if err != nil {
@@ -105,6 +105,13 @@ func (e *env) apply(t testing.TB, ctx context.Context, parallelism int, stop <-c
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store, p
+}
+
+// apply plans against the lockfile and applies with the real provider.
+func (e *env) apply(t testing.TB, ctx context.Context, parallelism int, stop <-chan struct{}) (executor.Report, error) {
+	t.Helper()
+	store, p := e.plan(t, ctx)
 	ex := e.executor(store, parallelism, fastRetry)
 	ex.Stop = stop
 	return ex.Apply(ctx, p)
@@ -193,12 +200,7 @@ func TestClientErrorsAreNotRetriedAndDoNotStopOthers(t *testing.T) {
 	// Break one file after planning-time checks: the emulator rejects it
 	// with PARAM_ERROR (sha256 mismatch), which must not be retried.
 	ctx := context.Background()
-	store, _ := lockfile.Open(e.lock)
-	facts, err := planner.Scan(ctx, e.m, planner.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := planner.Build(e.m, facts, store.State(), planner.Options{})
+	store, p := e.plan(t, ctx)
 	e.ws.Write(t, "media/002.png", testenv.PNG(2000, 999))
 	var attempts atomic.Int32
 	policy := fastRetry
@@ -290,18 +292,7 @@ func TestCancelAbortsInFlight(t *testing.T) {
 func TestFileGoneAfterPlan(t *testing.T) {
 	e := newEnv(t, emulator.Config{}, 3, "")
 	ctx := context.Background()
-	store, err := lockfile.Open(e.lock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	facts, err := planner.Scan(ctx, e.m, planner.ScanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.Build(e.m, facts, store.State(), planner.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, p := e.plan(t, ctx)
 	gone := e.m.Asset("img001")
 	if err := os.Remove(gone.Path); err != nil {
 		t.Fatal(err)
