@@ -137,6 +137,20 @@ func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
+// checkHappy uploads req, which must succeed with an ID of c's shape that
+// the emulator issued for content.
+func checkHappy(t *testing.T, c *Case, e *env, req *providers.Request, content []byte) {
+	t.Helper()
+	res, err := e.upload(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Upload(%s) = %v, want success", req.Filename, err)
+	}
+	if !c.ID.MatchString(res.ID) {
+		t.Errorf("Upload(%s) ID = %q, does not match %s", req.Filename, res.ID, c.ID)
+	}
+	checkIssued(t, e, c.Path, res.ID, content, req.Filename)
+}
+
 // checkIssued checks that the emulator issued id for content: exactly one
 // entry with that ID, from the account's merchant, at path, for the file's
 // SHA-256.

@@ -29,17 +29,6 @@ func runLegacy(t *testing.T, c *Case) {
 	base := c.Samples[0]
 	ctx := context.Background()
 
-	happy := func(t *testing.T, e *env, req *providers.Request, content []byte) {
-		t.Helper()
-		res, err := e.upload(ctx, req)
-		if err != nil {
-			t.Fatalf("Upload(%s) = %v, want success", req.Filename, err)
-		}
-		if !c.ID.MatchString(res.ID) {
-			t.Errorf("Upload(%s) ID = %q, does not match %s", req.Filename, res.ID, c.ID)
-		}
-		checkIssued(t, e, c.Path, res.ID, content, req.Filename)
-	}
 	t.Run("happy", func(t *testing.T) {
 		t.Parallel()
 		for _, s := range c.Samples {
@@ -48,7 +37,7 @@ func runLegacy(t *testing.T, c *Case) {
 					t.Parallel()
 					e := start(t, c, options{})
 					e.acct.SignType = st
-					happy(t, e, request(assetName(c, "happy"), s.Filename, s.Content), s.Content)
+					checkHappy(t, c, e, request(assetName(c, "happy"), s.Filename, s.Content), s.Content)
 				})
 			}
 		}
@@ -56,7 +45,7 @@ func runLegacy(t *testing.T, c *Case) {
 			t.Parallel()
 			e := start(t, c, options{})
 			content := pad(base.Content, c.MaxSize)
-			happy(t, e, request(assetName(c, "limit"), base.Filename, content), content)
+			checkHappy(t, c, e, request(assetName(c, "limit"), base.Filename, content), content)
 		})
 	})
 
