@@ -651,75 +651,55 @@ func TestUploadCanceled(t *testing.T) {
 	}
 }
 
-// TestUploadMemory uploads a 20 MiB file in 1 MiB parts and checks that
-// the bytes allocated by the whole process (client and test server, which
-// decodes parts as they stream) stay a few part sizes, not the file size.
+// TestUploadMemory uploads a 20 MiB file and checks that the bytes
+// allocated by the whole process (client and test server, which decodes
+// parts as they stream) stay a few buffers: with 1 MiB parts, a few part
+// sizes, not the file size; with 8 MiB parts, far below one part, since a
+// part is neither held nor base64-encoded whole to be signed.
 func TestUploadMemory(t *testing.T) {
-	const size, partSize = 20 << 20, 1 << 20
+	const size = 20 << 20
 	content := bytes.Repeat([]byte("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\n"), size/29+1)[:size]
-	s := newServer(t, partSize)
-	s.keep = false
-	req, ss, _ := request(content)
-	c := brandchunk.New(account(s))
+	for _, tc := range []struct {
+		name     string
+		partSize int64
+		sessions int   // OnSession calls: one per part, plus the init
+		limit    int64 // bytes allocated
+		why      string
+	}{
+		{"1MiB-parts", 1 << 20, 21, 8 << 20, "parts are not streamed through reused buffers"},
+		{"8MiB-parts", 8 << 20, 4, 2 << 20, "a part is held in memory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, tc.partSize)
+			s.keep = false
+			req, ss, _ := request(content)
+			c := brandchunk.New(account(s))
 
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	res, err := c.Upload(context.Background(), req)
-	runtime.ReadMemStats(&after)
-	if err != nil {
-		t.Fatalf("Upload() = %v", err)
-	}
-	if res.ID == "" || len(ss.got) != 21 {
-		t.Errorf("Result %+v, %d OnSession calls; want 21", res, len(ss.got))
-	}
-	for i, r := range s.requests() {
-		if !r.SignatureOK {
-			t.Errorf("request %d: signature does not verify", i)
-		}
-	}
-	alloc := after.TotalAlloc - before.TotalAlloc
-	t.Logf("allocated %d KiB to upload %d MiB in %d MiB parts", alloc>>10, size>>20, partSize>>20)
-	if alloc > 8<<20 {
-		t.Errorf("allocated %d bytes to upload %d bytes: parts are not streamed through reused buffers", alloc, size)
-	}
-}
-
-// TestUploadMemoryIndependentOfPartSize uploads a 20 MiB file in 8 MiB
-// parts: the part is neither held nor base64-encoded whole to be signed, so
-// the bytes allocated by the whole process (client and test server) stay a
-// few buffers, far below one part.
-func TestUploadMemoryIndependentOfPartSize(t *testing.T) {
-	const size, partSize = 20 << 20, 8 << 20
-	content := bytes.Repeat([]byte("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o\n"), size/29+1)[:size]
-	s := newServer(t, partSize)
-	s.keep = false
-	req, ss, _ := request(content)
-	c := brandchunk.New(account(s))
-
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	res, err := c.Upload(context.Background(), req)
-	runtime.ReadMemStats(&after)
-	if err != nil {
-		t.Fatalf("Upload() = %v", err)
-	}
-	if res.ID == "" || len(ss.got) != 4 {
-		t.Errorf("Result %+v, %d OnSession calls; want 4", res, len(ss.got))
-	}
-	for i, r := range s.requests() {
-		if !r.SignatureOK {
-			t.Errorf("request %d: signature does not verify", i)
-		}
-		if r.Part != 0 && r.PartLen != min(partSize, size-int64(r.Part-1)*partSize) {
-			t.Errorf("part %d: server decoded %d bytes", r.Part, r.PartLen)
-		}
-	}
-	alloc := after.TotalAlloc - before.TotalAlloc
-	t.Logf("allocated %d KiB to upload %d MiB in %d MiB parts", alloc>>10, size>>20, partSize>>20)
-	if alloc > 2<<20 {
-		t.Errorf("allocated %d bytes to upload %d bytes in parts of %d: a part is held in memory", alloc, size, partSize)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res, err := c.Upload(context.Background(), req)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatalf("Upload() = %v", err)
+			}
+			if res.ID == "" || len(ss.got) != tc.sessions {
+				t.Errorf("Result %+v, %d OnSession calls; want %d", res, len(ss.got), tc.sessions)
+			}
+			for i, r := range s.requests() {
+				if !r.SignatureOK {
+					t.Errorf("request %d: signature does not verify", i)
+				}
+				if r.Part != 0 && r.PartLen != min(tc.partSize, size-int64(r.Part-1)*tc.partSize) {
+					t.Errorf("part %d: server decoded %d bytes", r.Part, r.PartLen)
+				}
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("allocated %d KiB to upload %d MiB in %d MiB parts", alloc>>10, size>>20, tc.partSize>>20)
+			if alloc > uint64(tc.limit) {
+				t.Errorf("allocated %d bytes to upload %d bytes in parts of %d: %s", alloc, size, tc.partSize, tc.why)
+			}
+		})
 	}
 }
 
