@@ -96,15 +96,7 @@ func (c *Client) returnFail(req *providers.Request, f map[string]string) *provid
 	if code == "" {
 		code = CodeFail
 	}
-	return &providers.APIError{
-		Asset:      req.Asset,
-		Endpoint:   endpoint,
-		HTTPStatus: http.StatusOK,
-		Code:       code,
-		Message:    msg,
-		Retryable:  retryable(hintCode, msg),
-		Hint:       hint(hintCode, msg),
-	}
+	return failure(req, code, hintCode, msg)
 }
 
 // resultFail turns a result_code FAIL answer into an APIError.
@@ -117,14 +109,20 @@ func (c *Client) resultFail(req *providers.Request, f map[string]string) *provid
 			msg = c.redact(f["return_msg"])
 		}
 	}
+	return failure(req, code, code, msg)
+}
+
+// failure is the APIError for a FAIL answer (HTTP 200): code is reported,
+// hintCode decides whether to retry and what to suggest.
+func failure(req *providers.Request, code, hintCode, msg string) *providers.APIError {
 	return &providers.APIError{
 		Asset:      req.Asset,
 		Endpoint:   endpoint,
 		HTTPStatus: http.StatusOK,
 		Code:       code,
 		Message:    msg,
-		Retryable:  retryable(code, msg),
-		Hint:       hint(code, msg),
+		Retryable:  retryable(hintCode, msg),
+		Hint:       hint(hintCode, msg),
 	}
 }
 

@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -280,15 +279,11 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 // as "certificate required") or a server certificate that does not verify.
 func isTLSSetupError(err error) bool {
 	var (
-		cve *tls.CertificateVerificationError
-		uae x509.UnknownAuthorityError
-		he  x509.HostnameError
-		cie x509.CertificateInvalidError
 		rhe tls.RecordHeaderError
 		oe  *net.OpError
 	)
 	switch {
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie), errors.As(err, &rhe):
+	case providers.IsCertificateError(err), errors.As(err, &rhe):
 		return true
 	case errors.As(err, &oe) && oe.Op == "remote error":
 		return true // crypto/tls reports a received alert this way
