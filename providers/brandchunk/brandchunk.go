@@ -617,29 +617,26 @@ func object(data []byte) (map[string]json.RawMessage, string) {
 
 // getString stores the string field key of m in *dst, or says why not.
 func getString(m map[string]json.RawMessage, key string, dst **string) string {
-	raw, ok := m[key]
-	if !ok {
-		return fmt.Sprintf("no %q field", key)
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Sprintf("%q is not a string", key)
-	}
-	*dst = &s
-	return ""
+	return getField(m, key, "a string", dst)
 }
 
 // getInt stores the integer field key of m in *dst, or says why not.
 func getInt(m map[string]json.RawMessage, key string, dst **int64) string {
+	return getField(m, key, "an integer", dst)
+}
+
+// getField stores field key of m, decoded as a T, in *dst, or says why not
+// (what names a T in the message).
+func getField[T any](m map[string]json.RawMessage, key, what string, dst **T) string {
 	raw, ok := m[key]
 	if !ok {
 		return fmt.Sprintf("no %q field", key)
 	}
-	var n int64
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return fmt.Sprintf("%q is not an integer", key)
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Sprintf("%q is not %s", key, what)
 	}
-	*dst = &n
+	*dst = &v
 	return ""
 }
 
