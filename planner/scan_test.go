@@ -292,3 +292,40 @@ func TestScanManifestStats(t *testing.T) {
 		t.Errorf("the cache to save has %d entries; want 2, without %s, which changed after its stat", r.Cache.Len(), target.File)
 	}
 }
+
+// A scan whose every hash came from the cache, which holds nothing else,
+// returns that cache as the one to save (the caller then skips the write);
+// any file hashed, or an entry no longer used, gives a new cache.
+func TestScanReturnsTheCacheItUsedWhole(t *testing.T) {
+	m := cacheWorkspace(t, 3)
+	for _, a := range m.Assets {
+		age(t, a.Path)
+	}
+	scanWithCache(t, m, false)
+	c, err := statcache.Load(statcache.PathFor(m.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(m *manifest.Manifest) *planner.ScanResult {
+		t.Helper()
+		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := scan(m); r.Cache != c || r.Cached != 3 {
+		t.Errorf("warm scan: cached %d, returned the loaded cache: %v; want 3, true", r.Cached, r.Cache == c)
+	}
+	fewer := *m
+	fewer.Assets = m.Assets[:2]
+	if r := scan(&fewer); r.Cache == c || r.Cache.Len() != 2 {
+		t.Errorf("scan of 2 of the 3 cached files returned the loaded cache, or %d entries; want a new cache of 2", r.Cache.Len())
+	}
+	if err := os.WriteFile(m.Assets[0].Path, testenv.PNG(1000, 42), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := scan(m); r.Cache == c || r.Hashed != 1 {
+		t.Errorf("after a change: hashed %d, returned the loaded cache: %v; want 1, false", r.Hashed, r.Cache == c)
+	}
+}
