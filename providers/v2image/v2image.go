@@ -267,9 +267,12 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 		// Retrying a refused handshake cannot help: say what to fix.
 		return fmt.Errorf("%s: TLS connection to WeChat Pay failed: %v; check client_cert_file/client_key_file (the merchant API certificate apiclient_cert.pem and its key) and the endpoint's server certificate", req.Asset, err)
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 		// Over TLS 1.3 a refused client certificate surfaces this way: the
-		// server drops the connection after the handshake.
+		// server drops the connection after the handshake, and depending on
+		// timing the client sees a reset, an EOF, or its own connection
+		// already closed by the transport's reader.
 		err = fmt.Errorf("%w (if this persists, check client_cert_file/client_key_file: WeChat Pay drops connections whose client certificate it refuses)", err)
 	}
 	return providers.NetworkError(ctx, req.Asset, "", err)
