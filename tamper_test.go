@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,10 +69,20 @@ type cliResult struct {
 	stdout, stderr string
 }
 
-// runCLI runs wxmedia in-process with args; the manifest is given with
-// -manifest, so the process working directory is not changed.
+// runCLI runs wxmedia in-process with args. run obeys -chdir by changing
+// the process's directory, so runCLI changes it back: later tests (and
+// later rounds of go test -count) resolve testdata/ against it.
 func runCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := os.Chdir(wd); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	var out, errb bytes.Buffer
 	code := run(args, strings.NewReader(""), &out, &errb)
 	return cliResult{code, out.String(), errb.String()}
