@@ -13,6 +13,7 @@ import (
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 func init() {
@@ -46,6 +47,13 @@ func runShow(c *cli, args []string) int {
 	f, err := planfile.Read(args[0])
 	if err != nil {
 		return c.fail(err)
+	}
+	// Render what the changes add up to, never a stored count: an edited
+	// file could add a forget while its summary still says 0.
+	if got := planner.Summarize(f.Changes); got != f.Summary {
+		fmt.Fprintf(c.stderr, "Warning: %s: its stored summary (%s) does not match its changes (%s), so the file was edited; showing the summary of the changes. `wxmedia apply` refuses this plan.\n",
+			args[0], views.SummaryLine(f.Summary), views.SummaryLine(got))
+		f.Summary = got
 	}
 	if err := c.planView().Render(f.Plan); err != nil {
 		return c.fail(err)

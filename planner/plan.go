@@ -165,21 +165,30 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 	detectRenames(p.Changes)
 	p.Changes = filterTargets(p.Changes, opts.Targets)
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
-	for _, c := range p.Changes {
+	p.Summary = Summarize(p.Changes)
+	return p, nil
+}
+
+// Summarize counts changes by action. A plan's Summary is always this of
+// its changes; views of a plan read from a file recount rather than trust
+// the stored one.
+func Summarize(changes []*Change) Summary {
+	var s Summary
+	for _, c := range changes {
 		switch c.Action {
 		case Create:
-			p.Summary.Create++
+			s.Create++
 		case Replace:
-			p.Summary.Replace++
+			s.Replace++
 		case Rename:
-			p.Summary.Rename++
+			s.Rename++
 		case Forget:
-			p.Summary.Forget++
+			s.Forget++
 		default:
-			p.Summary.NoOp++
+			s.NoOp++
 		}
 	}
-	return p, nil
+	return s
 }
 
 // removed returns, sorted, the lockfile's assets that the manifest no
