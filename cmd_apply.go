@@ -75,6 +75,13 @@ func runApply(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	if !p.HasChanges() {
+		// Nothing to upload, but entries from before endpoints were
+		// recorded get theirs now (the plan noted it).
+		if n, err := executor.RecordEndpoints(store, p); err != nil {
+			return c.fail(err)
+		} else if n > 0 && !c.json {
+			fmt.Fprintf(c.stderr, "Recorded the endpoint of %d lockfile %s.\n", n, plural(n, "entry", "entries"))
+		}
 		return exitOK
 	}
 	if len(args) == 0 && !c.autoApprove {

@@ -101,16 +101,16 @@ func runImport(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	mchid := ""
+	mchid, origin := "", ""
 	if acct := w.m.Accounts[a.Account]; acct != nil {
-		mchid = acct.MchID
+		mchid, origin = acct.MchID, acct.Origin()
 	}
 	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if old, ok := s.Assets[name]; ok && old.ID != id {
 			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.lockPath, name)
 		}
 		s.Assets[name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: mchid, File: a.File, Filename: a.Filename,
-			Size: size, SHA256: sum, ID: id, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
+			Size: size, SHA256: sum, ID: id, Endpoint: origin, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
 		return nil
 	})
 	if err != nil {

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wxmedia/wxmedia/lockfile"
 )
 
 func init() {
@@ -43,5 +46,47 @@ func init() {
 		data, err := json.MarshalIndent(doc, "", "  ")
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+	}
+	// waitfile FILE VAR: wait (up to 10 s) until FILE exists and is not
+	// empty, such as an emulator's -url-file, and set VAR to its first line.
+	scriptCmds["waitfile"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: waitfile FILE VAR")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			data, err := os.ReadFile(ts.MkAbs(args[0]))
+			if line, _, _ := strings.Cut(string(data), "\n"); err == nil && line != "" {
+				ts.Setenv(args[1], line)
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s did not appear within 10s", args[0])
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// expand IN OUT: copy IN to OUT with $VAR and ${VAR} replaced by the
+	// script's environment variables.
+	scriptCmds["expand"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: expand IN OUT")
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
+	}
+	// dropendpoints LOCKFILE: remove the endpoint of every entry, as a
+	// lockfile written before endpoints were recorded has none.
+	scriptCmds["dropendpoints"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: dropendpoints LOCKFILE")
+		}
+		st, err := lockfile.Parse(args[0], []byte(ts.ReadFile(args[0])))
+		ts.Check(err)
+		for _, e := range st.Assets {
+			e.Endpoint = ""
+		}
+		data, err := st.Marshal()
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
 	}
 }

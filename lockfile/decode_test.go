@@ -186,7 +186,7 @@ func canonicalStates() []*State {
 	full := New()
 	full.Serial = 123456789012345678
 	full.Assets["a"] = &Entry{Type: "image", Account: "shop", MchID: "1900000001", File: "media/a.png",
-		Filename: "a.png", Size: 10, SHA256: testSum, ID: "id-a", UploadedAt: "2026-11-23T10:04:05Z"}
+		Filename: "a.png", Size: 10, SHA256: testSum, ID: "id-a", Endpoint: "https://api.mch.weixin.qq.com", UploadedAt: "2026-11-23T10:04:05Z"}
 	full.Assets["b/with \"quotes\", \\ and\ttabs\n"] = &Entry{Type: "video", SHA256: testSum, ID: "id-\x00-\x1f-\u2028-\u2029",
 		Size: -1, Attributes: map[string]string{"title": "<b>&</b>", "": "", "ключ": "значение 😀"}}
 	full.Assets["图片/猫.png"] = &Entry{SHA256: testSum, ID: "媒体", File: "\U0010FFFF", Filename: "\x7f"}

@@ -38,14 +38,17 @@ type State struct {
 // Entry records one uploaded asset. Every type has the same shape;
 // applications read ID.
 type Entry struct {
-	Type       string            `json:"type"`
-	Account    string            `json:"account"`
-	MchID      string            `json:"mchid"`
-	File       string            `json:"file"`
-	Filename   string            `json:"filename"`
-	Size       int64             `json:"size"`
-	SHA256     string            `json:"sha256"`
-	ID         string            `json:"id"`
+	Type     string `json:"type"`
+	Account  string `json:"account"`
+	MchID    string `json:"mchid"`
+	File     string `json:"file"`
+	Filename string `json:"filename"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+	ID       string `json:"id"`
+	// Endpoint is the origin that issued ID: "sandbox", or the scheme and
+	// host of the endpoint. "" in lockfiles written before it was recorded.
+	Endpoint   string            `json:"endpoint,omitempty"`
 	UploadedAt string            `json:"uploaded_at,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
