@@ -89,4 +89,22 @@ func init() {
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
 	}
+	// renameentry LOCKFILE OLD NEW: rename a lockfile entry, as a hand
+	// edit or a bad merge would.
+	scriptCmds["renameentry"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: renameentry LOCKFILE OLD NEW")
+		}
+		st, err := lockfile.Parse(args[0], []byte(ts.ReadFile(args[0])))
+		ts.Check(err)
+		e, ok := st.Assets[args[1]]
+		if !ok {
+			ts.Fatalf("no entry %s in %s", args[1], args[0])
+		}
+		delete(st.Assets, args[1])
+		st.Assets[args[2]] = e
+		data, err := st.Marshal()
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+	}
 }
