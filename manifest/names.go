@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
 )
@@ -53,6 +54,9 @@ func (p *parser) checkNames(assets []*Asset) {
 	names := make([]string, 0, len(assets))
 	byName := make(map[string]*Asset, len(assets))
 	for _, a := range assets {
+		if !utf8.ValidString(a.Name) {
+			continue // its file name is reported as invalid UTF-8
+		}
 		if c, bad := safetext.Find(a.Name); bad {
 			p.add(&FieldError{File: p.name, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + assetKey(a.Name),
 				Msg: fmt.Sprintf("the file %s makes the asset name %s, which contains the control character %s; rename the file (asset names are shown in plans and terminals, and written to the lockfile)",
