@@ -218,7 +218,9 @@ func runOutput(c *cli, args []string) int {
 		}
 	case "":
 		for _, n := range st.Names() {
-			fmt.Fprintf(c.stdout, "%s = %s\n", n, st.Assets[n].ID)
+			// The lockfile refuses control characters on load; escape
+			// anyway, as this listing is for a terminal.
+			fmt.Fprintf(c.stdout, "%s = %s\n", safetext.Escape(n), safetext.Escape(st.Assets[n].ID))
 		}
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
@@ -89,6 +90,9 @@ func runImport(c *cli, args []string) int {
 		return c.usageError("import needs an asset name and the ID WeChat Pay returned for it")
 	}
 	name, id := args[0], args[1]
+	if ch, bad := safetext.Find(id); bad {
+		return c.fail(fmt.Errorf("the ID %s contains the control character %s, which no WeChat Pay ID has; copy the ID again (from the merchant platform or the API response), without line breaks or escape sequences", safetext.Escape(id), ch))
+	}
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,5 +107,15 @@ func init() {
 		data, err := st.Marshal()
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+	}
+	// setraw VAR TEXT: set VAR to TEXT read as the body of a Go string
+	// literal, so that scripts can pass control characters ('a\x1b[2J').
+	scriptCmds["setraw"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: setraw VAR TEXT")
+		}
+		v, err := strconv.Unquote(`"` + strings.ReplaceAll(args[1], `"`, `\"`) + `"`)
+		ts.Check(err)
+		ts.Setenv(args[0], v)
 	}
 }

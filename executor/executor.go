@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
@@ -296,6 +297,9 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 	if err != nil {
 		return "", err
 	}
+	if err := checkResult(c.Name, res); err != nil {
+		return "", err
+	}
 	now := e.now().UTC().Format(time.RFC3339)
 	if err := e.Store.Update(func(s *lockfile.State) {
 		for _, c := range group {
@@ -308,6 +312,24 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
 	}
 	return res.ID, nil
+}
+
+// checkResult refuses an ID or attribute holding a control character:
+// the lockfile refuses to load one (it would act on the terminal of whoever
+// prints it), so recording it would lock the project out of its own state.
+// No WeChat Pay ID contains one; an endpoint that answers so is broken or
+// hostile.
+func checkResult(name string, res *providers.Result) error {
+	vals := []string{res.ID}
+	for k, v := range res.Attributes {
+		vals = append(vals, k, v)
+	}
+	for _, v := range vals {
+		if c, bad := safetext.Find(v); bad {
+			return fmt.Errorf("%s: the endpoint answered with an ID or attribute containing the control character %s (%s); it was not recorded. Check the account's endpoint", name, c, safetext.Escape(v))
+		}
+	}
+	return nil
 }
 
 func (e *Executor) now() time.Time {
