@@ -81,14 +81,11 @@ func init() {
 		if len(args) != 1 {
 			ts.Fatalf("usage: dropendpoints LOCKFILE")
 		}
-		st, err := lockfile.Parse(args[0], []byte(ts.ReadFile(args[0])))
-		ts.Check(err)
-		for _, e := range st.Assets {
-			e.Endpoint = ""
-		}
-		data, err := st.Marshal()
-		ts.Check(err)
-		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+		editLockfile(ts, args[0], func(st *lockfile.State) {
+			for _, e := range st.Assets {
+				e.Endpoint = ""
+			}
+		})
 	}
 	// renameentry LOCKFILE OLD NEW: rename a lockfile entry, as a hand
 	// edit or a bad merge would.
@@ -96,17 +93,14 @@ func init() {
 		if len(args) != 3 {
 			ts.Fatalf("usage: renameentry LOCKFILE OLD NEW")
 		}
-		st, err := lockfile.Parse(args[0], []byte(ts.ReadFile(args[0])))
-		ts.Check(err)
-		e, ok := st.Assets[args[1]]
-		if !ok {
-			ts.Fatalf("no entry %s in %s", args[1], args[0])
-		}
-		delete(st.Assets, args[1])
-		st.Assets[args[2]] = e
-		data, err := st.Marshal()
-		ts.Check(err)
-		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+		editLockfile(ts, args[0], func(st *lockfile.State) {
+			e, ok := st.Assets[args[1]]
+			if !ok {
+				ts.Fatalf("no entry %s in %s", args[1], args[0])
+			}
+			delete(st.Assets, args[1])
+			st.Assets[args[2]] = e
+		})
 	}
 	// setraw VAR TEXT: set VAR to TEXT read as the body of a Go string
 	// literal, so that scripts can pass control characters ('a\x1b[2J').
@@ -118,4 +112,15 @@ func init() {
 		ts.Check(err)
 		ts.Setenv(args[0], v)
 	}
+}
+
+// editLockfile rewrites the lockfile at path (relative to the script's
+// directory) with fn's change, in canonical form.
+func editLockfile(ts *testscript.TestScript, path string, fn func(*lockfile.State)) {
+	st, err := lockfile.Parse(path, []byte(ts.ReadFile(path)))
+	ts.Check(err)
+	fn(st)
+	data, err := st.Marshal()
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(path), data, 0o644))
 }
