@@ -1,6 +1,7 @@
 package planfile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,8 +94,12 @@ func flatten(c *planner.Change) map[string]string {
 		// rather than a match.
 		return map[string]string{"": err.Error()}
 	}
+	// Numbers stay their exact text: as float64, sizes above 2^53 that
+	// differ could compare equal.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		return map[string]string{"": err.Error()}
 	}
 	out := map[string]string{}
