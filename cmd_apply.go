@@ -75,6 +75,13 @@ func runApply(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	if !p.HasChanges() {
+		// Nothing to upload, but entries from before endpoints were
+		// recorded get theirs now (the plan noted it).
+		if n, err := executor.RecordEndpoints(store, p); err != nil {
+			return c.fail(err)
+		} else if n > 0 && !c.json {
+			fmt.Fprintf(c.stderr, "Recorded the endpoint of %d lockfile %s.\n", n, plural(n, "entry", "entries"))
+		}
 		return exitOK
 	}
 	if len(args) == 0 && !c.autoApprove {
@@ -100,8 +107,9 @@ func (c *cli) checkErrored(w *workspace) (int, bool) {
 	return 0, true
 }
 
-// loadSavedPlan reads a plan file and proves it is still current: same
-// manifest, same lockfile lineage and serial, same file contents.
+// loadSavedPlan reads a plan file and proves it is still current (same
+// manifest, same lockfile lineage and serial, same file contents) and is
+// the plan those call for; it returns the rebuilt plan.
 func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.Store, path string) (*planner.Plan, error) {
 	f, err := planfile.Read(path)
 	if err != nil {
@@ -126,14 +134,28 @@ func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.S
 		if ch.After == nil {
 			continue
 		}
-		if got, ok := facts[ch.Name]; !ok || got.SHA256 != ch.After.SHA256 {
+		// A name the manifest does not declare is Compare's to report.
+		if got, ok := facts[ch.Name]; ok && got.SHA256 != ch.After.SHA256 {
 			changed = append(changed, ch.Name)
 		}
 	}
 	if len(changed) > 0 {
 		return nil, fmt.Errorf("%w: the content of %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, strings.Join(changed, ", "), path)
 	}
-	return f.Plan, nil
+	// The file says what a reviewer approved, but only what the current
+	// manifest, lockfile and files call for may be done: rebuild that plan
+	// and apply it only when the two are the same in every field.
+	fresh, err := planner.Build(w.m, facts, store.State(), planner.Options{Targets: f.Targets, Replace: f.Replace})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !w.lockfileExists() {
+		fresh.Lockfile = planner.LockRef{}
+	}
+	if diffs := planfile.Compare(f.Plan, fresh); len(diffs) > 0 {
+		return nil, planfile.MismatchError(path, diffs)
+	}
+	return fresh, nil
 }
 
 func commandLine() string {

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/accounts"
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 )
@@ -201,12 +202,25 @@ func runOutput(c *cli, args []string) int {
 		}
 		c.stdout.Write(data)
 	case "env":
+		// The manifest refuses such names, but the lockfile may hold older
+		// entries: never let one ID silently overwrite another.
+		if coll := manifest.EnvCollisions(st.Names()); len(coll) > 0 {
+			var lines []string
+			for _, n := range st.Names() {
+				if f, ok := coll[n]; ok {
+					lines = append(lines, fmt.Sprintf("%s and %s both become %s", safetext.Escape(f), safetext.Escape(n), envName(n)))
+				}
+			}
+			return c.fail(fmt.Errorf("%s: cannot print -format env: %s; rename one asset of each pair in the manifest and apply, or `wxmedia forget` the one no longer used", w.lockPath, strings.Join(lines, "; ")))
+		}
 		for _, n := range st.Names() {
 			fmt.Fprintf(c.stdout, "%s=%s\n", envName(n), shellQuote(st.Assets[n].ID))
 		}
 	case "":
 		for _, n := range st.Names() {
-			fmt.Fprintf(c.stdout, "%s = %s\n", n, st.Assets[n].ID)
+			// The lockfile refuses control characters on load; escape
+			// anyway, as this listing is for a terminal.
+			fmt.Fprintf(c.stdout, "%s = %s\n", safetext.Escape(n), safetext.Escape(st.Assets[n].ID))
 		}
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
@@ -216,15 +230,7 @@ func runOutput(c *cli, args []string) int {
 
 // envName turns an asset name into an environment variable name:
 // shop_photos/beijing.png → WXMEDIA_SHOP_PHOTOS_BEIJING_PNG.
-func envName(asset string) string {
-	b := []byte("WXMEDIA_" + strings.ToUpper(asset))
-	for i, c := range b {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
+func envName(asset string) string { return manifest.EnvName(asset) }
 
 // shellQuote single-quotes s for POSIX shells.
 func shellQuote(s string) string {

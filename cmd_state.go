@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 func init() {
@@ -46,6 +48,13 @@ func runShow(c *cli, args []string) int {
 	f, err := planfile.Read(args[0])
 	if err != nil {
 		return c.fail(err)
+	}
+	// Render what the changes add up to, never a stored count: an edited
+	// file could add a forget while its summary still says 0.
+	if got := planner.Summarize(f.Changes); got != f.Summary {
+		fmt.Fprintf(c.stderr, "Warning: %s: its stored summary (%s) does not match its changes (%s), so the file was edited; showing the summary of the changes. `wxmedia apply` refuses this plan.\n",
+			args[0], views.SummaryLine(f.Summary), views.SummaryLine(got))
+		f.Summary = got
 	}
 	if err := c.planView().Render(f.Plan); err != nil {
 		return c.fail(err)
@@ -81,6 +90,9 @@ func runImport(c *cli, args []string) int {
 		return c.usageError("import needs an asset name and the ID WeChat Pay returned for it")
 	}
 	name, id := args[0], args[1]
+	if ch, bad := safetext.Find(id); bad {
+		return c.fail(fmt.Errorf("the ID %s contains the control character %s, which no WeChat Pay ID has; copy the ID again (from the merchant platform or the API response), without line breaks or escape sequences", safetext.Escape(id), ch))
+	}
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)
@@ -93,16 +105,16 @@ func runImport(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	mchid := ""
+	mchid, origin := "", ""
 	if acct := w.m.Accounts[a.Account]; acct != nil {
-		mchid = acct.MchID
+		mchid, origin = acct.MchID, acct.Origin()
 	}
 	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if old, ok := s.Assets[name]; ok && old.ID != id {
 			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.lockPath, name)
 		}
 		s.Assets[name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: mchid, File: a.File, Filename: a.Filename,
-			Size: size, SHA256: sum, ID: id, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
+			Size: size, SHA256: sum, ID: id, Endpoint: origin, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
 		return nil
 	})
 	if err != nil {

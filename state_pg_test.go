@@ -119,6 +119,11 @@ func TestPGApplyPlanPullOutput(t *testing.T) {
 	if len(st.Assets) != 3 || st.Serial == 0 {
 		t.Fatalf("pulled state: %d assets, serial %d", len(st.Assets), st.Serial)
 	}
+	for n, e := range st.Assets {
+		if e.Endpoint != "sandbox" {
+			t.Errorf("%s: the stored entry records endpoint %q, want sandbox", n, e.Endpoint)
+		}
+	}
 	if got := l.run(0, "state", "pull", "-out", "-").stdout; got != string(local) {
 		t.Fatal("state pull -out - differs from state pull")
 	}

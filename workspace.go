@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
@@ -113,6 +114,7 @@ func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists boo
 		return nil, err
 	}
 	w.warnUnmatched(st, pf)
+	w.noteUnrecordedEndpoints(p)
 	if !exists {
 		p.Lockfile = planner.LockRef{}
 	}
@@ -190,4 +192,21 @@ func (w *workspace) warnUnmatched(st *lockfile.State, pf *planFlags) {
 			fmt.Fprintf(w.stderr, "Warning: %s %q matches no asset in %s or the lockfile; check the name (`wxmedia output` lists recorded assets)\n", flag.name, p, w.m.Path)
 		}
 	}
+}
+
+// noteUnrecordedEndpoints tells, once per plan, about lockfile entries
+// written before endpoints were recorded: they are taken to come from
+// their account's current endpoint, which the next apply records.
+func (w *workspace) noteUnrecordedEndpoints(p *planner.Plan) {
+	names := p.UnrecordedEndpoints()
+	if len(names) == 0 || w.stderr == nil {
+		return
+	}
+	shown := names
+	if len(shown) > 5 {
+		shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(names)-5))
+	}
+	fmt.Fprintf(w.stderr, "Note: %d lockfile %s (%s) %s no endpoint, because an older wxmedia wrote %s; %s taken to come from %s account's current endpoint, and the next apply records it. From then on, switching an account's endpoint replaces its assets.\n",
+		len(names), plural(len(names), "entry", "entries"), strings.Join(shown, ", "), plural(len(names), "has", "have"),
+		plural(len(names), "it", "them"), plural(len(names), "it is", "they are"), plural(len(names), "its", "their"))
 }

@@ -30,13 +30,9 @@ import (
 // Sandbox is the endpoint value that selects the embedded emulator.
 const Sandbox = "sandbox"
 
-// DefaultEndpoint is the production base URL per account api.
-var DefaultEndpoint = map[string]string{
-	"v3":     "https://api.mch.weixin.qq.com",
-	"v2":     "https://api.mch.weixin.qq.com",
-	"global": "https://apihk.mch.weixin.qq.com",
-	"brand":  "https://api.mch.weixin.qq.com",
-}
+// DefaultEndpoint is the production base URL per account api. It lives in
+// manifest, which also names the origin the lockfile records.
+var DefaultEndpoint = manifest.DefaultEndpoint
 
 // DefaultRateLimit is the request rate per second used for an account that
 // sets no rate_limit. [ASSUMED] WeChat Pay documents per-second frequency

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
@@ -113,6 +114,9 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			rep.Done.Forget++
 		}
 	}
+	if _, err := RecordEndpoints(e.Store, p); err != nil {
+		return rep, err
+	}
 	// Lockfile-only changes first: they cannot fail remotely.
 	for _, c := range p.Changes {
 		switch c.Action {
@@ -178,6 +182,34 @@ func (e *Executor) stopRequested(ctx context.Context) bool {
 	}
 }
 
+// RecordEndpoints writes, in one lockfile update, the endpoint of the
+// unchanged entries p found without one (planner.Plan.UnrecordedEndpoints):
+// the plan took them to come from their account's current endpoint, and
+// from now on a change of endpoint replaces them. It returns how many it
+// recorded.
+func RecordEndpoints(store *lockfile.Store, p *planner.Plan) (int, error) {
+	names := p.UnrecordedEndpoints()
+	if len(names) == 0 {
+		return 0, nil
+	}
+	byName := make(map[string]*planner.Change, len(p.Changes))
+	for _, c := range p.Changes {
+		byName[c.Name] = c
+	}
+	n := 0
+	err := store.Update(func(s *lockfile.State) {
+		for _, name := range names {
+			c := byName[name]
+			// Only the entry the plan saw: same ID, still without endpoint.
+			if e := s.Assets[name]; e != nil && e.Endpoint == "" && e.ID == c.Before.ID {
+				e.Endpoint = c.After.Endpoint
+				n++
+			}
+		}
+	})
+	return n, err
+}
+
 func applyLocal(s *lockfile.State, c *planner.Change) {
 	switch c.Action {
 	case planner.Forget:
@@ -190,6 +222,9 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 		}
 		moved := *old
 		moved.File = c.After.File
+		if moved.Endpoint == "" {
+			moved.Endpoint = c.After.Endpoint // recorded once, like RecordEndpoints
+		}
 		s.Assets[c.Name] = &moved
 		delete(s.Assets, c.From)
 	}
@@ -262,18 +297,39 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 	if err != nil {
 		return "", err
 	}
+	if err := checkResult(c.Name, res); err != nil {
+		return "", err
+	}
 	now := e.now().UTC().Format(time.RFC3339)
 	if err := e.Store.Update(func(s *lockfile.State) {
 		for _, c := range group {
 			s.Assets[c.Name] = &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
 				Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
-				UploadedAt: now, Attributes: res.Attributes}
+				Endpoint: c.After.Endpoint, UploadedAt: now, Attributes: res.Attributes}
 			delete(s.Pending, c.Name)
 		}
 	}); err != nil {
 		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
 	}
 	return res.ID, nil
+}
+
+// checkResult refuses an ID or attribute holding a control character:
+// the lockfile refuses to load one (it would act on the terminal of whoever
+// prints it), so recording it would lock the project out of its own state.
+// No WeChat Pay ID contains one; an endpoint that answers so is broken or
+// hostile.
+func checkResult(name string, res *providers.Result) error {
+	vals := []string{res.ID}
+	for k, v := range res.Attributes {
+		vals = append(vals, k, v)
+	}
+	for _, v := range vals {
+		if c, bad := safetext.Find(v); bad {
+			return fmt.Errorf("%s: the endpoint answered with an ID or attribute containing the control character %s (%s); it was not recorded. Check the account's endpoint", name, c, safetext.Escape(v))
+		}
+	}
+	return nil
 }
 
 func (e *Executor) now() time.Time {

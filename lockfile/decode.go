@@ -522,7 +522,7 @@ func (d *fastDecoder) assets() (map[string]*Entry, bool) {
 	return m, true
 }
 
-var entryFields = newFieldSet(3, "type", "account", "mchid", "file", "filename", "size", "sha256", "id", "uploaded_at", "attributes")
+var entryFields = newFieldSet(3, "type", "account", "mchid", "file", "filename", "size", "sha256", "id", "endpoint", "uploaded_at", "attributes")
 
 // entry reads one asset into e, which must be zero.
 func (d *fastDecoder) entry(e *Entry) bool {
@@ -550,8 +550,10 @@ func (d *fastDecoder) entry(e *Entry) bool {
 		case 7:
 			e.ID, ok = d.str()
 		case 8:
-			e.UploadedAt, ok = d.str()
+			e.Endpoint, ok = d.str()
 		case 9:
+			e.UploadedAt, ok = d.str()
+		case 10:
 			e.Attributes, ok = d.stringMap()
 		}
 		if !ok || seen&(1<<f) != 0 {

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/wxmedia/wxmedia/internal/safetext"
 )
 
 // Version is the lockfile format this build reads and writes.
@@ -38,14 +40,17 @@ type State struct {
 // Entry records one uploaded asset. Every type has the same shape;
 // applications read ID.
 type Entry struct {
-	Type       string            `json:"type"`
-	Account    string            `json:"account"`
-	MchID      string            `json:"mchid"`
-	File       string            `json:"file"`
-	Filename   string            `json:"filename"`
-	Size       int64             `json:"size"`
-	SHA256     string            `json:"sha256"`
-	ID         string            `json:"id"`
+	Type     string `json:"type"`
+	Account  string `json:"account"`
+	MchID    string `json:"mchid"`
+	File     string `json:"file"`
+	Filename string `json:"filename"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+	ID       string `json:"id"`
+	// Endpoint is the origin that issued ID: "sandbox", or the scheme and
+	// host of the endpoint. "" in lockfiles written before it was recorded.
+	Endpoint   string            `json:"endpoint,omitempty"`
 	UploadedAt string            `json:"uploaded_at,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
@@ -227,12 +232,13 @@ func (s *State) check(name string, checkAssets bool) error {
 	}
 	bad = bad[:0]
 	for n, p := range s.Pending {
-		if p == nil {
+		if pendingProblem(n, p) != "" {
 			bad = append(bad, n)
 		}
 	}
 	if len(bad) > 0 {
-		return &ParseError{Path: name, Reason: fmt.Sprintf("pending.%s is null", slices.Min(bad))}
+		n := slices.Min(bad)
+		return &ParseError{Path: name, Reason: pendingProblem(n, s.Pending[n])}
 	}
 	return nil
 }
@@ -241,13 +247,91 @@ func (s *State) check(name string, checkAssets bool) error {
 func assetProblem(n string, e *Entry) string {
 	switch {
 	case e == nil:
-		return fmt.Sprintf("assets.%s is null", n)
+		return fmt.Sprintf("assets.%s is null", safetext.Escape(n))
 	case e.ID == "":
-		return fmt.Sprintf("assets.%s has no id", n)
+		return fmt.Sprintf("assets.%s has no id", safetext.Escape(n))
 	case !validSHA256(e.SHA256):
-		return fmt.Sprintf("assets.%s.sha256 %q is not 64 lowercase hex characters", n, e.SHA256)
+		return fmt.Sprintf("assets.%s.sha256 %q is not 64 lowercase hex characters", safetext.Escape(n), e.SHA256)
+	}
+	if plain(n) && plain(e.Type) && plain(e.Account) && plain(e.MchID) && plain(e.File) && plain(e.Filename) &&
+		plain(e.ID) && plain(e.Endpoint) && plain(e.UploadedAt) && plainMap(e.Attributes) {
+		return "" // the common case, without building the list below
+	}
+	fields := []struct{ name, value string }{{"", n}, {"type", e.Type}, {"account", e.Account}, {"mchid", e.MchID},
+		{"file", e.File}, {"filename", e.Filename}, {"id", e.ID}, {"endpoint", e.Endpoint}, {"uploaded_at", e.UploadedAt}}
+	for _, k := range sortedKeys(e.Attributes) {
+		fields = append(fields, struct{ name, value string }{"attributes." + k, k}, struct{ name, value string }{"attributes." + k, e.Attributes[k]})
+	}
+	for _, f := range fields {
+		if c, bad := safetext.Find(f.value); bad {
+			return controlProblem("assets", n, f.name, c)
+		}
 	}
 	return ""
+}
+
+// pendingProblem returns why the pending upload n cannot be used, or "".
+func pendingProblem(n string, p *Pending) string {
+	if p == nil {
+		return fmt.Sprintf("pending.%s is null", safetext.Escape(n))
+	}
+	for _, f := range []struct{ name, value string }{{"", n}, {"type", p.Type}, {"account", p.Account}, {"sha256", p.SHA256},
+		{"upload_id", p.UploadID}, {"started_at", p.StartedAt}} {
+		if c, bad := safetext.Find(f.value); bad {
+			return controlProblem("pending", n, f.name, c)
+		}
+	}
+	return ""
+}
+
+// controlProblem says that a lockfile string holds a control character,
+// which nothing wxmedia records ever does: the file was edited or forged,
+// and printing the value could act on the terminal of whoever reads it.
+func controlProblem(section, name, field, c string) string {
+	where := fmt.Sprintf("%s.%s", section, safetext.Escape(name))
+	what := "the name of " + where
+	if field != "" {
+		what = where + "." + field
+	}
+	return fmt.Sprintf("%s contains the control character %s, which wxmedia never writes (the file was edited by hand or by a tool). Restore the lockfile from version control, or remove that entry and record it again with `wxmedia apply` or `wxmedia import`", what, c)
+}
+
+// plain reports whether s is printable ASCII, which needs no closer look
+// for control characters. It checks eight bytes at a time (see
+// validSHA256): it runs on every string of every entry at each load.
+func plain(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		// High bit set: non-ASCII, below ' ' (0x20), or DEL (0x7f).
+		if (x|(x-' '*ones)&^x|zeroBytes(x^0x7f*ones))&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func plainMap(m map[string]string) bool {
+	for k, v := range m {
+		if !plain(k) || !plain(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func describeJSONError(data []byte, err error) string {

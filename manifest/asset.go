@@ -12,9 +12,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/mediatype"
 )
 
@@ -137,7 +139,9 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 			return nil
 		}
 		if hasFilename && filenameNode != nil {
-			if t != nil {
+			if ch, bad := safetext.Find(filename); bad && utf8.ValidString(filename) {
+				p.errorf(filenameNode, kp+".filename", "filename %s contains the control character %s; remove it", safetext.Escape(filename), ch)
+			} else if t != nil {
 				if msg := t.CheckFilename(filename); msg != "" {
 					p.errorf(filenameNode, kp+".filename", "%s; change filename", msg)
 				}
@@ -247,6 +251,10 @@ func (c *fileCheck) errorf(format string, args ...any) {
 // hashing.
 func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
+	if ch, bad := safetext.Find(s); bad && utf8.ValidString(s) { // invalid UTF-8 is reported as such
+		c.errorf("%s contains the control character %s; rename the file (paths are shown in plans and terminals, and written to the lockfile)", safetext.Escape(s), ch)
+		return "", "", nil, false
+	}
 	if c.inGlob {
 		// A glob match is already clean, relative and inside: fs.Glob
 		// read it from a directory under os.DirFS(p.dir).

@@ -273,6 +273,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 				Msg: fmt.Sprintf("two assets are named %s (also at line %d:%d); rename one", show(a.Name), a.Pos.Line, a.Pos.Col)})
 		}
 	}
+	p.checkNames(m.Assets)
 	return m
 }
 

@@ -96,3 +96,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Compare finds every field a hand edit can change, and nothing in a plan
+// equal to the rebuilt one.
+func TestCompare(t *testing.T) {
+	fresh := sample("", 0).Plan
+	if d := planfile.Compare(sample("", 0).Plan, fresh); len(d) != 0 {
+		t.Errorf("Compare(equal plans) = %q, want none", d)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(p *planner.Plan)
+		want string
+	}{
+		{"account", func(p *planner.Plan) { p.Changes[0].Account = "evil" }, `a: account is "evil" in the plan, but "shop" now`},
+		{"path", func(p *planner.Plan) { p.Changes[0].After.File = "../x" }, `a: after.file is "../x" in the plan, but "a.png" now`},
+		{"size above 2^53", func(p *planner.Plan) { p.Changes[0].After.Size = 1<<53 + 1 }, `a: after.size is 9007199254740993 in the plan, but 3 now`},
+		{"endpoint", func(p *planner.Plan) { p.Changes[0].After.Endpoint = "sandbox" }, `a: after.endpoint is "sandbox" in the plan, but "" now`},
+		{"extra change", func(p *planner.Plan) {
+			p.Changes = append(p.Changes, &planner.Change{Name: "b", Action: planner.Forget})
+		}, "b: the plan has a forget of b that the current manifest and lockfile do not call for"},
+		{"duplicate", func(p *planner.Plan) { p.Changes = append(p.Changes, p.Changes[0]) }, "a: the plan lists it more than once"},
+		{"missing", func(p *planner.Plan) { p.Changes = nil }, "a: the plan leaves out this create"},
+		{"summary", func(p *planner.Plan) { p.Summary.Create = 0 }, "summary: the plan's summary"},
+		{"lockfile", func(p *planner.Plan) { p.Lockfile.Serial = 9 }, "lockfile: the plan was made against"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := sample("", 0).Plan
+			tc.edit(saved)
+			d := planfile.Compare(saved, fresh)
+			if !strings.Contains(strings.Join(d, "\n"), tc.want) {
+				t.Errorf("Compare() = %q, want a line containing %q", d, tc.want)
+			}
+		})
+	}
+}

@@ -59,6 +59,9 @@ type After struct {
 	Size     int64  `json:"size"`
 	SHA256   string `json:"sha256"`
 	MchID    string `json:"mchid"`
+	// Endpoint is the origin the account uploads to (manifest.Account.Origin),
+	// recorded with the ID.
+	Endpoint string `json:"endpoint"`
 }
 
 // Change is the plan for one asset.
@@ -130,12 +133,12 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			return nil, fmt.Errorf("planner: no file facts for asset %s", a.Name)
 		}
 		acct := m.Accounts[a.Account]
-		mchid := ""
+		mchid, origin := "", ""
 		if acct != nil {
-			mchid = acct.MchID
+			mchid, origin = acct.MchID, acct.Origin()
 		}
 		c := &Change{Name: a.Name, Type: a.Type, Account: a.Account,
-			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid}}
+			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid, Endpoint: origin}}
 		if e, ok := st.Assets[a.Name]; ok {
 			recorded++
 			c.Before = e
@@ -162,24 +165,33 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
 			Before: e})
 	}
-	detectRenames(p.Changes)
+	detectRenames(p.Changes, func(e *lockfile.Entry) string { return recordedOrigin(m, e) })
 	p.Changes = filterTargets(p.Changes, opts.Targets)
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
-	for _, c := range p.Changes {
+	p.Summary = Summarize(p.Changes)
+	return p, nil
+}
+
+// Summarize counts changes by action. A plan's Summary is always this of
+// its changes; views of a plan read from a file recount rather than trust
+// the stored one.
+func Summarize(changes []*Change) Summary {
+	var s Summary
+	for _, c := range changes {
 		switch c.Action {
 		case Create:
-			p.Summary.Create++
+			s.Create++
 		case Replace:
-			p.Summary.Replace++
+			s.Replace++
 		case Rename:
-			p.Summary.Rename++
+			s.Rename++
 		case Forget:
-			p.Summary.Forget++
+			s.Forget++
 		default:
-			p.Summary.NoOp++
+			s.NoOp++
 		}
 	}
-	return p, nil
+	return s
 }
 
 // removed returns, sorted, the lockfile's assets that the manifest no
@@ -221,7 +233,39 @@ func diff(e *lockfile.Entry, c *Change) []string {
 	if e.MchID != c.After.MchID {
 		r = append(r, fmt.Sprintf("mchid changed: %s → %s", e.MchID, c.After.MchID))
 	}
+	// An entry without an endpoint predates recording it and is taken to
+	// come from the account's current one (see UnrecordedEndpoints).
+	if e.Endpoint != "" && e.Endpoint != c.After.Endpoint {
+		r = append(r, fmt.Sprintf("endpoint changed: %s → %s", manifest.ShowOrigin(e.Endpoint), manifest.ShowOrigin(c.After.Endpoint)))
+	}
 	return r
+}
+
+// recordedOrigin is the origin that issued e's ID: the recorded one, or,
+// for an entry written before origins were recorded, its account's
+// current one.
+func recordedOrigin(m *manifest.Manifest, e *lockfile.Entry) string {
+	if e.Endpoint != "" {
+		return e.Endpoint
+	}
+	if a := m.Accounts[e.Account]; a != nil {
+		return a.Origin()
+	}
+	return ""
+}
+
+// UnrecordedEndpoints returns, sorted, the names of unchanged assets whose
+// lockfile entries have no endpoint (written by a wxmedia that did not
+// record it). The plan takes them to come from their account's current
+// endpoint, and apply records that, once.
+func (p *Plan) UnrecordedEndpoints() []string {
+	var out []string
+	for _, c := range p.Changes {
+		if c.Action == NoOp && c.Before != nil && c.Before.Endpoint == "" && c.After != nil && c.After.Endpoint != "" {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func short(sum string) string {
@@ -232,15 +276,16 @@ func short(sum string) string {
 }
 
 // detectRenames turns a forget plus a create of identical content (sha256,
-// filename, type, account, mchid) into one rename that moves the ID.
-func detectRenames(changes []*Change) {
+// filename, type, account, mchid, endpoint) into one rename that moves the
+// ID. origin tells which endpoint issued a forgotten entry's ID.
+func detectRenames(changes []*Change, origin func(*lockfile.Entry) string) {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Name < changes[j].Name })
-	type key struct{ sha, filename, typ, account, mchid string }
+	type key struct{ sha, filename, typ, account, mchid, endpoint string }
 	forgets := map[key][]*Change{}
 	for _, c := range changes {
 		if c.Action == Forget {
 			e := c.Before
-			k := key{e.SHA256, e.Filename, e.Type, e.Account, e.MchID}
+			k := key{e.SHA256, e.Filename, e.Type, e.Account, e.MchID, origin(e)}
 			forgets[k] = append(forgets[k], c)
 		}
 	}
@@ -248,7 +293,7 @@ func detectRenames(changes []*Change) {
 		if c.Action != Create {
 			continue
 		}
-		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID}
+		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID, c.After.Endpoint}
 		fs := forgets[k]
 		if len(fs) == 0 {
 			continue

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -17,9 +18,33 @@ type planMarkdown struct {
 	limit int
 }
 
-var mdEscaper = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "\n", " ", "\r", " ")
-
-func mdEscape(s string) string { return mdEscaper.Replace(s) }
+// mdCode renders s as an inline code span, the one Markdown construct
+// whose content GitHub neither formats nor links: no @mention pings a
+// team, no #123 becomes an issue reference, no URL or www. name becomes a
+// link, and no <tag> is interpreted. Control characters are escaped first
+// (safetext), the fence is longer than any run of backticks in s, and '|'
+// is escaped so that the table keeps its columns (GFM reads `\|` inside a
+// code span in a table as '|').
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = safetext.Escape(s)
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+		s = " " + s + " " // CommonMark strips one space on each side
+	}
+	return fence + strings.ReplaceAll(s, "|", `\|`) + fence
+}
 
 func (v *planMarkdown) Render(p *planner.Plan) error {
 	var head, rows, tail strings.Builder
@@ -37,20 +62,20 @@ func (v *planMarkdown) Render(p *planner.Plan) error {
 			unchanged = append(unchanged, c.Name)
 			continue
 		}
-		name := mdEscape(c.Name)
+		name := mdCode(c.Name)
 		if c.From != "" {
-			name = mdEscape(c.From) + " → " + name
+			name = mdCode(c.From) + " → " + name
 		}
 		size := ""
 		if c.After != nil {
 			size = planner.HumanSize(c.After.Size)
 		}
-		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s |\n", c.Action, name, mdEscape(c.Type), size, mdEscape(c.Reason))
+		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s |\n", c.Action, name, mdCode(c.Type), size, mdCode(c.Reason))
 	}
 	if len(unchanged) > 0 {
 		fmt.Fprintf(&tail, "\n<details><summary>%d unchanged %s</summary>\n\n", len(unchanged), plural(len(unchanged), "asset", "assets"))
 		for _, n := range unchanged {
-			fmt.Fprintf(&tail, "- %s\n", mdEscape(n))
+			fmt.Fprintf(&tail, "- %s\n", mdCode(n))
 		}
 		tail.WriteString("\n</details>\n")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -107,11 +108,14 @@ func (v *planHuman) Render(p *planner.Plan) error {
 		if c.After != nil {
 			size = planner.HumanSize(c.After.Size)
 		}
-		name := c.Name
+		// Names, types and reasons can come from a saved plan file, which
+		// anyone may have edited: a control character must not act on the
+		// reviewer's terminal.
+		name := safetext.Escape(c.Name)
 		if c.From != "" {
-			name = c.From + " → " + c.Name
+			name = safetext.Escape(c.From) + " → " + name
 		}
-		if err := t.Append([]string{ActionLabel(c.Action), name, c.Type, size, c.Reason}); err != nil {
+		if err := t.Append([]string{ActionLabel(c.Action), name, safetext.Escape(c.Type), size, safetext.Escape(c.Reason)}); err != nil {
 			return err
 		}
 	}

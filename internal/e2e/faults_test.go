@@ -194,8 +194,7 @@ func TestEndpointOutage(t *testing.T) {
 		}
 	}
 
-	e2 := startEmulator(t)
-	w.setEndpoint(e2.url)
+	e2 := replaceEmulator(t, e1)
 	p2 := w.run(time.Minute, applyArgs(4)...)
 	if code := p2.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("apply after the outage exited %d:\n%s", code, p2.stderr.String())

@@ -178,6 +178,19 @@ func startEmulator(t testing.TB, flags ...string) *emu {
 	return e
 }
 
+// replaceEmulator stops old (if it still runs) and starts another emulator
+// with flags on old's address: the same endpoint, as far as the lockfile is
+// concerned, now behaving differently. (A different address would be a
+// different endpoint, whose IDs apply does not reuse.)
+func replaceEmulator(t testing.TB, old *emu, flags ...string) *emu {
+	t.Helper()
+	if old.p.running() {
+		old.p.signal(syscall.SIGKILL)
+		old.p.wait(10 * time.Second)
+	}
+	return startEmulator(t, append(flags, "-addr", strings.TrimPrefix(old.url, "http://"))...)
+}
+
 // issuedLine is one line of the emulator's -log.
 type issuedLine struct {
 	Endpoint string    `json:"endpoint"`
@@ -265,7 +278,8 @@ func newWorkspace(t testing.TB, url string, n int, seed int64) *ws {
 }
 
 // setEndpoint rewrites the manifest so that the account reaches url. The
-// endpoint is not part of an asset's identity, so nothing is re-planned.
+// endpoint is part of an asset's identity: assets recorded from another
+// endpoint are replaced (see replaceEmulator).
 func (w *ws) setEndpoint(url string) {
 	w.t.Helper()
 	w.url = url

@@ -119,8 +119,7 @@ func TestDoubleInterrupt(t *testing.T) {
 		t.Fatalf("first apply recorded %d assets, want 10", len(before.Assets))
 	}
 
-	slow := startEmulator(t, "-latency", latency.String())
-	w.setEndpoint(slow.url)
+	slow := replaceEmulator(t, fast, "-latency", latency.String())
 	p, err := w.start(applyArgs(parallelism)...)
 	if err != nil {
 		t.Fatal(err)

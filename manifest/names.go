@@ -1,0 +1,88 @@
+package manifest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wxmedia/wxmedia/internal/safetext"
+)
+
+// EnvName is the environment variable `wxmedia output -format env` sets to
+// an asset's ID: WXMEDIA_ and the name in upper case, with every byte other
+// than a letter or digit turned into '_' (shop_photos/beijing.png →
+// WXMEDIA_SHOP_PHOTOS_BEIJING_PNG). Different names can map to one
+// variable; checkNames refuses manifests where they do.
+func EnvName(asset string) string {
+	b := []byte("WXMEDIA_" + strings.ToUpper(asset))
+	for i, c := range b {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// EnvCollisions returns, for each name of names (sorted) whose EnvName an
+// earlier one already has, that earlier name, so that both can be named.
+func EnvCollisions(names []string) map[string]string {
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	first := make(map[string]string, len(sorted))
+	var out map[string]string
+	for _, n := range sorted {
+		v := EnvName(n)
+		if f, ok := first[v]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[n] = f
+			continue
+		}
+		first[v] = n
+	}
+	return out
+}
+
+// checkNames refuses asset names that would be unsafe or ambiguous
+// downstream: a name (from a glob match's file name) with a control
+// character, which a terminal would act on, and names whose environment
+// variables collide, where one ID would silently overwrite the other in
+// `output -format env`.
+func (p *parser) checkNames(assets []*Asset) {
+	names := make([]string, 0, len(assets))
+	byName := make(map[string]*Asset, len(assets))
+	for _, a := range assets {
+		if !utf8.ValidString(a.Name) {
+			continue // its file name is reported as invalid UTF-8
+		}
+		if c, bad := safetext.Find(a.Name); bad {
+			p.add(&FieldError{File: p.name, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + assetKey(a.Name),
+				Msg: fmt.Sprintf("the file %s makes the asset name %s, which contains the control character %s; rename the file (asset names are shown in plans and terminals, and written to the lockfile)",
+					safetext.Escape(a.File), safetext.Escape(a.Name), c)})
+			continue
+		}
+		names = append(names, a.Name)
+		byName[a.Name] = a
+	}
+	coll := EnvCollisions(names)
+	later := make([]string, 0, len(coll))
+	for n := range coll {
+		later = append(later, n)
+	}
+	sort.Strings(later)
+	for _, n := range later {
+		a, b := byName[coll[n]], byName[n]
+		p.add(&FieldError{File: p.name, Line: b.Pos.Line, Col: b.Pos.Col, Path: "assets." + assetKey(b.Name),
+			Msg: fmt.Sprintf("assets %s (line %d) and %s both become the environment variable %s in `wxmedia output -format env`, so one ID would overwrite the other; rename one of them",
+				a.Name, a.Pos.Line, b.Name, EnvName(b.Name))})
+	}
+}
+
+// assetKey is the manifest key an asset comes from: its name, or the glob
+// entry's key for a glob match.
+func assetKey(name string) string {
+	k, _, _ := strings.Cut(name, "/")
+	return k
+}
