@@ -130,6 +130,7 @@ func (w *swapWS) applyWhile(t *testing.T, swap func()) *proc {
 func (w *swapWS) checkRefused(t *testing.T, p *proc, sha string, want ...string) {
 	t.Helper()
 	stderr := p.stderr.String()
+	t.Logf("apply's stderr:\n%s", stderr)
 	if code := p.cmd.ProcessState.ExitCode(); code != 1 {
 		t.Errorf("apply exited %d, want 1:\n%s", code, stderr)
 	}
