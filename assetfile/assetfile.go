@@ -22,6 +22,19 @@ func (e *Error) Error() string { return e.Reason }
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// OpenRoot opens the manifest directory dir ("" is the current
+// directory) as the root that Open reads asset files through.
+func OpenRoot(dir string) (*os.Root, error) {
+	if dir == "" {
+		dir = "."
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the manifest directory: %w", err)
+	}
+	return root, nil
+}
+
 // Open opens the file rel (slash-separated, relative to root's directory)
 // for reading. It refuses, with an *Error and without reading anything,
 // a path that leads outside root (also through a symlink, at any

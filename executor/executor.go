@@ -230,13 +230,9 @@ func uploadGroups(changes []*planner.Change) [][]*planner.Change {
 func (e *Executor) openRoot(p *planner.Plan) (*os.Root, error) {
 	for _, c := range p.Changes {
 		if c.Action.Uploads() {
-			dir := e.Dir
-			if dir == "" {
-				dir = "."
-			}
-			root, err := os.OpenRoot(dir)
+			root, err := assetfile.OpenRoot(e.Dir)
 			if err != nil {
-				return nil, fmt.Errorf("cannot open the manifest directory: %w; nothing was uploaded", err)
+				return nil, fmt.Errorf("%w; nothing was uploaded", err)
 			}
 			return root, nil
 		}

@@ -97,7 +97,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 	if opts.RefreshHashes {
 		lookup = nil
 	}
-	root, err := openRoot(m.Dir)
+	root, err := assetfile.OpenRoot(m.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -165,25 +165,12 @@ type scanned struct {
 	err       error
 }
 
-// openRoot opens the manifest directory dir, through which every asset
-// file is read (package assetfile).
-func openRoot(dir string) (*os.Root, error) {
-	if dir == "" {
-		dir = "."
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the manifest directory: %w", err)
-	}
-	return root, nil
-}
-
 // HashFile returns the size and sha256 of the file rel (slash-separated)
 // in the manifest directory dir and its first mediatype.HeadSize bytes,
 // reading it once. Like every read of an asset file, it goes through
 // package assetfile: never outside dir, never anything but a regular file.
 func HashFile(dir, rel string) (size int64, sum string, head []byte, err error) {
-	root, err := openRoot(dir)
+	root, err := assetfile.OpenRoot(dir)
 	if err != nil {
 		return 0, "", nil, err
 	}

@@ -58,4 +58,3 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 		})
 	}
 }
-
