@@ -16,8 +16,13 @@
 // Memory does not grow with the file or the part: a part is read twice
 // through small buffers, once to sign its JSON body (whose file_meta, after
 // the part, carries the part's SHA-256) and once to send that body, base64
-// encoded as it goes out, with an exact Content-Length. Every answer is verified
-// (signing.Verifier) before it is trusted. The Result's ID is the upload_id
+// encoded as it goes out, with an exact Content-Length. The sending pass is
+// checked against the digest the signing pass signed, and the signing
+// passes read the file in order through one providers.PlannedReader, which
+// checks the whole file against the planned sha256 before the last part is
+// signed: a file changed since plan is never merged
+// (*providers.FileChangedError). Every answer is verified (signing.Verifier)
+// before it is trusted. The Result's ID is the upload_id
 // (what the downstream expand call takes); the merge answer's fields, among
 // them resource_id, are its Attributes.
 //
