@@ -75,7 +75,7 @@ func Open(root *os.Root, rel string) (*os.File, error) {
 func openError(root *os.Root, rel string, err error) error {
 	inner := unwrapPath(err)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return &Error{File: rel, Reason: fmt.Sprintf("cannot read %s: %v; check that it exists and this user can read it, then run apply again", rel, inner), Err: err}
+		return &Error{File: rel, Reason: fmt.Sprintf("cannot read %s: %v; check that it exists and this user can read it", rel, inner), Err: err}
 	}
 	if target, inner, ok := resolve(root.Name(), rel); ok && inner == "" {
 		return &Error{File: rel, Reason: fmt.Sprintf("%s leads outside the manifest directory (to %s); asset files must stay inside it, so nothing was read: replace the link with the file itself and run plan again", rel, target), Err: err}

@@ -73,7 +73,7 @@ func TestOpen(t *testing.T) {
 		{"../" + filepath.Base(outside) + "/secret.png", "leads outside the manifest directory", false},
 		{"media/fifo.png", "media/fifo.png is not a regular file (it is a named pipe); name a regular file inside the manifest directory and run plan again", false},
 		{"media", "media is not a regular file (it is a directory)", false},
-		{"media/gone.png", "cannot read media/gone.png: no such file or directory; check that it exists and this user can read it, then run apply again", false},
+		{"media/gone.png", "cannot read media/gone.png: no such file or directory; check that it exists and this user can read it", false},
 	} {
 		if tc.rel == "media/fifo.png" && runtime.GOOS == "windows" {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -258,6 +259,10 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 			// is read: not a symlink swapped in since plan that leads
 			// outside it, and not a named pipe (which would block).
 			f, err := assetfile.Open(root, c.After.File)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				// Gone, or unreadable, since plan: fixing that is enough.
+				return nil, fmt.Errorf("%w, then run apply again", err)
+			}
 			if err != nil {
 				return nil, err
 			}
