@@ -101,7 +101,7 @@ func runImport(c *cli, args []string) int {
 	if a == nil {
 		return c.fail(fmt.Errorf("no asset %q in %s; import needs the asset declared in the manifest first", name, w.m.Path))
 	}
-	size, sum, _, err := planner.HashFile(a.Path)
+	size, sum, _, err := planner.HashFile(w.m.Dir, a.File)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wxmedia/wxmedia/assetfile"
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planner"
@@ -52,7 +52,9 @@ type Resolver func(account, typ string) (providers.Uploader, error)
 type Executor struct {
 	// Store is the lockfile, written after every success.
 	Store *lockfile.Store
-	// Dir is the manifest directory; planned file paths are relative to it.
+	// Dir is the manifest directory; planned file paths are relative to it,
+	// and files are opened through an os.Root at it (package assetfile), so
+	// an upload never reads outside it.
 	Dir string
 	// Resolve finds the uploader for each change.
 	Resolve Resolver
@@ -131,6 +133,13 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			finish(c, err)
 		}
 	}
+	root, err := e.openRoot(p)
+	if err != nil {
+		return rep, err
+	}
+	if root != nil {
+		defer root.Close()
+	}
 	par := e.Parallelism
 	if par < 1 {
 		par = 1
@@ -148,7 +157,7 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			for _, c := range group {
 				hook.Started(c)
 			}
-			id, err := e.upload(ctx, group)
+			id, err := e.upload(ctx, root, group)
 			for _, c := range group {
 				hook.Finished(c, id, err)
 				finish(c, err)
@@ -252,30 +261,45 @@ func uploadGroups(changes []*planner.Change) [][]*planner.Change {
 	return groups
 }
 
+// openRoot opens the manifest directory as an os.Root when p uploads
+// anything; a plan with nothing to upload reads no file.
+func (e *Executor) openRoot(p *planner.Plan) (*os.Root, error) {
+	for _, c := range p.Changes {
+		if c.Action.Uploads() {
+			root, err := assetfile.OpenRoot(e.Dir)
+			if err != nil {
+				return nil, fmt.Errorf("%w; nothing was uploaded", err)
+			}
+			return root, nil
+		}
+	}
+	return nil, nil
+}
+
 // upload sends the first change's file and records the ID for every change
 // in the group.
-func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string, error) {
+func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.Change) (string, error) {
 	c := group[0]
 	u, err := e.Resolve(c.Account, c.Type)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", c.Name, err)
 	}
-	path := filepath.Join(e.Dir, filepath.FromSlash(c.After.File))
 	req := &providers.Request{
 		Asset:    c.Name,
 		Filename: c.After.Filename,
 		Size:     c.After.Size,
 		SHA256:   c.After.SHA256,
 		Open: func() (providers.File, error) {
-			f, err := os.Open(path)
+			// Only the planned regular file inside the manifest directory
+			// is read: not a symlink swapped in since plan that leads
+			// outside it, and not a named pipe (which would block).
+			f, err := assetfile.Open(root, c.After.File)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				// Gone, or unreadable, since plan: fixing that is enough.
+				return nil, fmt.Errorf("%w, then run apply again", err)
+			}
 			if err != nil {
-				// Seen here only when the file went away, or stopped being
-				// readable, after the plan looked at it.
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err
-				}
-				return nil, fmt.Errorf("cannot read %s: %w; check that it exists and this user can read it, then run apply again", c.After.File, err)
+				return nil, err
 			}
 			if rh, ok := e.Hook.(ReadHook); ok {
 				return &countingFile{File: f, read: func(n int) { rh.Read(c, n) }}, nil

@@ -197,8 +197,10 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 
 func TestClientErrorsAreNotRetriedAndDoNotStopOthers(t *testing.T) {
 	e := newEnv(t, emulator.Config{}, 6, "")
-	// Break one file after planning-time checks: the emulator rejects it
-	// with PARAM_ERROR (sha256 mismatch), which must not be retried.
+	// Break one file after planning-time checks: the provider refuses it
+	// (file changed since plan: its bytes are not the planned sha256, which
+	// the emulator would answer with PARAM_ERROR), which must not be
+	// retried.
 	ctx := context.Background()
 	store, p := e.plan(t, ctx)
 	e.ws.Write(t, "media/002.png", testenv.PNG(2000, 999))
@@ -209,12 +211,12 @@ func TestClientErrorsAreNotRetriedAndDoNotStopOthers(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply succeeded with a changed file")
 	}
-	var ae *providers.APIError
-	if !errors.As(err, &ae) || ae.Code != "PARAM_ERROR" || ae.Asset != "img002" || ae.Retryable {
-		t.Fatalf("error = %v, want a non-retryable PARAM_ERROR for img002", err)
+	var fc *providers.FileChangedError
+	if !errors.As(err, &fc) || !strings.Contains(err.Error(), "img002: file changed since plan") || providers.IsRetryable(err) {
+		t.Fatalf("error = %v, want a non-retryable file change for img002", err)
 	}
 	if attempts.Load() != 0 {
-		t.Errorf("a PARAM_ERROR was retried %d times", attempts.Load())
+		t.Errorf("a changed file was retried %d times", attempts.Load())
 	}
 	if rep.Done.Create != 5 || rep.Failed != 1 {
 		t.Errorf("report = %+v, want 5 created and 1 failed", rep)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/wxmedia/wxmedia/assetfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/statcache"
@@ -96,6 +97,11 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 	if opts.RefreshHashes {
 		lookup = nil
 	}
+	root, err := assetfile.OpenRoot(m.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	// A fixed set of workers takes the next asset from a shared counter: on
 	// a warm tree each asset costs one stat, so a goroutine per asset would
 	// cost more than the work.
@@ -109,7 +115,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, m.Assets[i], lookup, opts.ManifestStats)
+				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.ManifestStats)
 			}
 		})
 	}
@@ -159,10 +165,17 @@ type scanned struct {
 	err       error
 }
 
-// HashFile returns the size and sha256 of the file at path and its first
-// mediatype.HeadSize bytes, reading it once.
-func HashFile(path string) (size int64, sum string, head []byte, err error) {
-	f, err := os.Open(path)
+// HashFile returns the size and sha256 of the file rel (slash-separated)
+// in the manifest directory dir and its first mediatype.HeadSize bytes,
+// reading it once. Like every read of an asset file, it goes through
+// package assetfile: never outside dir, never anything but a regular file.
+func HashFile(dir, rel string) (size int64, sum string, head []byte, err error) {
+	root, err := assetfile.OpenRoot(dir)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer root.Close()
+	f, err := assetfile.Open(root, rel)
 	if err != nil {
 		return 0, "", nil, err
 	}
@@ -201,7 +214,7 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, a *manifest.Asset, cache *statcache.Cache, useInfo bool) (r scanned) {
+func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, useInfo bool) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -249,7 +262,10 @@ func scanAsset(manifestPath string, a *manifest.Asset, cache *statcache.Cache, u
 	if e, ok := cache.Lookup(a.File, st); ok {
 		r = scanned{entry: e, cached: true, cacheable: true}
 	} else {
-		f, err := os.Open(a.Path)
+		f, err := assetfile.Open(root, a.File)
+		if ae := (*assetfile.Error)(nil); errors.As(err, &ae) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return fe(ae.Reason) // swapped since the manifest was checked
+		}
 		if err != nil {
 			return readErr(err)
 		}

@@ -65,7 +65,7 @@ func BenchmarkHashRead(b *testing.B) {
 	b.Run("HashFile", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, _, _, err := planner.HashFile(path); err != nil {
+			if _, _, _, err := planner.HashFile(filepath.Dir(path), filepath.Base(path)); err != nil {
 				b.Fatal(err)
 			}
 		}

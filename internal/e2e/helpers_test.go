@@ -59,10 +59,15 @@ type proc struct {
 // start runs bin with args in dir. The process is killed when the test
 // ends if it is still running. It is safe to call from any goroutine.
 func start(t testing.TB, dir string, args ...string) (*proc, error) {
+	return startEnv(t, dir, nil, args...)
+}
+
+// startEnv is start with env added to the process's environment.
+func startEnv(t testing.TB, dir string, env []string, args ...string) (*proc, error) {
 	p := &proc{t: t, desc: "wxmedia " + strings.Join(args, " "), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	p.cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -172,7 +177,7 @@ func startEmulator(t testing.TB, flags ...string) *emu {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !strings.HasPrefix(e.url, "http://127.0.0.1:") {
+	if !strings.HasPrefix(e.url, "http://127.0.0.1:") && !strings.HasPrefix(e.url, "https://127.0.0.1:") {
 		t.Fatalf("emulator URL %q is not on loopback", e.url)
 	}
 	return e
@@ -228,7 +233,7 @@ func (e *emu) issued() []issuedLine {
 		if err := dec.Decode(&l); err != nil {
 			e.t.Fatalf("%s line %d: %v: %s", e.logPath, n+1, err, line)
 		}
-		if l.ID == "" || len(l.SHA256) != 64 || l.MchID != v3MchID || l.Endpoint == "" {
+		if l.ID == "" || len(l.SHA256) != 64 || l.MchID == "" || l.Endpoint == "" {
 			e.t.Fatalf("%s line %d is incomplete: %s", e.logPath, n+1, line)
 		}
 		out = append(out, l)

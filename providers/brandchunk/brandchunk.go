@@ -16,8 +16,13 @@
 // Memory does not grow with the file or the part: a part is read twice
 // through small buffers, once to sign its JSON body (whose file_meta, after
 // the part, carries the part's SHA-256) and once to send that body, base64
-// encoded as it goes out, with an exact Content-Length. Every answer is verified
-// (signing.Verifier) before it is trusted. The Result's ID is the upload_id
+// encoded as it goes out, with an exact Content-Length. The sending pass is
+// checked against the digest the signing pass signed, and the signing
+// passes read the file in order through one providers.PlannedReader, which
+// checks the whole file against the planned sha256 before the last part is
+// signed: a file changed since plan is never merged
+// (*providers.FileChangedError). Every answer is verified (signing.Verifier)
+// before it is trusted. The Result's ID is the upload_id
 // (what the downstream expand call takes); the merge answer's fields, among
 // them resource_id, are its Attributes.
 //
@@ -33,7 +38,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -194,6 +198,12 @@ type upload struct {
 	filenameJSON []byte
 	// buf is the read buffer of the signing pass over each part.
 	buf []byte
+	// whole reads the file in order across the signing passes of the parts
+	// (and the parts acknowledged earlier, which are read but not sent),
+	// and checks it against the planned sha256 before the last part is
+	// signed: a file that changed since plan never gets its last part
+	// sent, let alone merged.
+	whole *providers.PlannedReader
 }
 
 // save reports the session's state to the caller. A failure stops the
@@ -276,9 +286,14 @@ func (up *upload) init(ctx context.Context) (*providers.Session, error) {
 
 // run uploads the parts sess has not acknowledged, then merges.
 func (up *upload) run(ctx context.Context, sess *providers.Session) (*providers.Result, error) {
+	up.whole = up.req.Content(up.f)
 	for i := 0; i < sess.PartCount; i++ {
 		n := FirstPartNumber + i
 		if _, acked := slices.BinarySearch(sess.Acked, n); acked {
+			off := int64(i) * sess.PartSize
+			if _, err := io.CopyN(io.Discard, up.whole, min(sess.PartSize, up.req.Size-off)); err != nil {
+				return nil, up.readError(fmt.Sprintf("part %d of %d", i+1, sess.PartCount), err)
+			}
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -336,7 +351,7 @@ func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) e
 	}
 	open := func() io.Reader {
 		return io.MultiReader(strings.NewReader(partPrefix),
-			&partEncoder{src: io.NewSectionReader(up.f, off, length), length: length, size: up.req.Size, want: sum, h: sha256.New()},
+			&partEncoder{src: providers.NewPlannedReader(up.f, off, length, up.req.Size, hex.EncodeToString(sum[:]))},
 			bytes.NewReader(suffix))
 	}
 	bodyLen := int64(len(partPrefix)) + int64(base64.StdEncoding.EncodedLen(int(length))) + int64(len(suffix))
@@ -359,8 +374,9 @@ func (up *upload) putPart(ctx context.Context, sess *providers.Session, i int) e
 }
 
 // signPart writes the body of the part at off to w, the signature's hash:
-// the part is read once, through a reused buffer, into its base64 encoding
-// and its own SHA-256, which ends the body in file_meta. It stores that
+// the part is read once, through a reused buffer and up.whole (so the
+// last part's read checks the whole file), into its base64 encoding and
+// its own SHA-256, which ends the body in file_meta. It stores that
 // SHA-256 in *sum and the body after the base64 in *suffix.
 func (up *upload) signPart(w io.Writer, st step, off, length int64, sum *[sha256.Size]byte, suffix *[]byte) error {
 	io.WriteString(w, partPrefix)
@@ -369,23 +385,27 @@ func (up *upload) signPart(w io.Writer, st step, off, length int64, sum *[sha256
 	if up.buf == nil {
 		up.buf = make([]byte, 32<<10)
 	}
-	m, err := io.CopyBuffer(io.MultiWriter(enc, ph), io.NewSectionReader(up.f, off, length), up.buf)
+	m, err := io.CopyBuffer(io.MultiWriter(enc, ph), io.LimitReader(up.whole, length), up.buf)
+	if err == nil && m != length {
+		err = &providers.FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)}
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %s: read file: %w", up.req.Asset, st.name, err)
-	}
-	if m != length {
-		return fmt.Errorf("%s: %w", up.req.Asset, &providers.FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", up.req.Size)})
-	}
-	if off+length == up.req.Size {
-		if err := providers.CheckSize(up.f, up.req.Size); err != nil {
-			return fmt.Errorf("%s: %w", up.req.Asset, err)
-		}
+		return up.readError(st.name, err)
 	}
 	enc.Close()
 	ph.Sum(sum[:0])
 	*suffix = up.partSuffix(*sum)
 	_, err = w.Write(*suffix)
 	return err
+}
+
+// readError reports a failure to read the file for step: a file that
+// changed since plan, or an I/O error.
+func (up *upload) readError(step string, err error) error {
+	if fc := providers.AsFileChanged(up.req.Asset, err); fc != nil {
+		return fc
+	}
+	return fmt.Errorf("%s: %s: %w", up.req.Asset, step, err)
 }
 
 // partPrefix opens a part body, up to the base64 of the part.
@@ -403,19 +423,17 @@ func (up *upload) partSuffix(sum [sha256.Size]byte) []byte {
 }
 
 // partEncoder reads a part from src and returns its standard base64
-// encoding, a chunk at a time. At the end of the part it fails with a
-// *providers.FileChangedError, before the last chunk, when the part is not the length
-// or content that was signed, so that the request is cut short rather than
-// completed with a body that no longer matches its signature.
+// encoding, a chunk at a time. src is a providers.PlannedReader of the
+// part against the digest that was signed: at the end of the part it
+// fails with a *providers.FileChangedError, before the last chunk, when
+// the part is not the length or content that was signed, so that the
+// request is cut short rather than completed with a body that no longer
+// matches its signature.
 type partEncoder struct {
-	src          io.Reader
-	length, size int64 // the part's and the file's planned lengths
-	want         [sha256.Size]byte
-	h            hash.Hash
-	read         int64
-	raw, enc     []byte
-	pending      []byte // encoded bytes not yet returned
-	done         bool
+	src      io.Reader
+	raw, enc []byte
+	pending  []byte // encoded bytes not yet returned
+	done     bool
 }
 
 // partChunk is how many bytes of the part partEncoder reads at a time: a
@@ -437,17 +455,7 @@ func (e *partEncoder) Read(p []byte) (int, error) {
 		case io.EOF, io.ErrUnexpectedEOF:
 			e.done = true
 		default:
-			return 0, fmt.Errorf("read file: %w", err)
-		}
-		e.h.Write(e.raw[:m])
-		e.read += int64(m)
-		if e.done {
-			if e.read != e.length {
-				return 0, &providers.FileChangedError{Detail: fmt.Sprintf("it is shorter than the planned %d bytes", e.size)}
-			}
-			if !bytes.Equal(e.h.Sum(nil), e.want[:]) {
-				return 0, &providers.FileChangedError{Detail: "its content changed while it was being uploaded"}
-			}
+			return 0, err // already says what went wrong reading the file
 		}
 		base64.StdEncoding.Encode(e.enc, e.raw[:m])
 		e.pending = e.enc[:base64.StdEncoding.EncodedLen(m)]

@@ -305,9 +305,11 @@ func runChunked(t *testing.T, c *Case) {
 		}
 		return s
 	}, nil)
-	fails("INVALID_REQUEST/digest_mismatch", options{}, func(_ *testing.T, _ *env, req *providers.Request) {
-		req.SHA256 = sha256Hex(append([]byte("other"), base.Content...))
-	}, wantAPI{status: http.StatusBadRequest, code: "INVALID_REQUEST", msg: "does not match the session digest", hint: "changed since plan"})
+	// A session digest that does not match the parts is never merged: the
+	// client checks each part it sends against the digest it signed, and
+	// the whole file against the planned sha256 before the last part
+	// (runFileChanged).
+	runFileChanged(t, c)
 
 	// The init and part parameter errors (PROTOCOL §7.2, §7.3) cannot be
 	// sent: the client checks the same rules first, with no traffic.

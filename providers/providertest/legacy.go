@@ -176,6 +176,8 @@ func runLegacy(t *testing.T, c *Case) {
 		}
 	})
 
+	runFileChanged(t, c)
+
 	// Tampered answers: the sign covers the fields (PROTOCOL §2).
 	tampers := []struct {
 		name   string

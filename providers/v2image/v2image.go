@@ -11,7 +11,10 @@
 //
 // The planner hashed the file with SHA-256 only, so Upload reads it once to
 // compute the MD5 and once more to stream the body; neither pass holds the
-// file in memory, and the body has an exact Content-Length.
+// file in memory, and the body has an exact Content-Length. Both passes
+// read through a providers.PlannedReader, so each proves its bytes are the
+// planned ones (size and sha256): a file changed since plan gets no
+// media_hash, and one changed between the passes is never sent whole.
 //
 // Answers are XML with HTTP 200 even on failure. return_code FAIL and
 // result_code FAIL become *providers.APIError (retryable for SYSTEMERROR and
@@ -27,14 +30,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/wxmedia/wxmedia/providers"
@@ -130,7 +131,8 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
 	}
 
-	// First pass: the MD5 the request carries as media_hash.
+	// First pass: the MD5 the request carries as media_hash, from bytes
+	// proven to be the planned ones.
 	mediaHash, err := fileMD5(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
@@ -156,10 +158,11 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	if err != nil {
 		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
 	}
-	file := &lockedReader{r: f, c: f}
+	file := providers.NewLockedFile(f)
 	defer file.Close()
-	media := &checkedReader{r: io.LimitReader(file, req.Size), f: file, size: req.Size, h: md5.New(), want: mediaHash}
-	body := io.MultiReader(bytes.NewReader(prefix), media, bytes.NewReader(suffix))
+	// The media part is checked against the planned sha256 as it streams,
+	// so it is also the content media_hash was computed from.
+	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
@@ -188,7 +191,8 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 }
 
 // fileMD5 reads the whole file once and returns its lowercase hex MD5,
-// failing when its length is not the planned size.
+// failing when it is not the planned content (size and sha256): nothing is
+// sent for a file that changed since plan.
 func fileMD5(req *providers.Request) (string, error) {
 	f, err := req.Open()
 	if err != nil {
@@ -196,16 +200,8 @@ func fileMD5(req *providers.Request) (string, error) {
 	}
 	defer f.Close()
 	h := md5.New()
-	n, err := io.Copy(h, io.LimitReader(f, req.Size+1))
-	if err != nil {
-		return "", fmt.Errorf("read file: %w", err)
-	}
-	if n != req.Size {
-		rel := "shorter"
-		if n > req.Size {
-			rel = "longer"
-		}
-		return "", &providers.FileChangedError{Detail: fmt.Sprintf("it is %s than the planned %d bytes", rel, req.Size)}
+	if _, err := io.Copy(io.Discard, req.Content(f, h)); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -260,8 +256,8 @@ func (c *Client) sendError(ctx context.Context, req *providers.Request, err erro
 	if ctx.Err() != nil {
 		return providers.NetworkError(ctx, req.Asset, "", err)
 	}
-	if fc := (*providers.FileChangedError)(nil); errors.As(err, &fc) {
-		return fmt.Errorf("%s: %w", req.Asset, fc)
+	if fc := providers.AsFileChanged(req.Asset, err); fc != nil {
+		return fc
 	}
 	if isTLSSetupError(err) {
 		// Retrying a refused handshake cannot help: say what to fix.
@@ -311,69 +307,4 @@ func multipartFrame(fields [][2]string, filename string) (prefix, suffix []byte,
 			io.WriteString(w, f[1])
 		}
 	}, "media", filename)
-}
-
-// checkedReader streams the file section and, at its end, checks that the
-// file still has exactly size bytes and the MD5 sent as media_hash. A file
-// that changed between the two passes aborts the request instead of
-// sending content that does not match the signed hash.
-type checkedReader struct {
-	r    io.Reader
-	f    io.Reader
-	size int64
-	n    int64
-	h    hash.Hash
-	want string
-}
-
-func (s *checkedReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	s.h.Write(p[:n])
-	switch {
-	case err == io.EOF:
-		if s.n != s.size {
-			return n, &providers.FileChangedError{Detail: fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
-		}
-		var b [1]byte
-		if m, _ := io.ReadFull(s.f, b[:]); m != 0 {
-			return n, &providers.FileChangedError{Detail: fmt.Sprintf("it is longer than the planned %d bytes", s.size)}
-		}
-		if hex.EncodeToString(s.h.Sum(nil)) != s.want {
-			return n, &providers.FileChangedError{Detail: "its MD5 changed while it was being uploaded"}
-		}
-	case err != nil:
-		return n, fmt.Errorf("read file: %w", err)
-	}
-	return n, err
-}
-
-// lockedReader serialises reads with Close. The HTTP transport may still be
-// reading the body in another goroutine when Upload returns (after an early
-// answer); Close then waits for the read in progress, and later reads fail
-// instead of touching a closed file.
-type lockedReader struct {
-	mu     sync.Mutex
-	r      io.Reader
-	c      io.Closer
-	closed bool
-}
-
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errors.New("upload finished")
-	}
-	return l.r.Read(p)
-}
-
-func (l *lockedReader) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return nil
-	}
-	l.closed = true
-	return l.c.Close()
 }

@@ -664,7 +664,7 @@ func TestUploadFileChangedBetweenPasses(t *testing.T) {
 		return &memFile{Reader: bytes.NewReader(changed)}, nil
 	}
 	res, err := v2image.New(account(s)).Upload(context.Background(), req)
-	if res != nil || err == nil || !strings.Contains(err.Error(), "file changed since plan: its MD5 changed") {
+	if res != nil || err == nil || !strings.Contains(err.Error(), "file changed since plan: its content hashes to sha256") {
 		t.Fatalf("Upload() = %v, %v; want file changed", res, err)
 	}
 	if providers.IsRetryable(err) {

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wxmedia/wxmedia/providers"
@@ -126,17 +125,16 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	if err != nil {
 		return nil, fmt.Errorf("%s: open: %w", req.Asset, err)
 	}
-	file := &lockedFile{f: f}
+	file := providers.NewLockedFile(f)
 	defer file.Close()
 	if err := providers.CheckSize(f, req.Size); err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
 
-	body := io.MultiReader(
-		bytes.NewReader(prefix),
-		&sizedReader{r: io.NewSectionReader(file, 0, req.Size), f: file, size: req.Size},
-		bytes.NewReader(suffix),
-	)
+	// The meta above already carries the planned sha256: the file part is
+	// checked against it as it streams, and the request is cut short
+	// before its end if the bytes differ.
+	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
@@ -177,8 +175,8 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 
 // sendError classifies a failure to send the request or read the answer.
 func (c *Client) sendError(ctx context.Context, req *providers.Request, err error) error {
-	if fc := (*providers.FileChangedError)(nil); ctx.Err() == nil && errors.As(err, &fc) {
-		return fmt.Errorf("%s: %w", req.Asset, fc)
+	if fc := providers.AsFileChanged(req.Asset, err); ctx.Err() == nil && fc != nil {
+		return fc
 	}
 	return providers.NetworkError(ctx, req.Asset, "", err)
 }
@@ -228,62 +226,6 @@ func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, conten
 		pw, _ := mw.CreatePart(h)
 		pw.Write(meta)
 	}, "file", filename)
-}
-
-// sizedReader reads the file section and, at its end, checks that the file
-// still has exactly size bytes, so a file that changed during the upload
-// aborts the request instead of sending a body that does not match the
-// signed digest's length.
-type sizedReader struct {
-	r    io.Reader
-	f    io.ReaderAt
-	size int64
-	n    int64
-}
-
-func (s *sizedReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if err == io.EOF {
-		if s.n != s.size {
-			return n, &providers.FileChangedError{Detail: fmt.Sprintf("read %d bytes, planned %d", s.n, s.size)}
-		}
-		if err := providers.CheckSize(s.f, s.size); err != nil {
-			return n, err
-		}
-	} else if err != nil {
-		return n, fmt.Errorf("read file: %w", err)
-	}
-	return n, err
-}
-
-// lockedFile serialises reads with Close. The HTTP transport may still be
-// reading the body in another goroutine when Upload returns (after an early
-// response); Close then waits for the read in progress, and later reads fail
-// instead of touching a closed file.
-type lockedFile struct {
-	mu     sync.Mutex
-	f      providers.File
-	closed bool
-}
-
-func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errors.New("upload finished")
-	}
-	return l.f.ReadAt(p, off)
-}
-
-func (l *lockedFile) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return nil
-	}
-	l.closed = true
-	return l.f.Close()
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.

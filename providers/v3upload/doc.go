@@ -10,5 +10,8 @@
 // holding it in memory (the body has an exact Content-Length), verifies the
 // signature of every 2xx response before trusting it, and turns everything
 // else into *providers.APIError, *providers.VerifyError or
-// *providers.TransportError.
+// *providers.TransportError. The file streams through a
+// providers.PlannedReader: bytes other than the planned sha256 (which the
+// signed meta already carries) cut the request short before its end, and
+// Upload returns a *providers.FileChangedError.
 package v3upload
