@@ -1,0 +1,68 @@
+package lockfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// LinkError reports a path wxmedia will not write through because it is a
+// symbolic link: the write would land in whatever the link points to.
+type LinkError struct {
+	Path   string
+	Target string // what the link points to, as stored in the link
+	// Advice says why the path must not be a link and what to do.
+	Advice string
+}
+
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("%s is a symbolic link to %s; %s", e.Path, e.Target, e.Advice)
+}
+
+// IsLink returns a *LinkError with advice when path is a symbolic link, and
+// nil when it is anything else or does not exist.
+func IsLink(path, advice string) error {
+	if target, ok := linkTarget(path); ok {
+		return &LinkError{Path: path, Target: target, Advice: advice}
+	}
+	return nil
+}
+
+// linkTarget returns what path points to when it is a symbolic link.
+func linkTarget(path string) (string, bool) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return "", false
+	}
+	target, _ := os.Readlink(path)
+	return target, true
+}
+
+// Resolve returns the real path of the lockfile spelled path, with every
+// symbolic link in it followed. Commands resolve the path once and use the
+// result for everything: the lock beside it, reads, and atomic writes (the
+// temporary file is renamed over the real file, in its own directory), so
+// every spelling of one lockfile takes one lock, and a lockfile that is a
+// link stays a link, written through. A path that does not exist yet
+// resolves through its directory. A link to nothing is refused: wxmedia does
+// not create files through links.
+func Resolve(path string) (string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		return real, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("resolving the lockfile path: %w", err)
+	}
+	if target, ok := linkTarget(path); ok {
+		return "", fmt.Errorf("%s is a symbolic link to %s, which does not exist; wxmedia writes a lockfile through a link only when the file it points to exists. Point the link at an existing lockfile, or remove it (`rm %s`) to start a new lockfile here", path, target, path)
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		// No directory yet: whoever writes reports it.
+		return path, nil
+	}
+	return filepath.Join(dir, filepath.Base(path)), nil
+}
