@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -93,9 +92,8 @@ func runApply(c *cli, args []string) int {
 
 // checkErrored refuses to go on while an errored-state dump is waiting.
 func (c *cli) checkErrored(w *workspace) (int, bool) {
-	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
-	if _, err := os.Stat(errored); err == nil {
-		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath)), false
+	if msg := w.erroredDump(); msg != "" {
+		return c.fail(errors.New(msg + ", then run apply again")), false
 	}
 	return 0, true
 }

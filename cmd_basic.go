@@ -125,6 +125,9 @@ func runPlan(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	if msg := w.erroredDump(); msg != "" {
+		fmt.Fprintf(c.stderr, "Warning: %s; until then apply refuses to run.\n", msg)
+	}
 	st, exists, err := w.loadState()
 	if err != nil {
 		return c.fail(err)

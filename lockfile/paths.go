@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -65,4 +66,59 @@ func Resolve(path string) (string, error) {
 		return path, nil
 	}
 	return filepath.Join(dir, filepath.Base(path)), nil
+}
+
+// ErroredPaths lists, in the order they are tried, where the state is
+// dumped when the lockfile in dir cannot be written: ErroredName in dir,
+// then, when that cannot be written either (a read-only or vanished
+// directory), a file in the user cache directory named for dir. apply
+// refuses to run, and plan warns, while either exists.
+func ErroredPaths(dir string) []string {
+	paths := []string{filepath.Join(dir, ErroredName)}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return paths
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return paths
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := fmt.Sprintf("%s-%x.%s", filepath.Base(abs), sum[:8], ErroredName)
+	return append(paths, filepath.Join(cache, "wxmedia", name))
+}
+
+// writeErrored writes the errored dump: where the last one went, else to
+// each of ErroredPaths in turn. It returns where it went ("" when nowhere)
+// and, for a fallback, the usual place and why that failed.
+func (st *Store) writeErrored(data []byte) (path, beside string, besideErr error) {
+	if st.dumpedTo != "" && WriteFile(st.dumpedTo, data, 0o644) == nil {
+		return st.dumpedTo, "", nil
+	}
+	for i, p := range ErroredPaths(st.erroredDirOf()) {
+		var err error
+		if i > 0 { // beside the lockfile, never create its directory
+			err = os.MkdirAll(filepath.Dir(p), 0o700)
+		}
+		if err == nil {
+			err = WriteFile(p, data, 0o644)
+		}
+		if err == nil {
+			st.dumpedTo = p
+			return p, beside, besideErr
+		}
+		if i == 0 {
+			beside, besideErr = p, err
+		}
+	}
+	return "", "", nil
+}
+
+// unwrapPath drops the operation and path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -94,3 +94,56 @@ func TestResolve(t *testing.T) {
 		t.Errorf("Resolve created the dangling link's target")
 	}
 }
+
+// TestErroredDumpFallsBackToCacheDir: when the errored dump cannot be
+// written beside the lockfile either, it goes to the user cache directory,
+// the error says where, and ErroredPaths lists that place so that apply
+// and plan find it.
+func TestErroredDumpFallsBackToCacheDir(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // os.UserCacheDir on Unix
+	t.Setenv("HOME", cache)           // on macOS
+	dir := t.TempDir()
+	p := filepath.Join(dir, "wxmedia.lock.json")
+	st, err := lockfile.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Directories where the lockfile and the dump should be make both
+	// renames fail, whoever runs the test.
+	for _, d := range []string{p, filepath.Join(dir, lockfile.ErroredName)} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = st.Update(func(s *lockfile.State) { s.Assets["a"] = entry("id-precious", sumA) })
+	var we *lockfile.WriteError
+	if !errors.As(err, &we) || we.Errored == "" {
+		t.Fatalf("Update = %v, want a *WriteError naming where the state was saved", err)
+	}
+	paths := lockfile.ErroredPaths(dir)
+	if len(paths) != 2 || paths[0] != filepath.Join(dir, lockfile.ErroredName) || we.Errored != paths[1] {
+		t.Fatalf("dumped to %s; ErroredPaths(%s) = %v, want it second", we.Errored, dir, paths)
+	}
+	if rel, err := filepath.Rel(cache, we.Errored); err != nil || strings.HasPrefix(rel, "..") {
+		t.Errorf("the fallback dump %s is not under the user cache directory %s", we.Errored, cache)
+	}
+	for _, want := range []string{"saved to " + we.Errored, "could not be written to " + paths[0], "move " + we.Errored + " over " + p} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q lacks %q", err, want)
+		}
+	}
+	dump, err := lockfile.Load(we.Errored)
+	if err != nil || dump.Assets["a"] == nil || dump.Assets["a"].ID != "id-precious" {
+		t.Fatalf("the fallback dump holds %+v, %v; want the uploaded ID", dump, err)
+	}
+	// Later dumps go to the same place.
+	_ = st.Update(func(s *lockfile.State) { s.Assets["b"] = entry("id-b", sumB) })
+	if dump, _ := lockfile.Load(we.Errored); dump == nil || dump.Assets["b"] == nil {
+		t.Error("the second upload is missing from the fallback dump")
+	}
+	// Another lockfile directory has another fallback.
+	if other := lockfile.ErroredPaths(t.TempDir()); other[1] == paths[1] {
+		t.Errorf("two lockfile directories share the fallback dump %s", other[1])
+	}
+}

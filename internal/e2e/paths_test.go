@@ -77,3 +77,88 @@ func TestLockfileSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestErroredDumpFallback: the lockfile's directory vanishes while apply
+// runs, so neither the lockfile nor the errored dump beside it can be
+// written. The dump goes to the user cache directory and the error says
+// where; plan then warns about it and apply refuses until it is moved over
+// the lockfile, after which apply finishes without uploading anything
+// twice.
+func TestErroredDumpFallback(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache) // os.UserCacheDir of the children
+	const files = 4
+	e := startEmulator(t, "-latency", "300ms")
+	w := newWorkspace(t, e.url, files, baseSeed*1_000_000+310_000)
+	state := filepath.Join(w.dir, "state")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lockArgs := []string{"-lockfile", "state/wxmedia.lock.json"}
+	apply, err := w.start(applyArgs(1, lockArgs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "apply to take the lock", func() bool {
+		li := lockfile.ReadLockInfo(filepath.Join(state, "wxmedia.lock.json.lock"))
+		return li != nil && li.PID == apply.cmd.Process.Pid || !apply.running()
+	})
+	if !apply.running() {
+		t.Fatalf("apply exited before its directory could be removed:\n%s", apply.stderr.String())
+	}
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	if code := apply.wait(time.Minute); code != 1 {
+		t.Fatalf("apply whose lockfile directory vanished exited %d, want 1:\n%s", code, apply.stderr.String())
+	}
+	dumps, _ := filepath.Glob(filepath.Join(cache, "wxmedia", "*"+lockfile.ErroredName))
+	if len(dumps) != 1 {
+		t.Fatalf("the user cache directory holds %d errored dumps, want 1:\n%s", len(dumps), apply.stderr.String())
+	}
+	dump := dumps[0]
+	msg := apply.stderr.String()
+	for _, want := range []string{
+		"was saved to " + dump,
+		"it could not be written to state/" + lockfile.ErroredName,
+		"move " + dump + " over state/wxmedia.lock.json",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("apply's error does not say %q:\n%s", want, msg)
+		}
+	}
+	st, err := lockfile.Load(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Assets) == 0 || w.verify(st, e.issued()) != 0 {
+		t.Fatalf("the fallback dump records %d assets", len(st.Assets))
+	}
+
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := w.run(time.Minute, append([]string{"plan"}, lockArgs...)...)
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(p.stderr.String(), "Warning: "+dump+" exists") {
+		t.Errorf("plan exited %d and did not warn about the waiting dump %s:\n%s", code, dump, p.stderr.String())
+	}
+	p = w.run(time.Minute, applyArgs(1, lockArgs...)...)
+	if code := p.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(p.stderr.String(), dump+" exists") {
+		t.Errorf("apply exited %d while the dump %s waits, want 1 naming it:\n%s", code, dump, p.stderr.String())
+	}
+	if err := os.Rename(dump, filepath.Join(state, "wxmedia.lock.json")); err != nil {
+		t.Fatal(err)
+	}
+	p = w.run(time.Minute, applyArgs(1, lockArgs...)...)
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 || strings.Contains(p.stderr.String(), "Warning: ") && strings.Contains(p.stderr.String(), "errored") {
+		t.Fatalf("apply after recovering the dump exited %d:\n%s", code, p.stderr.String())
+	}
+	issued := e.issued()
+	if len(issued) != files {
+		t.Errorf("the emulator issued %d IDs for %d assets: the recovered dump lost some", len(issued), files)
+	}
+	final, err := lockfile.Load(filepath.Join(state, "wxmedia.lock.json"))
+	if err != nil || w.verify(final, issued) != 0 || len(final.Assets) != files {
+		t.Errorf("the lockfile records %v assets (%v)", final, err)
+	}
+}
