@@ -446,14 +446,14 @@ type Store struct {
 	backend    Backend // where the state is written
 	erroredDir string  // where ErroredName is dumped ("": beside path)
 
-	mu      sync.Mutex
-	flushed *sync.Cond // signalled when a write ends
-	state   *State
-	written []byte // content() of what is on disk (nil: nothing on disk yet)
-	failed  error  // first write failure; no further writes are attempted
-	applied uint64 // updates applied in memory
-	durable uint64 // updates known to be on disk
-	writing bool   // a goroutine is writing outside the lock
+	mu       sync.Mutex
+	flushed  *sync.Cond // signalled when a write ends
+	state    *State
+	written  []byte // content() of what is on disk (nil: nothing on disk yet)
+	failed   error  // first write failure; no further writes are attempted
+	applied  uint64 // updates applied in memory
+	durable  uint64 // updates known to be on disk
+	writing  bool   // a goroutine is writing outside the lock
 	dumpedTo string // where the errored dump went ("": nowhere yet)
 }
 
