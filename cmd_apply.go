@@ -141,7 +141,7 @@ func commandLine() string {
 // execute carries out p with interrupt handling: the first SIGINT/SIGTERM
 // stops new uploads, the second cancels those in flight.
 func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int {
-	r := accounts.New(w.m)
+	r := c.newResolver(w)
 	defer r.Close()
 	if err := checkAccounts(r, p); err != nil {
 		return c.fail(err)

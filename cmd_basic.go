@@ -14,7 +14,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 )
@@ -61,7 +60,7 @@ func runValidate(c *cli, args []string) int {
 	if err == nil {
 		ctx := context.Background()
 		_, scanErr := planner.Scan(ctx, w.m, planner.ScanOptions{})
-		r := accounts.New(w.m)
+		r := c.newResolver(w)
 		defer r.Close()
 		err = joinProblems(scanErr, r.Check(false))
 	}

@@ -162,3 +162,38 @@ func TestErroredDumpFallback(t *testing.T) {
 		t.Errorf("the lockfile records %v assets (%v)", final, err)
 	}
 }
+
+// TestKeyPermissionWarning: validate and apply warn, once each and as ssh
+// does, when the merchant private key file is readable by others, naming
+// the file and the chmod that fixes it; with mode 0600 they say nothing.
+func TestKeyPermissionWarning(t *testing.T) {
+	t.Parallel()
+	e := startEmulator(t)
+	w := newWorkspace(t, e.url, 1, baseSeed*1_000_000+320_000)
+	key := filepath.Join(w.dir, "keys", "v3_key.pem")
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warning := "Warning: UNPROTECTED PRIVATE KEY FILE: " + key + " (accounts.shop.private_key_file) has permissions 0644, so other users of this machine can read the merchant private key. Restrict it to its owner with `chmod 600 " + key + "`."
+	for _, args := range [][]string{{"validate"}, applyArgs(1)} {
+		p := w.run(time.Minute, args...)
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("%s exited %d:\n%s", p.desc, code, p.stderr.String())
+		}
+		if n := strings.Count(p.stderr.String(), warning); n != 1 {
+			t.Errorf("%s printed the warning %d times, want once:\n%s", p.desc, n, p.stderr.String())
+		}
+	}
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"validate"}, applyArgs(1, "-replace", "img000")} {
+		p := w.run(time.Minute, args...)
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 || strings.Contains(p.stderr.String(), "UNPROTECTED") {
+			t.Errorf("%s with the key at 0600 exited %d:\n%s", p.desc, code, p.stderr.String())
+		}
+	}
+	if n := len(e.issued()); n != 2 {
+		t.Errorf("the emulator issued %d IDs, want 2 (one apply, one -replace)", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/lockfile"
 )
 
@@ -18,4 +19,12 @@ func (w *workspace) erroredDump() string {
 		}
 	}
 	return ""
+}
+
+// newResolver returns the accounts resolver for w, its warnings going to
+// stderr.
+func (c *cli) newResolver(w *workspace) *accounts.Resolver {
+	r := accounts.New(w.m)
+	r.Warn = func(msg string) { fmt.Fprintf(c.stderr, "Warning: %s.\n", msg) }
+	return r
 }
