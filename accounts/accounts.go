@@ -63,7 +63,7 @@ type Resolver struct {
 	Now func() time.Time
 	// Warn receives warnings that do not stop the command (a private key
 	// file readable by others); nil drops them.
-	Warn func(msg string)
+	Warn   func(msg string)
 	warned sync.Map // key file paths already warned about
 
 	mu       sync.Mutex

@@ -71,7 +71,7 @@ assets: {}
 	}
 	for i, f := range []string{"v2_key.pem", "v3_key.pem"} {
 		p := filepath.Join(dir, f)
-		if w := got[i]; !strings.HasPrefix(w, "UNPROTECTED PRIVATE KEY FILE: "+p+" (accounts.") || !strings.Contains(w, "permissions 0644") || !strings.Contains(w, "`chmod 600 "+p+"`") {
+		if w := got[i]; !strings.HasPrefix(w, "UNPROTECTED KEY FILE: "+p+" (accounts.") || !strings.Contains(w, "permissions 0644") || !strings.Contains(w, "`chmod 600 "+p+"`") {
 			t.Errorf("warning %d = %q, want it to name %s, its mode and the chmod", i, w, p)
 		}
 	}

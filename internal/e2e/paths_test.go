@@ -174,7 +174,7 @@ func TestKeyPermissionWarning(t *testing.T) {
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	warning := "Warning: UNPROTECTED PRIVATE KEY FILE: " + key + " (accounts.shop.private_key_file) has permissions 0644, so other users of this machine can read the merchant private key. Restrict it to its owner with `chmod 600 " + key + "`."
+	warning := "Warning: UNPROTECTED KEY FILE: " + key + " (accounts.shop.private_key_file) has permissions 0644, so other users of this machine can read the merchant private key. Restrict it to its owner with `chmod 600 " + key + "`."
 	for _, args := range [][]string{{"validate"}, applyArgs(1)} {
 		p := w.run(time.Minute, args...)
 		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
