@@ -52,6 +52,11 @@ func linkTarget(path string) (string, bool) {
 func Resolve(path string) (string, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err == nil {
+		// A lockfile that is (or links to) a device or a FIFO would make
+		// every read hang or never end: /dev/zero, say.
+		if fi, err := os.Stat(real); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+			return "", fmt.Errorf("%s is not a regular file (it is %s); a lockfile must be a regular file holding JSON. Remove it, or point -lockfile at the lockfile", path, describeMode(fi.Mode()))
+		}
 		return real, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -121,4 +126,17 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// describeMode names the kind of a file that is not a regular file.
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }

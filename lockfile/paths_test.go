@@ -93,6 +93,14 @@ func TestResolve(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dir, "nowhere.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Resolve created the dangling link's target")
 	}
+	// A lockfile linked to a device would make every read endless.
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.json")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockfile.Resolve(filepath.Join(dir, "zero.json"))
+	if err == nil || !strings.Contains(err.Error(), "zero.json is not a regular file (it is a device)") {
+		t.Errorf("Resolve(link to /dev/zero) = %v, want an error saying it is a device", err)
+	}
 }
 
 // TestErroredDumpFallsBackToCacheDir: when the errored dump cannot be

@@ -248,6 +248,11 @@ func Load(path string) (*Cache, error) {
 	if err := checkDir(path); err != nil {
 		return New(time.Time{}), err
 	}
+	// Only a regular file is read: a link to /dev/zero or a FIFO would
+	// make every plan hang. Save replaces whatever is there.
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return New(time.Time{}), fmt.Errorf("ignoring stat cache %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return New(time.Time{}), err

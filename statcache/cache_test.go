@@ -259,3 +259,24 @@ func TestSaveRefusesLinkedDir(t *testing.T) {
 		t.Errorf("Load through a linked directory = %d entries, %v; want none and a *LinkError", c.Len(), err)
 	}
 }
+
+// TestLoadOnlyRegularFiles: a cache file that is a link (here to a device
+// whose reads never end) is ignored, not read, and Save replaces it.
+func TestLoadOnlyRegularFiles(t *testing.T) {
+	path := statcache.PathFor(filepath.Join(t.TempDir(), "wxmedia.yaml"))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", path); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); err == nil || c.Len() != 0 {
+		t.Fatalf("Load(link to /dev/zero) = %d entries, %v; want none and the reason", c.Len(), err)
+	}
+	if err := statcache.Save(path, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); err != nil || c.Len() != 2 {
+		t.Fatalf("Load after Save = %d entries, %v", c.Len(), err)
+	}
+}
