@@ -10,6 +10,19 @@ import (
 	"github.com/wxmedia/wxmedia/lockfile"
 )
 
+// waitHolding waits until p holds the apply lock of the lockfile at path,
+// failing the test if p exits first.
+func waitHolding(t *testing.T, p *proc, path string) {
+	t.Helper()
+	waitFor(t, time.Minute, p.desc+" to take the lock", func() bool {
+		li := lockfile.ReadLockInfo(lockfile.LockPath(path))
+		return li != nil && li.PID == p.cmd.Process.Pid || !p.running()
+	})
+	if !p.running() {
+		t.Fatalf("%s exited before the test could act while it held the lock:\n%s", p.desc, p.stderr.String())
+	}
+}
+
 // TestLockfileSpellings runs two applies at once through two spellings of
 // one lockfile: wxmedia.lock.json and alias.lock.json, a symbolic link to
 // it. They must share one lock, so the second waits for the first and finds
@@ -36,13 +49,7 @@ func TestLockfileSpellings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the first apply to take the lock", func() bool {
-		li := lockfile.ReadLockInfo(lockfile.LockPath(w.lockPath()))
-		return li != nil && li.PID == first.cmd.Process.Pid || !first.running()
-	})
-	if !first.running() {
-		t.Fatalf("the first apply exited before the test could race it:\n%s", first.stderr.String())
-	}
+	waitHolding(t, first, w.lockPath())
 	second, err := w.start(applyArgs(1, "-lockfile", "alias.lock.json", "-lock-timeout", "60s")...)
 	if err != nil {
 		t.Fatal(err)
@@ -99,13 +106,7 @@ func TestErroredDumpFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "apply to take the lock", func() bool {
-		li := lockfile.ReadLockInfo(filepath.Join(state, "wxmedia.lock.json.lock"))
-		return li != nil && li.PID == apply.cmd.Process.Pid || !apply.running()
-	})
-	if !apply.running() {
-		t.Fatalf("apply exited before its directory could be removed:\n%s", apply.stderr.String())
-	}
+	waitHolding(t, apply, filepath.Join(state, "wxmedia.lock.json"))
 	if err := os.RemoveAll(state); err != nil {
 		t.Fatal(err)
 	}
