@@ -92,8 +92,13 @@ func TestLockfileSpellings(t *testing.T) {
 // the lockfile, after which apply finishes without uploading anything
 // twice.
 func TestErroredDumpFallback(t *testing.T) {
-	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache) // os.UserCacheDir of the children
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache")) // Linux and BSDs
+	t.Setenv("HOME", home)                                    // macOS
+	cache, err := os.UserCacheDir()                           // as the children see it
+	if err != nil {
+		t.Fatal(err)
+	}
 	const files = 4
 	e := startEmulator(t, "-latency", "300ms")
 	w := newWorkspace(t, e.url, files, baseSeed*1_000_000+310_000)
@@ -119,6 +124,7 @@ func TestErroredDumpFallback(t *testing.T) {
 	}
 	dump := dumps[0]
 	msg := apply.stderr.String()
+	t.Logf("apply said:\n%s", msg)
 	for _, want := range []string{
 		"was saved to " + dump,
 		"it could not be written to state/" + lockfile.ErroredName,
