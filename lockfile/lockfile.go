@@ -498,7 +498,6 @@ func (e *WriteError) Error() string {
 	if e.Errored == "" {
 		return fmt.Sprintf("writing %s failed: %v; the state could not be saved elsewhere either: IDs uploaded in this run are only in the output above", e.Path, e.Err)
 	}
-
 	where := e.Errored
 	if e.BesideErr != nil {
 		// The fallback: say why, so that the user looks there.
