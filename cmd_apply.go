@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -100,9 +99,8 @@ func runApply(c *cli, args []string) int {
 
 // checkErrored refuses to go on while an errored-state dump is waiting.
 func (c *cli) checkErrored(w *workspace) (int, bool) {
-	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
-	if _, err := os.Stat(errored); err == nil {
-		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath)), false
+	if msg := w.erroredDump(); msg != "" {
+		return c.fail(errors.New(msg + ", then run apply again")), false
 	}
 	return 0, true
 }
@@ -165,7 +163,7 @@ func commandLine() string {
 // execute carries out p with interrupt handling: the first SIGINT/SIGTERM
 // stops new uploads, the second cancels those in flight.
 func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int {
-	r := accounts.New(w.m)
+	r := c.newResolver(w)
 	defer r.Close()
 	if err := checkAccounts(r, p); err != nil {
 		return c.fail(err)

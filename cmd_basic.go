@@ -14,7 +14,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
@@ -62,7 +61,7 @@ func runValidate(c *cli, args []string) int {
 	if err == nil {
 		ctx := context.Background()
 		_, scanErr := planner.Scan(ctx, w.m, planner.ScanOptions{})
-		r := accounts.New(w.m)
+		r := c.newResolver(w)
 		defer r.Close()
 		err = joinProblems(scanErr, r.Check(false))
 	}
@@ -125,6 +124,9 @@ func runPlan(c *cli, args []string) int {
 	w, err := c.loadReadOnlyWorkspace()
 	if err != nil {
 		return c.fail(err)
+	}
+	if msg := w.erroredDump(); msg != "" {
+		fmt.Fprintf(c.stderr, "Warning: %s; until then apply refuses to run.\n", msg)
 	}
 	st, exists, err := w.loadState()
 	if err != nil {

@@ -53,6 +53,12 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 	if lp == "" {
 		lp = filepath.Join(filepath.Dir(c.manifestPath), "wxmedia.lock.json")
 	}
+	// Once, for everything: every spelling of one lockfile shares one lock,
+	// and a lockfile that is a link is written through.
+	lp, err := lockfile.Resolve(lp)
+	if err != nil {
+		return nil, err
+	}
 	w := &workspace{lockPath: lp, stderr: c.stderr, readOnly: readOnly}
 	if readOnly {
 		// Speculative: a manifest with a state block reads its backend
@@ -135,7 +141,11 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	}
 	if r.Cache != cache {
 		cachePath := statcache.PathFor(w.m.Path)
-		if serr := statcache.Save(cachePath, r.Cache); serr != nil && w.stderr != nil {
+		serr := statcache.Save(cachePath, r.Cache)
+		var le *lockfile.LinkError
+		if errors.As(serr, &le) && w.stderr != nil {
+			fmt.Fprintf(w.stderr, "Warning: not saving the stat cache: %v.\n", serr)
+		} else if serr != nil && w.stderr != nil {
 			fmt.Fprintf(w.stderr, "Warning: could not save the stat cache %s (%v); the next plan will hash every file again. Check that the directory is writable, or ignore this.\n", cachePath, serr)
 		}
 	}

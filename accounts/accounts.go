@@ -57,6 +57,10 @@ type Resolver struct {
 	Getenv func(string) string
 	// Now is given to every account; nil means time.Now.
 	Now func() time.Time
+	// Warn receives warnings that do not stop the command (a private key
+	// file readable by others); nil drops them.
+	Warn   func(msg string)
+	warned sync.Map // key file paths already warned about
 
 	mu       sync.Mutex
 	accounts map[string]*providers.Account
@@ -177,6 +181,7 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 		switch {
 		case ma.PrivateKeyFile != "":
 			pemBytes, src = read("private_key_file", ma.PrivateKeyFile), ma.PrivateKeyFile
+			r.warnUnprotected("accounts."+ma.Name+".private_key_file", ma.PrivateKeyFile)
 		case ma.PrivateKeyEnv != "":
 			src = "environment variable " + ma.PrivateKeyEnv
 			if pemBytes = []byte(r.getenv(ma.PrivateKeyEnv)); len(pemBytes) == 0 && requireEnv {
@@ -247,6 +252,7 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 			add(r.accountError(ma, "client_cert_file", fmt.Sprintf("cannot load the client certificate %s with key %s: %v", ma.ClientCertFile, ma.ClientKeyFile, unwrapPath(err))))
 		} else {
 			tlsConf.Certificates = []tls.Certificate{cert}
+			r.warnUnprotected("accounts."+ma.Name+".client_key_file", ma.ClientKeyFile)
 			a.ClientCert = cert.Leaf
 		}
 	}

@@ -124,11 +124,10 @@ func Canonical(name string, data []byte) (*State, bool, error) {
 	return s, bytes.Equal(m, data), nil
 }
 
-// erroredPath is where dumpErrored writes.
-func (st *Store) erroredPath() string {
-	dir := st.erroredDir
-	if dir == "" {
-		dir = filepath.Dir(st.path)
+// erroredDirOf is the directory dumpErrored writes to first.
+func (st *Store) erroredDirOf() string {
+	if st.erroredDir != "" {
+		return st.erroredDir
 	}
-	return filepath.Join(dir, ErroredName)
+	return filepath.Dir(st.path)
 }

@@ -96,7 +96,7 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 		if l != nil {
 			data, err := json.MarshalIndent(info, "", "  ")
 			if err == nil {
-				err = os.WriteFile(path, append(data, '\n'), 0o644)
+				err = writeNoFollow(path, append(data, '\n'))
 			}
 			if err != nil {
 				l.Unlock()
@@ -131,9 +131,19 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 // tryLock takes the lock once; nil, nil means someone else holds it.
 func tryLock(path string) (*Lock, error) {
 	for range 10 {
-		fl := flock.New(path)
+		// The lock file is never followed through a symbolic link (one
+		// committed to the repository, say): creating it, or writing the
+		// holder's description into it, would write the file the link
+		// points to.
+		if err := IsLink(path, lockLinkAdvice(path)); err != nil {
+			return nil, err
+		}
+		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|oNoFollow))
 		ok, err := fl.TryLock()
 		if err != nil {
+			if lerr := IsLink(path, lockLinkAdvice(path)); lerr != nil {
+				return nil, lerr // swapped in since the check above
+			}
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
 		if !ok {
@@ -143,13 +153,32 @@ func tryLock(path string) (*Lock, error) {
 		// The holder before us may have removed the file between our open
 		// and our lock; then we hold a lock on a file nobody else sees.
 		held, err1 := fl.Stat()
-		cur, err2 := os.Stat(path)
+		cur, err2 := os.Lstat(path)
 		if err1 == nil && err2 == nil && os.SameFile(held, cur) {
 			return &Lock{fl: fl, path: path}, nil
 		}
 		fl.Close()
 	}
 	return nil, fmt.Errorf("locking %s: the lock file keeps changing under us", path)
+}
+
+// lockLinkAdvice is what a *LinkError for the lock file at path says.
+func lockLinkAdvice(path string) string {
+	return fmt.Sprintf("wxmedia creates its apply lock only as a regular file and never writes through a link (that would overwrite the file it points to). The lock file is local and never committed: remove the link (`rm %s`) and run again", path)
+}
+
+// writeNoFollow replaces the content of the regular file at path, failing
+// rather than following a symbolic link.
+func writeNoFollow(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|oNoFollow, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Unlock releases the lock and removes the lock file.

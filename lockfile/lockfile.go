@@ -530,14 +530,15 @@ type Store struct {
 	backend    Backend // where the state is written
 	erroredDir string  // where ErroredName is dumped ("": beside path)
 
-	mu      sync.Mutex
-	flushed *sync.Cond // signalled when a write ends
-	state   *State
-	written []byte // content() of what is on disk (nil: nothing on disk yet)
-	failed  error  // first write failure; no further writes are attempted
-	applied uint64 // updates applied in memory
-	durable uint64 // updates known to be on disk
-	writing bool   // a goroutine is writing outside the lock
+	mu       sync.Mutex
+	flushed  *sync.Cond // signalled when a write ends
+	state    *State
+	written  []byte // content() of what is on disk (nil: nothing on disk yet)
+	failed   error  // first write failure; no further writes are attempted
+	applied  uint64 // updates applied in memory
+	durable  uint64 // updates known to be on disk
+	writing  bool   // a goroutine is writing outside the lock
+	dumpedTo string // where the errored dump went ("": nowhere yet)
 }
 
 // Open loads path (or starts a new state when it does not exist) and
@@ -571,16 +572,25 @@ type WriteError struct {
 	Err     error
 	// Recover says how to bring Errored back; "" means moving it over Path.
 	Recover string
+	// When Errored is the fallback in the user cache directory, BesideErr
+	// says why the dump could not be written to Beside, its usual place.
+	Beside    string
+	BesideErr error
 }
 
 func (e *WriteError) Error() string {
 	if e.Errored == "" {
 		return fmt.Sprintf("writing %s failed: %v; the state could not be saved elsewhere either: IDs uploaded in this run are only in the output above", e.Path, e.Err)
 	}
-	if e.Recover != "" {
-		return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. %s", e.Path, e.Err, e.Errored, e.Recover)
+	where := e.Errored
+	if e.BesideErr != nil {
+		// The fallback: say why, so that the user looks there.
+		where += fmt.Sprintf(" (it could not be written to %s: %v)", e.Beside, unwrapPath(e.BesideErr))
 	}
-	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s and run apply again", e.Path, e.Err, e.Errored, e.Errored, e.Path)
+	if e.Recover != "" {
+		return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. %s", e.Path, e.Err, where, e.Recover)
+	}
+	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s and run apply again", e.Path, e.Err, where, e.Errored, e.Path)
 }
 
 func (e *WriteError) Unwrap() error { return e.Err }
@@ -653,8 +663,11 @@ func (st *Store) dumpErrored() {
 	if err != nil {
 		return
 	}
-	p := st.erroredPath()
-	if err := WriteFile(p, data, 0o644); err == nil && we != nil {
+	p, beside, besideErr := st.writeErrored(data)
+	if we != nil && p != "" && besideErr != nil {
+		we.Beside, we.BesideErr = beside, besideErr
+	}
+	if p != "" && we != nil {
 		we.Errored = p
 		if r, ok := st.backend.(interface{ RecoverHint(errored string) string }); ok {
 			we.Recover = r.RecoverHint(p)

@@ -245,6 +245,14 @@ func (d *decoder) bytes(n uint64) []byte {
 // file is missing or cannot be used, an empty one (which trusts nothing),
 // with an error saying why for those who want to log it.
 func Load(path string) (*Cache, error) {
+	if err := checkDir(path); err != nil {
+		return New(time.Time{}), err
+	}
+	// Only a regular file is read: a link to /dev/zero or a FIFO would
+	// make every plan hang. Save replaces whatever is there.
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return New(time.Time{}), fmt.Errorf("ignoring stat cache %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return New(time.Time{}), err
@@ -264,16 +272,29 @@ func Save(path string, c *Cache) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDir(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	gi := filepath.Join(dir, ".gitignore")
-	if _, err := os.Lstat(gi); errors.Is(err, os.ErrNotExist) {
-		// Best effort: the cache works without it.
-		_ = os.WriteFile(gi, []byte("# Local wxmedia state (stat cache): never commit it.\n*\n"), 0o644)
+	// Best effort: the cache works without it. O_EXCL: never through a
+	// link.
+	if f, err := os.OpenFile(filepath.Join(dir, ".gitignore"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err == nil {
+		_, _ = f.WriteString("# Local wxmedia state (stat cache): never commit it.\n*\n")
+		f.Close()
 	}
 	return lockfile.WriteFile(path, data, 0o644)
+}
+
+// checkDir refuses a cache directory that is a symbolic link (committed to
+// the repository, say): the cache would be written into, and read from,
+// wherever it points. Within the directory, the cache file is only ever
+// replaced by rename, which replaces a link rather than following it.
+func checkDir(path string) error {
+	dir := filepath.Dir(path)
+	return lockfile.IsLink(dir, fmt.Sprintf("wxmedia keeps its local state only in a real directory beside the manifest and never reads or writes the stat cache through a link. It is never committed: remove the link (`rm %s`) and the next plan makes the directory", dir))
 }
 
 // Vouches reports whether the cache holds a trusted entry for the file at

@@ -2,13 +2,16 @@ package statcache_test
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -226,3 +229,54 @@ func TestVouches(t *testing.T) {
 type noSys struct{ fs.FileInfo }
 
 func (noSys) Sys() any { return nil }
+
+// TestSaveRefusesLinkedDir: a .wxmedia that is a symbolic link is neither
+// written through nor read through.
+func TestSaveRefusesLinkedDir(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(dir, "elsewhere")
+	if err := os.Mkdir(elsewhere, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("elsewhere", filepath.Join(dir, statcache.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	path := statcache.PathFor(filepath.Join(dir, "wxmedia.yaml"))
+	err := statcache.Save(path, sample())
+	var le *lockfile.LinkError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "rm "+filepath.Dir(path)) {
+		t.Fatalf("Save through a linked directory = %v, want a *LinkError saying to remove the link", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("Save wrote %d files into the directory the link points to", len(entries))
+	}
+	// A cache placed there by someone else is not read.
+	data, _ := sample().MarshalBinary()
+	if err := os.WriteFile(filepath.Join(elsewhere, statcache.FileName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); !errors.As(err, &le) || c.Len() != 0 {
+		t.Errorf("Load through a linked directory = %d entries, %v; want none and a *LinkError", c.Len(), err)
+	}
+}
+
+// TestLoadOnlyRegularFiles: a cache file that is a link (here to a device
+// whose reads never end) is ignored, not read, and Save replaces it.
+func TestLoadOnlyRegularFiles(t *testing.T) {
+	path := statcache.PathFor(filepath.Join(t.TempDir(), "wxmedia.yaml"))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", path); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); err == nil || c.Len() != 0 {
+		t.Fatalf("Load(link to /dev/zero) = %d entries, %v; want none and the reason", c.Len(), err)
+	}
+	if err := statcache.Save(path, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); err != nil || c.Len() != 2 {
+		t.Fatalf("Load after Save = %d entries, %v", c.Len(), err)
+	}
+}

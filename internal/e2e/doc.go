@@ -26,6 +26,11 @@
 //     holder, or waits with -lock-timeout; applies started at the same
 //     instant), plans saved while an apply writes the lockfile, and
 //     force-unlock of a stale lock.
+//   - paths_test.go: two applies through two spellings of one lockfile (a
+//     symbolic link) share one lock, so the emulator issues one ID per
+//     asset; the errored dump falls back to the user cache directory when
+//     the lockfile's directory vanishes mid-apply; the private key file
+//     permission warning.
 //
 // # Long mode
 //
