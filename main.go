@@ -70,6 +70,7 @@ type cli struct {
 	markdown     bool
 	retryPolicy  providers.RetryPolicy
 	outputFormat string
+	validate     validateOptions
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {

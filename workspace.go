@@ -78,8 +78,14 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 		}
 		defer func() { <-loaded }()
 	}
+	opts.KeepPartial = c.validate.keepPartial
 	m, err := manifest.LoadWith(c.manifestPath, opts)
 	if err != nil {
+		if m != nil {
+			// validate goes on checking what it can; see validateOptions.
+			w.m = m
+			return w, err
+		}
 		return nil, err
 	}
 	w.m = m

@@ -131,7 +131,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	}
 
 	if hasFile {
-		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t}
+		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t, asset: e.name}
 		rel, abs, fi, ok := fc.check(file, nil)
 		if !ok {
 			return nil
@@ -152,7 +152,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	out := make([]*Asset, 0, len(matches))
 	byBase := make(map[string]string, len(matches))
 	for i, rel := range matches {
-		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
+		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true, asset: e.name + "/" + path.Base(rel)}
 		rel, abs, fi, ok := fc.check(rel, &stats[i])
 		if !ok {
 			continue
@@ -234,6 +234,9 @@ type fileCheck struct {
 	path   string
 	t      *mediatype.Type
 	inGlob bool
+	// asset is the asset's name (for a glob match, the match's), which
+	// content problems are reported under.
+	asset string
 }
 
 func (c *fileCheck) errorf(format string, args ...any) {
@@ -243,8 +246,8 @@ func (c *fileCheck) errorf(format string, args ...any) {
 // check validates the file at s (relative to the manifest directory) and
 // returns its cleaned slash-separated path, absolute path and Stat. st is
 // what statFiles found about the file, or nil to look now. The file is
-// stat'ed and opened but no content is read: sniffing is done while
-// hashing.
+// stat'ed and its first bytes are sniffed (see mediatype.Sniff) unless the
+// stat cache vouches for it; it is not hashed.
 func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
 	if c.inGlob {
@@ -316,6 +319,15 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
 		return "", "", nil, false
 	}
+	if ext := mediatype.Ext(rel); ok && st.head != nil {
+		if match, looks := mediatype.Sniff(ext, st.head); !match {
+			// Worded and placed as the planner words a sniff failure found
+			// while hashing, so that both read the same.
+			c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: "assets." + c.asset,
+				Msg: fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", rel, ext, looks)})
+			ok = false
+		}
+	}
 	return rel, abs, fi, ok
 }
 
@@ -333,7 +345,10 @@ type fileStat struct {
 	rerr   error
 	fi     fs.FileInfo // os.Stat of real
 	serr   error
-	oerr   error // readable(real), tried only for a non-empty regular file
+	oerr   error // readHead(real), tried only for a non-empty regular file
+	// head is the file's first bytes, nil when the stat cache vouched for
+	// the file (whose bytes then passed the sniff when it was cached).
+	head []byte
 }
 
 // isDir reports a path that resolves to a directory, which a glob skips.
@@ -350,13 +365,15 @@ var statParallelMin = 16
 // Stat, and for non-empty regular files whether they are readable, unless
 // Options.KnownReadable vouches for them (a warm plan does not open the
 // files the stat cache vouches for, so without this an unreadable file
-// would surface only in apply).
+// would surface only in apply). Reading a file's first bytes proves it
+// readable and lets its content be sniffed with every other problem.
 //
 // For a path that is not itself a symlink the resolved path is its
 // directory's, resolved once per directory, joined to its base name, and
 // the Lstat serves as the Stat: on Unix two system calls per file (lstat,
 // access) instead of an lstat per path component, a stat, an open and a
-// close. Files are looked at by up to 2×GOMAXPROCS goroutines.
+// close (an open and a short read for a file the cache does not vouch
+// for, which a plan then hashes anyway). Files are looked at by up to 2×GOMAXPROCS goroutines.
 func (p *parser) statFiles(rel, abs []string) []fileStat {
 	out := make([]fileStat, len(abs))
 	parents := make([]*realDir, len(abs))
@@ -370,7 +387,7 @@ func (p *parser) statFiles(rel, abs []string) []fileStat {
 		st.inside = st.real != "" && st.lfi.Mode()&fs.ModeSymlink == 0 && parents[i].inside
 		if st.fi != nil && st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
 			if known := p.opts.KnownReadable; known == nil || !known(rel[i], st.fi) {
-				st.oerr = readable(st.real)
+				st.head, st.oerr = readHead(st.real)
 			}
 		}
 	}

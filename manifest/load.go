@@ -35,6 +35,11 @@ type Options struct {
 	// size, mtime, ctime and inode: it was read then, and a change of mode,
 	// owner or ACL would have moved its ctime. It is called concurrently.
 	KnownReadable func(rel string, fi fs.FileInfo) bool
+	// KeepPartial returns, along with the problems, the manifest as far as
+	// it could be read (nil when its text does not parse), so that validate
+	// can go on to check the keys of accounts that have other problems.
+	// Such a manifest must never be planned or applied.
+	KeepPartial bool
 }
 
 // LoadWith is Load with options.
@@ -75,7 +80,10 @@ func ParseWith(name string, data []byte, dir string, opts Options) (m *Manifest,
 	}()
 	m = p.parse(data, dir)
 	if len(p.errs) > 0 {
-		return nil, newMultiError(name, p.errs, p.dropped)
+		if !opts.KeepPartial {
+			m = nil
+		}
+		return m, newMultiError(name, p.errs, p.dropped)
 	}
 	return m, nil
 }
