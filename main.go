@@ -128,6 +128,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitError
 	}
+	if msg := checkFlags(fs); msg != "" {
+		return c.usageError(msg)
+	}
 	if c.chdir != "" {
 		if err := os.Chdir(c.chdir); err != nil {
 			fmt.Fprintf(stderr, "Error: -chdir: %v\n", err)
