@@ -43,7 +43,13 @@ func runValidate(c *cli, args []string) int {
 	}
 	err = joinProblems(errs...)
 	if c.json {
-		c.printJSON(validateJSON(err, notes))
+		var warnings []error
+		if w != nil && w.m != nil {
+			for _, wn := range w.m.Warnings {
+				warnings = append(warnings, wn)
+			}
+		}
+		c.printJSON(validateJSON(err, warnings, notes))
 		if err != nil {
 			return exitError
 		}
@@ -84,7 +90,7 @@ type diagnostic struct {
 
 // validateJSON is the `validate -json` document, like Terraform's:
 // {"format_version", "valid", "error_count", "diagnostics": [...]}.
-func validateJSON(err error, notes []error) any {
+func validateJSON(err error, warnings, notes []error) any {
 	diags := []diagnostic{}
 	add := func(severity string, e error) {
 		var fe *manifest.FieldError
@@ -97,6 +103,9 @@ func validateJSON(err error, notes []error) any {
 	errs := flatten(err)
 	for _, e := range errs {
 		add("error", e)
+	}
+	for _, e := range warnings {
+		add("warning", e)
 	}
 	for _, e := range notes {
 		add("note", e)

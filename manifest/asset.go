@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/mediatype"
@@ -170,19 +172,24 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 // glob expands pattern relative to the manifest directory and returns the
 // slash-separated, sorted paths of the files it matches, with what
-// statFiles found about each; directories are skipped. It reports bad
-// patterns and patterns matching nothing.
+// statFiles found about each; directories are skipped. The pattern has
+// doublestar (.gitignore-like) semantics: `**` matches any number of
+// directories, `{a,b}` alternatives; its final extension matches in any
+// case, as the type rules compare extensions. `**` does not descend into
+// symlinked directories, so a link cannot lead a glob in circles or out of
+// the tree; a symlinked file matched is checked like any other. It reports
+// bad patterns, and warns about a pattern matching nothing.
 func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat) {
 	slash := filepath.ToSlash(pattern)
 	if bad := p.outside(n, fpath, pattern, slash); bad {
 		return nil, nil
 	}
 	clean := path.Clean(slash)
-	if _, err := path.Match(clean, ""); err != nil {
-		p.errorf(n, fpath, "glob %s is not a valid pattern (path.Match syntax: *, ?, [a-z], \\ to escape); fix the brackets or escapes", show(pattern))
+	if !doublestar.ValidatePattern(clean) {
+		p.errorf(n, fpath, "glob %s is not a valid pattern (*, **, ?, [a-z], {a,b}, \\ to escape); fix the brackets, braces or escapes", show(pattern))
 		return nil, nil
 	}
-	matches, err := fs.Glob(os.DirFS(p.dir), clean)
+	matches, err := doublestar.Glob(os.DirFS(p.dir), anyCaseExt(clean), doublestar.WithNoFollow())
 	if err != nil {
 		p.add(&FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: fpath,
 			Msg: fmt.Sprintf("cannot expand glob %s: %v", show(pattern), err), Err: err})
@@ -202,13 +209,32 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat
 		files, kept = append(files, m), append(kept, stats[i])
 	}
 	if len(files) == 0 {
-		hint := ""
-		if strings.Contains(clean, "**") {
-			hint = "; note that ** is not recursive here: it matches like * within one directory"
-		}
-		p.errorf(n, fpath, "glob %s matches no files; check the pattern (path.Match syntax, relative to the manifest directory)%s", show(pattern), hint)
+		p.warnf(n, fpath, "glob %s matches no files, so it declares no assets (and plans to forget any it matched before); check the pattern, relative to the manifest directory", show(pattern))
 	}
 	return files, kept
+}
+
+// anyCaseExt rewrites a pattern ending in a literal extension (`*.png`) so
+// that the extension matches in any case (`*.[pP][nN][gG]`).
+func anyCaseExt(pattern string) string {
+	dot := strings.LastIndexByte(pattern, '.')
+	if dot < 0 || strings.ContainsRune(pattern[dot:], '/') || dot == len(pattern)-1 {
+		return pattern
+	}
+	var b strings.Builder
+	b.WriteString(pattern[:dot+1])
+	for _, r := range pattern[dot+1:] {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			lo, up := unicode.ToLower(r), unicode.ToUpper(r)
+			b.WriteString("[" + string(lo) + string(up) + "]")
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return pattern // not a literal extension
+		}
+	}
+	return b.String()
 }
 
 // outside reports (and returns true) when an asset path is absolute or

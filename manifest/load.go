@@ -79,6 +79,10 @@ func ParseWith(name string, data []byte, dir string, opts Options) (m *Manifest,
 		}
 	}()
 	m = p.parse(data, dir)
+	if m != nil {
+		sortErrors(p.warnings)
+		m.Warnings = p.warnings
+	}
 	if len(p.errs) > 0 {
 		if !opts.KeepPartial {
 			m = nil
@@ -137,6 +141,7 @@ type parser struct {
 	// symlinks resolved (empty when dir does not exist).
 	dir, realDir string
 	errs         []*FieldError
+	warnings     []*FieldError
 	dropped      int // problems past maxErrors, counted but not kept
 	budget       int
 	exhausted    bool
@@ -166,6 +171,12 @@ func (p *parser) add(fe *FieldError) {
 		return
 	}
 	p.errs = append(p.errs, fe)
+}
+
+// warnf records a warning at node n: something the user likely did not
+// mean, which does not stop the manifest from being used.
+func (p *parser) warnf(n *yaml.Node, path, format string, args ...any) {
+	p.warnings = append(p.warnings, &FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // force records a problem even past maxErrors.

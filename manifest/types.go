@@ -22,6 +22,10 @@ type Manifest struct {
 	// StatedAt is the time taken before the first asset file was stat'ed:
 	// Asset.Info is no older than this.
 	StatedAt time.Time
+	// Warnings are problems that do not stop the manifest from being used,
+	// such as a glob matching no files, sorted by position; commands print
+	// them.
+	Warnings []*FieldError
 }
 
 // Pos is a position in the manifest, for messages.
