@@ -79,6 +79,9 @@ type Report struct {
 	// NotStarted counts uploads skipped because Stop was closed or the
 	// context was cancelled before they began.
 	NotStarted int
+	// HeldBack counts forgets not carried out because an upload failed or
+	// did not start: forgets run only after every upload succeeded.
+	HeldBack int
 }
 
 // Apply carries out every change in p. It attempts every change even when
@@ -113,18 +116,20 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			rep.Done.Forget++
 		}
 	}
-	// Lockfile-only changes first: they cannot fail remotely.
+	local := func(c *planner.Change) {
+		hook.Started(c)
+		err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
+		id := ""
+		if c.Before != nil && c.Action == planner.Rename {
+			id = c.Before.ID
+		}
+		hook.Finished(c, id, err)
+		finish(c, err)
+	}
+	// Renames first: they only move a recorded ID, losing none.
 	for _, c := range p.Changes {
-		switch c.Action {
-		case planner.Forget, planner.Rename:
-			hook.Started(c)
-			err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
-			id := ""
-			if c.Before != nil && c.Action == planner.Rename {
-				id = c.Before.ID
-			}
-			hook.Finished(c, id, err)
-			finish(c, err)
+		if c.Action == planner.Rename {
+			local(c)
 		}
 	}
 	par := e.Parallelism
@@ -153,6 +158,23 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 		})
 	}
 	_ = g.Wait()
+	// Forgets last, and only once every upload succeeded: a forgotten ID is
+	// gone from the lockfile, so an asset whose replacement failed (or
+	// never started) keeps the ID applications read until the next apply.
+	var forgets []*planner.Change
+	for _, c := range p.Changes {
+		if c.Action == planner.Forget {
+			forgets = append(forgets, c)
+		}
+	}
+	if errs == nil && rep.NotStarted == 0 && !e.stopRequested(ctx) {
+		for _, c := range forgets {
+			local(c)
+		}
+	} else if len(forgets) > 0 {
+		rep.HeldBack = len(forgets)
+		errs = multierror.Append(errs, fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded; run apply again to finish them", len(forgets)))
+	}
 	if rep.NotStarted > 0 {
 		errs = multierror.Append(errs, fmt.Errorf("%d upload(s) not started because apply was interrupted; run apply again to finish them: %w", rep.NotStarted, ErrStopped))
 	}
@@ -190,6 +212,9 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 		}
 		moved := *old
 		moved.File = c.After.File
+		// The entry describes the asset as it now is, so that the next plan
+		// sees no filename change (the ID stands for the bytes).
+		moved.Filename = c.After.Filename
 		s.Assets[c.Name] = &moved
 		delete(s.Assets, c.From)
 	}

@@ -147,7 +147,9 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		} else {
 			filename = fc.defaultFilename(rel)
 		}
-		return []*Asset{mk(e.name, rel, abs, filename, fi, e.key)}
+		a := mk(e.name, rel, abs, filename, fi, e.key)
+		a.FilenameSet = hasFilename && filenameNode != nil
+		return []*Asset{a}
 	}
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)

@@ -69,6 +69,9 @@ type Asset struct {
 	Path string
 	// Filename is the name sent to WeChat Pay.
 	Filename string
+	// FilenameSet reports that the manifest sets filename: explicitly
+	// rather than leaving the file's base name.
+	FilenameSet bool
 	// Size is the file size seen at validation.
 	Size int64
 	// Pos is where the asset (or its glob) is declared.

@@ -162,7 +162,7 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
 			Before: e})
 	}
-	detectRenames(p.Changes)
+	detectRenames(p.Changes, explicitFilenames(m))
 	p.Changes = filterTargets(p.Changes, opts.Targets)
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
 	for _, c := range p.Changes {
@@ -231,16 +231,31 @@ func short(sum string) string {
 	return sum
 }
 
+// explicitFilenames returns the names of the assets that set filename:.
+func explicitFilenames(m *manifest.Manifest) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range m.Assets {
+		if a.FilenameSet {
+			out[a.Name] = true
+		}
+	}
+	return out
+}
+
 // detectRenames turns a forget plus a create of identical content (sha256,
-// filename, type, account, mchid) into one rename that moves the ID.
-func detectRenames(changes []*Change) {
+// type, account, mchid) into one rename that moves the ID, whatever the
+// path and base name: WeChat Pay issued the ID for the bytes. The one
+// exception is a new asset that sets filename: explicitly to another name
+// than the one recorded, which asks for an upload under that name. Among
+// several forgotten candidates, one with the same filename is preferred.
+func detectRenames(changes []*Change, explicit map[string]bool) {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Name < changes[j].Name })
-	type key struct{ sha, filename, typ, account, mchid string }
+	type key struct{ sha, typ, account, mchid string }
 	forgets := map[key][]*Change{}
 	for _, c := range changes {
 		if c.Action == Forget {
 			e := c.Before
-			k := key{e.SHA256, e.Filename, e.Type, e.Account, e.MchID}
+			k := key{e.SHA256, e.Type, e.Account, e.MchID}
 			forgets[k] = append(forgets[k], c)
 		}
 	}
@@ -248,15 +263,28 @@ func detectRenames(changes []*Change) {
 		if c.Action != Create {
 			continue
 		}
-		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID}
+		k := key{c.After.SHA256, c.Type, c.Account, c.After.MchID}
 		fs := forgets[k]
-		if len(fs) == 0 {
+		pick := -1
+		for i, old := range fs {
+			if old.Before.Filename == c.After.Filename {
+				pick = i
+				break
+			}
+			if pick < 0 && !explicit[c.Name] {
+				pick = i
+			}
+		}
+		if pick < 0 {
 			continue
 		}
-		old := fs[0]
-		forgets[k] = fs[1:]
+		old := fs[pick]
+		forgets[k] = append(fs[:pick:pick], fs[pick+1:]...)
 		c.Action, c.From, c.Before = Rename, old.Name, old.Before
 		c.Reason = fmt.Sprintf("renamed from %s (same content); the recorded ID moves, nothing is uploaded", old.Name)
+		if old.Before.File != c.After.File {
+			c.Reason = fmt.Sprintf("renamed from %s (%s, same content); the recorded ID moves, nothing is uploaded", old.Name, old.Before.File)
+		}
 		old.Name = "" // absorbed by the rename; dropped by filterTargets
 	}
 }
