@@ -75,6 +75,11 @@ func runApply(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	if !p.HasChanges() {
+		if c.json {
+			// The run's last event, as when there were changes: every asset
+			// is counted, here all as unchanged.
+			views.NewApply(c.stdout, true).Complete(planner.Summary{NoOp: p.Summary.NoOp}, 0, false)
+		}
 		return exitOK
 	}
 	if len(args) == 0 && !c.autoApprove {

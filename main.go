@@ -233,7 +233,7 @@ func (c *cli) planView() views.Plan {
 	case c.markdown:
 		return views.NewPlan(c.stdout, views.Markdown)
 	}
-	return views.NewPlan(c.stdout, views.Human)
+	return views.NewHumanPlan(c.stdout, c.termWidth())
 }
 
 // fail prints err in the house style and returns exitError.

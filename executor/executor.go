@@ -126,6 +126,13 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 		hook.Finished(c, id, err)
 		finish(c, err)
 	}
+	// Unchanged assets are done by definition; counting them lets the
+	// summary account for every asset of the plan.
+	for _, c := range p.Changes {
+		if c.Action == planner.NoOp {
+			rep.Done.NoOp++
+		}
+	}
 	// Renames first: they only move a recorded ID, losing none.
 	for _, c := range p.Changes {
 		if c.Action == planner.Rename {
