@@ -160,4 +160,3 @@ func truncateEnd(s string, w int) string {
 	}
 	return runewidth.Truncate(s, w, "…")
 }
-
