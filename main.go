@@ -102,6 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		c.mainUsage(stderr)
 		return exitError
 	}
+	if rest[0] == completeCommand {
+		return runComplete(c, rest[1:])
+	}
 	cmd, ok := commands[rest[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "wxmedia: unknown command %q%s\n\n", rest[0], suggest(rest[0]))
