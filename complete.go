@@ -56,7 +56,7 @@ func completions(c *cli, before []string, cur string) []string {
 	var cmd *command
 	fs := globals
 	var args []string // positional arguments after the command
-	expect := ""       // a flag whose value is the next word
+	expect := ""      // a flag whose value is the next word
 	for _, w := range before {
 		if expect != "" {
 			// Apply the value, so -chdir and -manifest are honoured.
