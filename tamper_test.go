@@ -106,7 +106,7 @@ func publicPEM(t *testing.T, k *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
 
-// resign signs a response the way WeChat Pay does (PROTOCOL.md §1.2).
+// resign signs a response the way WeChat Pay does (docs/PROTOCOL.md §1.2).
 func resign(key *rsa.PrivateKey, h http.Header, body []byte) {
 	msg := h.Get(signing.HeaderTimestamp) + "\n" + h.Get(signing.HeaderNonce) + "\n" + string(body) + "\n"
 	sum := sha256.Sum256([]byte(msg))

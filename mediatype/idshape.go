@@ -9,7 +9,7 @@ import (
 
 // IDShape is the shape of the ID an endpoint issues, so that `import` can
 // refuse an ID that no upload of that type could have returned (an ID of
-// another type, a truncated paste). Lengths are PROTOCOL.md's; alphabets
+// another type, a truncated paste). Lengths are docs/PROTOCOL.md's; alphabets
 // are [ASSUMED]: WeChat Pay documents the IDs as strings, and the samples
 // use only these characters.
 type IDShape struct {
@@ -34,7 +34,7 @@ func opaque(min, max int, example string) *IDShape {
 	return &IDShape{Min: min, Max: max, Chars: opaqueChars, Example: example}
 }
 
-// Per type, the ID its endpoint issues (PROTOCOL.md §§ E1–E7).
+// Per type, the ID its endpoint issues (docs/PROTOCOL.md §§ E1–E7).
 var idShapes = map[string]*IDShape{
 	// E1, E2, E6: {"media_id": "<string 1..512>"}.
 	"image":           opaque(1, 512, "H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKNhVZhK"),
