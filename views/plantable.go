@@ -47,11 +47,7 @@ type table struct {
 // planTable lays out the changes of p, with an ACCOUNT column when they
 // span more than one account.
 func planTable(p *planner.Plan) *table {
-	accounts := map[string]bool{}
-	for _, c := range p.Changes {
-		accounts[c.Account] = true
-	}
-	multi := len(accounts) > 1
+	multi := spansAccounts(p)
 	t := &table{header: []string{"ACTION", "ASSET", "TYPE", "SIZE", "REASON"}, asset: 1, reason: 4}
 	if multi {
 		t.header = []string{"ACTION", "ASSET", "ACCOUNT", "TYPE", "SIZE", "REASON"}
@@ -77,6 +73,20 @@ func planTable(p *planner.Plan) *table {
 		t.actions = append(t.actions, c.Action)
 	}
 	return t
+}
+
+// spansAccounts reports whether the plan's assets belong to more than one
+// account, which is when tables show an ACCOUNT column.
+func spansAccounts(p *planner.Plan) bool {
+	first := ""
+	for i, c := range p.Changes {
+		if i == 0 {
+			first = c.Account
+		} else if c.Account != first {
+			return true
+		}
+	}
+	return false
 }
 
 func plainLabel(a planner.Action) string {
