@@ -3,6 +3,8 @@ package manifest
 import (
 	"strings"
 	"testing"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // TestGlobDoubleStar checks `**` crossing directories, extensions matched in
@@ -80,4 +82,35 @@ func TestAnyCaseExt(t *testing.T) {
 			t.Errorf("anyCaseExt(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzAnyCaseExt: the rewritten pattern stays valid and matches at least
+// what the pattern matched, and the same names with the extension in
+// another case.
+func FuzzAnyCaseExt(f *testing.F) {
+	for _, s := range []string{"media/*.png", "a/**/*.MP4", "x.{a,b}", "media/[.png", "a.b/c", "*.", `a\.png`, "*.p[n]g"} {
+		f.Add(s, "media/Guangzhou.PNG")
+	}
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		out := anyCaseExt(pattern)
+		if !doublestar.ValidatePattern(pattern) {
+			return
+		}
+		if !doublestar.ValidatePattern(out) {
+			t.Fatalf("anyCaseExt(%q) = %q, not a valid pattern", pattern, out)
+		}
+		if ok, _ := doublestar.Match(pattern, name); ok {
+			if ok2, _ := doublestar.Match(out, name); !ok2 {
+				t.Fatalf("%q matches %q but anyCaseExt's %q does not", pattern, name, out)
+			}
+		}
+		if dot := strings.LastIndexByte(name, '.'); dot >= 0 {
+			upper := name[:dot] + strings.ToUpper(name[dot:])
+			if ok, _ := doublestar.Match(pattern, name); ok && out != pattern {
+				if ok2, _ := doublestar.Match(out, upper); !ok2 {
+					t.Fatalf("%q does not match %q with its extension in upper case", out, upper)
+				}
+			}
+		}
+	})
 }
