@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -180,7 +181,11 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 		}
 	} else if len(forgets) > 0 {
 		rep.HeldBack = len(forgets)
-		errs = multierror.Append(errs, fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded; run apply again to finish them", len(forgets)))
+		names := make([]string, len(forgets))
+		for i, c := range forgets {
+			names[i] = c.Name
+		}
+		errs = multierror.Append(errs, fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded (%s still recorded); run apply again to finish them", len(forgets), strings.Join(names, ", ")))
 	}
 	if rep.NotStarted > 0 {
 		errs = multierror.Append(errs, fmt.Errorf("%d upload(s) not started because apply was interrupted; run apply again to finish them: %w", rep.NotStarted, ErrStopped))

@@ -68,7 +68,7 @@ func TestForgetsHeldBackWhenAnUploadFails(t *testing.T) {
 	ex := e.executor(store, 2, fastRetry)
 	ex.Hook = h
 	rep, err := ex.Apply(context.Background(), p)
-	if err == nil || !strings.Contains(err.Error(), "1 forget(s) held back because not every upload succeeded") {
+	if err == nil || !strings.Contains(err.Error(), "1 forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded (img000 still recorded)") {
 		t.Fatalf("apply error = %v, want the forget reported as held back", err)
 	}
 	if rep.HeldBack != 1 || rep.Done.Forget != 0 {
