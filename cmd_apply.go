@@ -81,6 +81,11 @@ func runApply(c *cli, args []string) int {
 		} else if n > 0 && !c.json {
 			fmt.Fprintf(c.stderr, "Recorded the endpoint of %d lockfile %s.\n", n, plural(n, "entry", "entries"))
 		}
+		if c.json {
+			// The run's last event, as when there were changes: every asset
+			// is counted, here all as unchanged.
+			views.NewApply(c.stdout, true).Complete(planner.Summary{NoOp: p.Summary.NoOp}, 0, false)
+		}
 		return exitOK
 	}
 	if len(args) == 0 && !c.autoApprove {

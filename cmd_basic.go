@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/hashicorp/go-multierror"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planfile"
-	"github.com/wxmedia/wxmedia/planner"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -51,70 +49,6 @@ func (c *cli) planFlags(fs *flag.FlagSet) {
 	fs.Var(&c.pf.replace, "replace", "force re-upload of `NAME` (repeatable; globs allowed)")
 	fs.IntVar(&c.pf.parallelism, "parallelism", 4, "upload up to `N` files at once")
 	fs.BoolVar(&c.pf.refreshHashes, "refresh-hashes", false, "hash every file, ignoring the stat cache in .wxmedia/ (which is then rewritten)")
-}
-
-func runValidate(c *cli, args []string) int {
-	if len(args) > 0 {
-		return c.usageError("validate takes no arguments")
-	}
-	w, err := c.loadWorkspace()
-	if err == nil {
-		ctx := context.Background()
-		_, scanErr := planner.Scan(ctx, w.m, planner.ScanOptions{})
-		r := c.newResolver(w)
-		defer r.Close()
-		err = joinProblems(scanErr, r.Check(false))
-	}
-	if c.json {
-		c.printJSON(validateJSON(err))
-		if err != nil {
-			return exitError
-		}
-		return exitOK
-	}
-	if err != nil {
-		return c.fail(err)
-	}
-	n := len(w.m.Assets)
-	fmt.Fprintf(c.stdout, "Success! %s is valid: %d %s, %d %s.\n", w.m.Path, len(w.m.Accounts), plural(len(w.m.Accounts), "account", "accounts"), n, plural(n, "asset", "assets"))
-	return exitOK
-}
-
-// diagnostic is one problem in `validate -json` output.
-type diagnostic struct {
-	Severity string `json:"severity"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Message  string `json:"message"`
-}
-
-// validateJSON is the `validate -json` document, like Terraform's:
-// {"format_version", "valid", "error_count", "diagnostics": [...]}.
-func validateJSON(err error) any {
-	diags := []diagnostic{}
-	var errs []error
-	var me *multierror.Error
-	if errors.As(err, &me) {
-		errs = me.WrappedErrors()
-	} else if err != nil {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		var fe *manifest.FieldError
-		if errors.As(e, &fe) {
-			diags = append(diags, diagnostic{Severity: "error", File: fe.File, Line: fe.Line, Column: fe.Col, Path: fe.Path, Message: fe.Msg})
-		} else {
-			diags = append(diags, diagnostic{Severity: "error", Message: e.Error()})
-		}
-	}
-	return struct {
-		FormatVersion string       `json:"format_version"`
-		Valid         bool         `json:"valid"`
-		ErrorCount    int          `json:"error_count"`
-		Diagnostics   []diagnostic `json:"diagnostics"`
-	}{"1", len(diags) == 0, len(diags), diags}
 }
 
 func runPlan(c *cli, args []string) int {

@@ -34,7 +34,7 @@ type emulatorFlags struct {
 func init() {
 	var ef emulatorFlags
 	register(&command{name: "emulator", synopsis: "run the local WeChat Pay emulator with the sandbox test keys",
-		help: "Serves every upload endpoint as PROTOCOL.md describes, for tests and trials.\n" +
+		help: "Serves every upload endpoint as docs/PROTOCOL.md describes, for tests and trials.\n" +
 			"Accounts reach it with `endpoint: http://ADDR` and the sandbox keys, which\n" +
 			"-write-keys DIR writes out. The sandbox keys are public: never use them elsewhere.",
 		flags: func(c *cli, fs *flag.FlagSet) {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
-	"strings"
 
 	"github.com/wxmedia/wxmedia/manifest"
 )
@@ -41,57 +41,55 @@ func runCompletion(c *cli, args []string) int {
 	if len(args) != 1 {
 		return c.usageError("completion needs one shell: bash, zsh or fish")
 	}
-	cmds := strings.Join(commandNames(), " ")
-	globals := "-chdir -manifest -lockfile -no-color -json"
+	// Each script hands the words typed so far to `wxmedia __complete`
+	// (see complete.go), which knows the commands, their flags, the
+	// asset names and where global options may appear.
 	switch args[0] {
 	case "bash":
-		fmt.Fprintf(c.stdout, `# bash completion for wxmedia
+		io.WriteString(c.stdout, `# bash completion for wxmedia
 _wxmedia() {
-  local cur=${COMP_WORDS[COMP_CWORD]} i cmd=""
-  for ((i=1; i<COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
-  done
-  if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "%s %s" -- "$cur"))
-  elif [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "%s -target -replace -parallelism -lock-timeout -out -detailed-exitcode -auto-approve -markdown -refresh-hashes -format" -- "$cur"))
-  else
-    COMPREPLY=($(compgen -f -- "$cur"))
-  fi
+  local cur=${COMP_WORDS[COMP_CWORD]} out
+  out=$(wxmedia __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  case $out in
+    :files) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    :dirs) COMPREPLY=($(compgen -d -- "$cur")) ;;
+    *) local IFS=$'\n'; COMPREPLY=($(compgen -W "$out" -- "$cur")) ;;
+  esac
 }
 complete -F _wxmedia wxmedia
-`, cmds, globals, globals)
+`)
 	case "zsh":
-		fmt.Fprintf(c.stdout, `#compdef wxmedia
+		io.WriteString(c.stdout, `#compdef wxmedia
 _wxmedia() {
-  local -a cmds
-  cmds=(%s)
-  if (( CURRENT == 2 )); then
-    _describe 'command' cmds
-  else
-    _files
-  fi
+  local -a out
+  out=("${(@f)$(wxmedia __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  case $out[1] in
+    :files) _files ;;
+    :dirs) _files -/ ;;
+    *) compadd -- $out ;;
+  esac
 }
 _wxmedia "$@"
-`, zshDescribe())
+`)
 	case "fish":
-		fmt.Fprintln(c.stdout, "# fish completion for wxmedia")
-		for _, n := range commandNames() {
-			fmt.Fprintf(c.stdout, "complete -c wxmedia -n __fish_use_subcommand -a %s -d %q\n", n, commands[n].synopsis)
-		}
-		for _, g := range strings.Fields(globals) {
-			fmt.Fprintf(c.stdout, "complete -c wxmedia -o %s\n", strings.TrimPrefix(g, "-"))
-		}
+		io.WriteString(c.stdout, `# fish completion for wxmedia
+function __wxmedia_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -e words[1]
+    set -l out (wxmedia __complete $words 2>/dev/null)
+    switch "$out[1]"
+        case :files
+            __fish_complete_path (commandline -ct)
+        case :dirs
+            __fish_complete_directories (commandline -ct)
+        case '*'
+            printf '%s\n' $out
+    end
+end
+complete -c wxmedia -f -a '(__wxmedia_complete)'
+`)
 	default:
 		return c.usageError(fmt.Sprintf("unknown shell %q; use bash, zsh or fish", args[0]))
 	}
 	return exitOK
-}
-
-func zshDescribe() string {
-	var parts []string
-	for _, n := range commandNames() {
-		parts = append(parts, fmt.Sprintf("'%s:%s'", n, strings.ReplaceAll(commands[n].synopsis, "'", "")))
-	}
-	return strings.Join(parts, " ")
 }

@@ -101,6 +101,9 @@ func runImport(c *cli, args []string) int {
 	if a == nil {
 		return c.fail(fmt.Errorf("no asset %q in %s; import needs the asset declared in the manifest first", name, w.m.Path))
 	}
+	if msg := checkImportID(a, id); msg != "" {
+		return c.fail(errors.New(msg))
+	}
 	size, sum, _, err := planner.HashFile(w.m.Dir, a.File)
 	if err != nil {
 		return c.fail(err)

@@ -70,6 +70,7 @@ type cli struct {
 	markdown     bool
 	retryPolicy  providers.RetryPolicy
 	outputFormat string
+	validate     validateOptions
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {
@@ -101,6 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		c.mainUsage(stderr)
 		return exitError
 	}
+	if rest[0] == completeCommand {
+		return runComplete(c, rest[1:])
+	}
 	cmd, ok := commands[rest[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "wxmedia: unknown command %q%s\n\n", rest[0], suggest(rest[0]))
@@ -126,6 +130,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return exitError
+	}
+	if msg := checkFlags(fs); msg != "" {
+		return c.usageError(msg)
 	}
 	if c.chdir != "" {
 		if err := os.Chdir(c.chdir); err != nil {
@@ -229,7 +236,7 @@ func (c *cli) planView() views.Plan {
 	case c.markdown:
 		return views.NewPlan(c.stdout, views.Markdown)
 	}
-	return views.NewPlan(c.stdout, views.Human)
+	return views.NewHumanPlan(c.stdout, c.termWidth())
 }
 
 // fail prints err in the house style and returns exitError.

@@ -85,8 +85,19 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 		}
 		defer func() { <-loaded }()
 	}
+	opts.KeepPartial = c.validate.keepPartial
 	m, err := manifest.LoadWith(c.manifestPath, opts)
+	if m != nil {
+		for _, wn := range m.Warnings {
+			fmt.Fprintf(c.stderr, "Warning: %v\n", wn)
+		}
+	}
 	if err != nil {
+		if m != nil {
+			// validate goes on checking what it can; see validateOptions.
+			w.m = m
+			return w, err
+		}
 		return nil, err
 	}
 	w.m = m

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,12 @@ import (
 
 // Sandbox is the endpoint value that selects the embedded emulator.
 const Sandbox = "sandbox"
+
+// ErrUnsetEnv marks a problem that is only an environment variable (a
+// private key or an APIv2 key) being unset: a caller that checks a manifest
+// where the secrets are not available, as a pull-request pipeline does, can
+// tell these apart with errors.Is and report them as notes.
+var ErrUnsetEnv = errors.New("accounts: environment variable not set")
 
 // DefaultEndpoint is the production base URL per account api. It lives in
 // manifest, which also names the origin the lockfile records.
@@ -119,8 +126,8 @@ func (r *Resolver) Account(name string) (*providers.Account, error) {
 
 // Check loads every account's keys and certificates without any network
 // access, and reports every problem. Secrets held in environment variables
-// that are unset are reported only when requireEnv is true: plan and
-// validate run in pipelines that may not have them.
+// that are unset are reported only when requireEnv is true (plan runs in
+// pipelines that may not have them); those problems wrap ErrUnsetEnv.
 func (r *Resolver) Check(requireEnv bool) error {
 	names := make([]string, 0, len(r.m.Accounts))
 	for n := range r.m.Accounts {
@@ -185,7 +192,7 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 		case ma.PrivateKeyEnv != "":
 			src = "environment variable " + ma.PrivateKeyEnv
 			if pemBytes = []byte(r.getenv(ma.PrivateKeyEnv)); len(pemBytes) == 0 && requireEnv {
-				add(r.accountError(ma, "private_key_env", fmt.Sprintf("environment variable %s is not set; export it with the PEM text of the merchant API private key (apiclient_key.pem)", ma.PrivateKeyEnv)))
+				add(r.unsetEnv(ma, "private_key_env", fmt.Sprintf("environment variable %s is not set; export it with the PEM text of the merchant API private key (apiclient_key.pem)", ma.PrivateKeyEnv)))
 			}
 		}
 		if len(pemBytes) > 0 {
@@ -229,9 +236,12 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 		}
 		if ma.APIKeyEnv != "" {
 			if a.APIKey = r.getenv(ma.APIKeyEnv); a.APIKey == "" && requireEnv {
-				add(r.accountError(ma, "api_key_env", fmt.Sprintf("environment variable %s is not set; export it with the 32-character APIv2 key from the merchant portal", ma.APIKeyEnv)))
+				add(r.unsetEnv(ma, "api_key_env", fmt.Sprintf("environment variable %s is not set; export it with the 32-character APIv2 key from the merchant portal", ma.APIKeyEnv)))
 			}
 		}
+	}
+	if msg := endpointProblem(ma); msg != "" {
+		add(r.accountError(ma, "endpoint", msg))
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if ma.CAFile != "" {
@@ -270,6 +280,41 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 	}
 	a.HTTPClient = limit(newHTTPClient(tlsConf), rl)
 	return a, nil
+}
+
+// unsetEnv is accountError for an unset environment variable: it wraps
+// ErrUnsetEnv.
+func (r *Resolver) unsetEnv(ma *manifest.Account, field, msg string) error {
+	fe := r.accountError(ma, field, msg).(*manifest.FieldError)
+	fe.Err = ErrUnsetEnv
+	return fe
+}
+
+// endpointProblem returns what makes an account's endpoint unusable as
+// configured, found before any request so that one message replaces a TLS
+// failure per upload, or "".
+func endpointProblem(ma *manifest.Account) string {
+	u, err := url.Parse(ma.Endpoint)
+	if ma.Endpoint == "" || err != nil {
+		return "" // the default endpoint, or reported by the manifest check
+	}
+	switch {
+	case u.Scheme == "http" && ma.API == "v2":
+		return fmt.Sprintf("endpoint %s is plain http, but api: v2 uploads authenticate with the client certificate (mutual TLS), which only https carries; use https:// with ca_file (`wxmedia emulator -tls` serves HTTPS, its CA is written by -write-keys)", ma.Endpoint)
+	case u.Scheme == "https" && ma.CAFile == "" && privateHost(u.Hostname()):
+		return fmt.Sprintf("endpoint %s is a private address, whose certificate no public CA signs, and the account has no ca_file; add ca_file: the PEM CA certificate that signed the endpoint's certificate (for `wxmedia emulator -tls`, ca_cert.pem from -write-keys)", ma.Endpoint)
+	}
+	return ""
+}
+
+// privateHost reports a host that is localhost or a loopback, private or
+// link-local IP address. Names are not resolved: validate uses no network.
+func privateHost(h string) bool {
+	if strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())
 }
 
 func (r *Resolver) path(rel string) string {

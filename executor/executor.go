@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,6 +83,9 @@ type Report struct {
 	// NotStarted counts uploads skipped because Stop was closed or the
 	// context was cancelled before they began.
 	NotStarted int
+	// HeldBack counts forgets not carried out because an upload failed or
+	// did not start: forgets run only after every upload succeeded.
+	HeldBack int
 }
 
 // Apply carries out every change in p. It attempts every change even when
@@ -119,18 +123,27 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 	if _, err := RecordEndpoints(e.Store, p); err != nil {
 		return rep, err
 	}
-	// Lockfile-only changes first: they cannot fail remotely.
+	local := func(c *planner.Change) {
+		hook.Started(c)
+		err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
+		id := ""
+		if c.Before != nil && c.Action == planner.Rename {
+			id = c.Before.ID
+		}
+		hook.Finished(c, id, err)
+		finish(c, err)
+	}
+	// Unchanged assets are done by definition; counting them lets the
+	// summary account for every asset of the plan.
 	for _, c := range p.Changes {
-		switch c.Action {
-		case planner.Forget, planner.Rename:
-			hook.Started(c)
-			err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
-			id := ""
-			if c.Before != nil && c.Action == planner.Rename {
-				id = c.Before.ID
-			}
-			hook.Finished(c, id, err)
-			finish(c, err)
+		if c.Action == planner.NoOp {
+			rep.Done.NoOp++
+		}
+	}
+	// Renames first: they only move a recorded ID, losing none.
+	for _, c := range p.Changes {
+		if c.Action == planner.Rename {
+			local(c)
 		}
 	}
 	root, err := e.openRoot(p)
@@ -166,6 +179,27 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 		})
 	}
 	_ = g.Wait()
+	// Forgets last, and only once every upload succeeded: a forgotten ID is
+	// gone from the lockfile, so an asset whose replacement failed (or
+	// never started) keeps the ID applications read until the next apply.
+	var forgets []*planner.Change
+	for _, c := range p.Changes {
+		if c.Action == planner.Forget {
+			forgets = append(forgets, c)
+		}
+	}
+	if errs == nil && rep.NotStarted == 0 && !e.stopRequested(ctx) {
+		for _, c := range forgets {
+			local(c)
+		}
+	} else if len(forgets) > 0 {
+		rep.HeldBack = len(forgets)
+		names := make([]string, len(forgets))
+		for i, c := range forgets {
+			names[i] = c.Name
+		}
+		errs = multierror.Append(errs, fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded (%s still recorded); run apply again to finish them", len(forgets), strings.Join(names, ", ")))
+	}
 	if rep.NotStarted > 0 {
 		errs = multierror.Append(errs, fmt.Errorf("%d upload(s) not started because apply was interrupted; run apply again to finish them: %w", rep.NotStarted, ErrStopped))
 	}
@@ -234,6 +268,9 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 		if moved.Endpoint == "" {
 			moved.Endpoint = c.After.Endpoint // recorded once, like RecordEndpoints
 		}
+		// The entry describes the asset as it now is, so that the next plan
+		// sees no filename change (the ID stands for the bytes).
+		moved.Filename = c.After.Filename
 		s.Assets[c.Name] = &moved
 		delete(s.Assets, c.From)
 	}

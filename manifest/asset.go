@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
@@ -133,7 +135,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	}
 
 	if hasFile {
-		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t}
+		fc := fileCheck{p: p, n: fileNode, path: kp + ".file", t: t, asset: e.name}
 		rel, abs, fi, ok := fc.check(file, nil)
 		if !ok {
 			return nil
@@ -149,14 +151,16 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		} else {
 			filename = fc.defaultFilename(rel)
 		}
-		return []*Asset{mk(e.name, rel, abs, filename, fi, e.key)}
+		a := mk(e.name, rel, abs, filename, fi, e.key)
+		a.FilenameSet = hasFilename && filenameNode != nil
+		return []*Asset{a}
 	}
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)
 	out := make([]*Asset, 0, len(matches))
 	byBase := make(map[string]string, len(matches))
 	for i, rel := range matches {
-		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true}
+		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true, asset: e.name + "/" + path.Base(rel)}
 		rel, abs, fi, ok := fc.check(rel, &stats[i])
 		if !ok {
 			continue
@@ -174,19 +178,24 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 // glob expands pattern relative to the manifest directory and returns the
 // slash-separated, sorted paths of the files it matches, with what
-// statFiles found about each; directories are skipped. It reports bad
-// patterns and patterns matching nothing.
+// statFiles found about each; directories are skipped. The pattern has
+// doublestar (.gitignore-like) semantics: `**` matches any number of
+// directories, `{a,b}` alternatives; its final extension matches in any
+// case, as the type rules compare extensions. `**` does not descend into
+// symlinked directories, so a link cannot lead a glob in circles or out of
+// the tree; a symlinked file matched is checked like any other. It reports
+// bad patterns, and warns about a pattern matching nothing.
 func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat) {
 	slash := filepath.ToSlash(pattern)
 	if bad := p.outside(n, fpath, pattern, slash); bad {
 		return nil, nil
 	}
 	clean := path.Clean(slash)
-	if _, err := path.Match(clean, ""); err != nil {
-		p.errorf(n, fpath, "glob %s is not a valid pattern (path.Match syntax: *, ?, [a-z], \\ to escape); fix the brackets or escapes", show(pattern))
+	if !doublestar.ValidatePattern(clean) {
+		p.errorf(n, fpath, "glob %s is not a valid pattern (*, **, ?, [a-z], {a,b}, \\ to escape); fix the brackets, braces or escapes", show(pattern))
 		return nil, nil
 	}
-	matches, err := fs.Glob(os.DirFS(p.dir), clean)
+	matches, err := doublestar.Glob(os.DirFS(p.dir), anyCaseExt(clean), doublestar.WithNoFollow())
 	if err != nil {
 		p.add(&FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: fpath,
 			Msg: fmt.Sprintf("cannot expand glob %s: %v", show(pattern), err), Err: err})
@@ -206,13 +215,32 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat
 		files, kept = append(files, m), append(kept, stats[i])
 	}
 	if len(files) == 0 {
-		hint := ""
-		if strings.Contains(clean, "**") {
-			hint = "; note that ** is not recursive here: it matches like * within one directory"
-		}
-		p.errorf(n, fpath, "glob %s matches no files; check the pattern (path.Match syntax, relative to the manifest directory)%s", show(pattern), hint)
+		p.warnf(n, fpath, "glob %s matches no files, so it declares no assets (and plans to forget any it matched before); check the pattern, relative to the manifest directory", show(pattern))
 	}
 	return files, kept
+}
+
+// anyCaseExt rewrites a pattern ending in a literal extension (`*.png`) so
+// that the extension matches in any case (`*.[pP][nN][gG]`).
+func anyCaseExt(pattern string) string {
+	dot := strings.LastIndexByte(pattern, '.')
+	if dot < 0 || strings.ContainsRune(pattern[dot:], '/') || dot == len(pattern)-1 {
+		return pattern
+	}
+	var b strings.Builder
+	b.WriteString(pattern[:dot+1])
+	for _, r := range pattern[dot+1:] {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+			lo, up := unicode.ToLower(r), unicode.ToUpper(r)
+			b.WriteString("[" + string(lo) + string(up) + "]")
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return pattern // not a literal extension
+		}
+	}
+	return b.String()
 }
 
 // outside reports (and returns true) when an asset path is absolute or
@@ -238,6 +266,9 @@ type fileCheck struct {
 	path   string
 	t      *mediatype.Type
 	inGlob bool
+	// asset is the asset's name (for a glob match, the match's), which
+	// content problems are reported under.
+	asset string
 }
 
 func (c *fileCheck) errorf(format string, args ...any) {
@@ -247,8 +278,8 @@ func (c *fileCheck) errorf(format string, args ...any) {
 // check validates the file at s (relative to the manifest directory) and
 // returns its cleaned slash-separated path, absolute path and Stat. st is
 // what statFiles found about the file, or nil to look now. The file is
-// stat'ed and opened but no content is read: sniffing is done while
-// hashing.
+// stat'ed and its first bytes are sniffed (see mediatype.Sniff) unless the
+// stat cache vouches for it; it is not hashed.
 func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
 	if ch, bad := safetext.Find(s); bad && utf8.ValidString(s) { // invalid UTF-8 is reported as such
@@ -324,6 +355,15 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
 		return "", "", nil, false
 	}
+	if ext := mediatype.Ext(rel); ok && st.head != nil {
+		if match, looks := mediatype.Sniff(ext, st.head); !match {
+			// Worded and placed as the planner words a sniff failure found
+			// while hashing, so that both read the same.
+			c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: "assets." + c.asset,
+				Msg: fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", rel, ext, looks)})
+			ok = false
+		}
+	}
 	return rel, abs, fi, ok
 }
 
@@ -341,7 +381,10 @@ type fileStat struct {
 	rerr   error
 	fi     fs.FileInfo // os.Stat of real
 	serr   error
-	oerr   error // readable(real), tried only for a non-empty regular file
+	oerr   error // readHead(real), tried only for a non-empty regular file
+	// head is the file's first bytes, nil when the stat cache vouched for
+	// the file (whose bytes then passed the sniff when it was cached).
+	head []byte
 }
 
 // isDir reports a path that resolves to a directory, which a glob skips.
@@ -358,13 +401,15 @@ var statParallelMin = 16
 // Stat, and for non-empty regular files whether they are readable, unless
 // Options.KnownReadable vouches for them (a warm plan does not open the
 // files the stat cache vouches for, so without this an unreadable file
-// would surface only in apply).
+// would surface only in apply). Reading a file's first bytes proves it
+// readable and lets its content be sniffed with every other problem.
 //
 // For a path that is not itself a symlink the resolved path is its
 // directory's, resolved once per directory, joined to its base name, and
 // the Lstat serves as the Stat: on Unix two system calls per file (lstat,
 // access) instead of an lstat per path component, a stat, an open and a
-// close. Files are looked at by up to 2×GOMAXPROCS goroutines.
+// close (an open and a short read for a file the cache does not vouch
+// for, which a plan then hashes anyway). Files are looked at by up to 2×GOMAXPROCS goroutines.
 func (p *parser) statFiles(rel, abs []string) []fileStat {
 	out := make([]fileStat, len(abs))
 	parents := make([]*realDir, len(abs))
@@ -378,7 +423,7 @@ func (p *parser) statFiles(rel, abs []string) []fileStat {
 		st.inside = st.real != "" && st.lfi.Mode()&fs.ModeSymlink == 0 && parents[i].inside
 		if st.fi != nil && st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
 			if known := p.opts.KnownReadable; known == nil || !known(rel[i], st.fi) {
-				st.oerr = readable(st.real)
+				st.head, st.oerr = readHead(st.real)
 			}
 		}
 	}

@@ -27,10 +27,14 @@
 //
 // # Globs
 //
-// glob uses path.Match syntax on slash-separated paths relative to the
-// manifest directory (io/fs.Glob). `**` is not special: it matches like `*`,
-// within one path element. Directories matched by a glob are skipped; each
-// matched file becomes an asset named "<asset>/<base name>".
+// glob uses doublestar syntax (github.com/bmatcuk/doublestar/v4, the
+// semantics of .gitignore) on slash-separated paths relative to the
+// manifest directory: `*` and `?` within one path element, `**` across any
+// number of directories, `[a-z]`, `{a,b}`. A final literal extension
+// matches in any case (`*.png` matches Guangzhou.PNG). Directories matched
+// are skipped; each matched file becomes an asset named
+// "<asset>/<base name>". A glob matching nothing is a warning
+// (Manifest.Warnings), not an error.
 //
 // # YAML features
 //

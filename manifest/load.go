@@ -35,6 +35,11 @@ type Options struct {
 	// size, mtime, ctime and inode: it was read then, and a change of mode,
 	// owner or ACL would have moved its ctime. It is called concurrently.
 	KnownReadable func(rel string, fi fs.FileInfo) bool
+	// KeepPartial returns, along with the problems, the manifest as far as
+	// it could be read (nil when its text does not parse), so that validate
+	// can go on to check the keys of accounts that have other problems.
+	// Such a manifest must never be planned or applied.
+	KeepPartial bool
 }
 
 // LoadWith is Load with options.
@@ -74,8 +79,15 @@ func ParseWith(name string, data []byte, dir string, opts Options) (m *Manifest,
 		}
 	}()
 	m = p.parse(data, dir)
+	if m != nil {
+		sortErrors(p.warnings)
+		m.Warnings = p.warnings
+	}
 	if len(p.errs) > 0 {
-		return nil, newMultiError(name, p.errs, p.dropped)
+		if !opts.KeepPartial {
+			m = nil
+		}
+		return m, newMultiError(name, p.errs, p.dropped)
 	}
 	return m, nil
 }
@@ -129,6 +141,7 @@ type parser struct {
 	// symlinks resolved (empty when dir does not exist).
 	dir, realDir string
 	errs         []*FieldError
+	warnings     []*FieldError
 	dropped      int // problems past maxErrors, counted but not kept
 	budget       int
 	exhausted    bool
@@ -158,6 +171,12 @@ func (p *parser) add(fe *FieldError) {
 		return
 	}
 	p.errs = append(p.errs, fe)
+}
+
+// warnf records a warning at node n: something the user likely did not
+// mean, which does not stop the manifest from being used.
+func (p *parser) warnf(n *yaml.Node, path, format string, args ...any) {
+	p.warnings = append(p.warnings, &FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // force records a problem even past maxErrors.

@@ -41,7 +41,7 @@ var keySchemas = map[string]map[string]any{
 	"type":     {"enum": mediatype.Names(), "description": "Asset type; decides the endpoint."},
 	"account":  {"type": "string", "description": "Name of an account under accounts."},
 	"file":     {"type": "string", "description": "File to upload, relative to the manifest directory."},
-	"glob":     {"type": "string", "description": "Pattern (path.Match syntax) relative to the manifest directory; one asset per match, named <asset>/<base name>."},
+	"glob":     {"type": "string", "description": "Pattern relative to the manifest directory (** crosses directories, as in .gitignore; the extension matches any case); one asset per match, named <asset>/<base name>."},
 	"filename": {"type": "string", "minLength": 1, "description": "Name sent to WeChat Pay; default: the file's base name."},
 }
 

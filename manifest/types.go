@@ -22,6 +22,10 @@ type Manifest struct {
 	// StatedAt is the time taken before the first asset file was stat'ed:
 	// Asset.Info is no older than this.
 	StatedAt time.Time
+	// Warnings are problems that do not stop the manifest from being used,
+	// such as a glob matching no files, sorted by position; commands print
+	// them.
+	Warnings []*FieldError
 }
 
 // Pos is a position in the manifest, for messages.
@@ -65,6 +69,9 @@ type Asset struct {
 	Path string
 	// Filename is the name sent to WeChat Pay.
 	Filename string
+	// FilenameSet reports that the manifest sets filename: explicitly
+	// rather than leaving the file's base name.
+	FilenameSet bool
 	// Size is the file size seen at validation.
 	Size int64
 	// Pos is where the asset (or its glob) is declared.

@@ -2,7 +2,7 @@
 // rules WeChat Pay enforces: which account api it needs, which extensions and
 // magic bytes it accepts, its size limit and filename rules.
 //
-// It is the one switch point for limits PROTOCOL.md marks as assumptions
+// It is the one switch point for limits docs/PROTOCOL.md marks as assumptions
 // (binary megabytes, case-insensitive extensions).
 package mediatype
 
@@ -17,7 +17,7 @@ import (
 )
 
 // MiB is the unit WeChat Pay's "MB" limits are read in. [ASSUMED] binary
-// megabytes (PROTOCOL.md, Unknowns 4).
+// megabytes (docs/PROTOCOL.md §3 and its assumptions table).
 const MiB = 1 << 20
 
 // HeadSize is how many leading bytes Sniff needs.

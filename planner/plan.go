@@ -165,7 +165,7 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
 			Before: e})
 	}
-	detectRenames(p.Changes, func(e *lockfile.Entry) string { return recordedOrigin(m, e) })
+	detectRenames(p.Changes, explicitFilenames(m), func(e *lockfile.Entry) string { return recordedOrigin(m, e) })
 	p.Changes = filterTargets(p.Changes, opts.Targets)
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
 	p.Summary = Summarize(p.Changes)
@@ -275,17 +275,33 @@ func short(sum string) string {
 	return sum
 }
 
+// explicitFilenames returns the names of the assets that set filename:.
+func explicitFilenames(m *manifest.Manifest) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range m.Assets {
+		if a.FilenameSet {
+			out[a.Name] = true
+		}
+	}
+	return out
+}
+
 // detectRenames turns a forget plus a create of identical content (sha256,
-// filename, type, account, mchid, endpoint) into one rename that moves the
-// ID. origin tells which endpoint issued a forgotten entry's ID.
-func detectRenames(changes []*Change, origin func(*lockfile.Entry) string) {
+// type, account, mchid, endpoint) into one rename that moves the ID,
+// whatever the path and base name: WeChat Pay issued the ID for the bytes.
+// The one exception is a new asset that sets filename: explicitly to
+// another name than the one recorded, which asks for an upload under that
+// name. Among several forgotten candidates, one with the same filename is
+// preferred. origin tells which endpoint issued a forgotten entry's ID: an
+// ID never moves to another endpoint.
+func detectRenames(changes []*Change, explicit map[string]bool, origin func(*lockfile.Entry) string) {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Name < changes[j].Name })
-	type key struct{ sha, filename, typ, account, mchid, endpoint string }
+	type key struct{ sha, typ, account, mchid, endpoint string }
 	forgets := map[key][]*Change{}
 	for _, c := range changes {
 		if c.Action == Forget {
 			e := c.Before
-			k := key{e.SHA256, e.Filename, e.Type, e.Account, e.MchID, origin(e)}
+			k := key{e.SHA256, e.Type, e.Account, e.MchID, origin(e)}
 			forgets[k] = append(forgets[k], c)
 		}
 	}
@@ -293,15 +309,28 @@ func detectRenames(changes []*Change, origin func(*lockfile.Entry) string) {
 		if c.Action != Create {
 			continue
 		}
-		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID, c.After.Endpoint}
+		k := key{c.After.SHA256, c.Type, c.Account, c.After.MchID, c.After.Endpoint}
 		fs := forgets[k]
-		if len(fs) == 0 {
+		pick := -1
+		for i, old := range fs {
+			if old.Before.Filename == c.After.Filename {
+				pick = i
+				break
+			}
+			if pick < 0 && !explicit[c.Name] {
+				pick = i
+			}
+		}
+		if pick < 0 {
 			continue
 		}
-		old := fs[0]
-		forgets[k] = fs[1:]
+		old := fs[pick]
+		forgets[k] = append(fs[:pick:pick], fs[pick+1:]...)
 		c.Action, c.From, c.Before = Rename, old.Name, old.Before
 		c.Reason = fmt.Sprintf("renamed from %s (same content); the recorded ID moves, nothing is uploaded", old.Name)
+		if old.Before.File != c.After.File {
+			c.Reason = fmt.Sprintf("renamed from %s (%s, same content); the recorded ID moves, nothing is uploaded", old.Name, old.Before.File)
+		}
 		old.Name = "" // absorbed by the rename; dropped by filterTargets
 	}
 }

@@ -22,7 +22,7 @@ const (
 // ErrV2SignMismatch is returned by VerifyV2 when the sign field is wrong.
 var ErrV2SignMismatch = errors.New("signing: v2 response sign does not match")
 
-// SignV2 returns the APIv2 sign of params (PROTOCOL.md §2): it leaves out
+// SignV2 returns the APIv2 sign of params (docs/PROTOCOL.md §2): it leaves out
 // "sign", every empty value and the keys in exclude (uploadmedia excludes
 // "media"), sorts the rest by name in byte order, joins them as k=v&k=v,
 // appends "&key=" and apiKey, and hashes with MD5 (signType "" or "MD5") or

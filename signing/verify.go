@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Response headers WeChat Pay signs its answers with (PROTOCOL.md §1.2).
+// Response headers WeChat Pay signs its answers with (docs/PROTOCOL.md §1.2).
 const (
 	HeaderTimestamp = "Wechatpay-Timestamp"
 	HeaderNonce     = "Wechatpay-Nonce"

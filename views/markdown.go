@@ -55,7 +55,12 @@ func (v *planMarkdown) Render(p *planner.Plan) error {
 		return err
 	}
 	fmt.Fprintf(&head, "**%s**\n\n", SummaryLine(p.Summary))
-	head.WriteString("| action | asset | type | size | reason |\n|---|---|---|---|---|\n")
+	multi := spansAccounts(p)
+	if multi {
+		head.WriteString("| action | asset | account | type | size | reason |\n|---|---|---|---|---|---|\n")
+	} else {
+		head.WriteString("| action | asset | type | size | reason |\n|---|---|---|---|---|\n")
+	}
 	var unchanged []string
 	for _, c := range p.Changes {
 		if c.Action == planner.NoOp {
@@ -70,7 +75,11 @@ func (v *planMarkdown) Render(p *planner.Plan) error {
 		if c.After != nil {
 			size = planner.HumanSize(c.After.Size)
 		}
-		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s |\n", c.Action, name, mdCode(c.Type), size, mdCode(c.Reason))
+		typ := mdCode(c.Type)
+		if multi {
+			typ = mdCode(c.Account) + " | " + typ
+		}
+		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s |\n", c.Action, name, typ, size, mdCode(c.Reason))
 	}
 	if len(unchanged) > 0 {
 		fmt.Fprintf(&tail, "\n<details><summary>%d unchanged %s</summary>\n\n", len(unchanged), plural(len(unchanged), "asset", "assets"))

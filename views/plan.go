@@ -10,7 +10,6 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -40,6 +39,13 @@ func NewPlan(w io.Writer, kind Kind) Plan {
 	return &planHuman{w: w}
 }
 
+// NewHumanPlan returns the human plan view fitting its table into width
+// columns (0: no limit, for pipes and logs) by shortening asset names in
+// the middle and reasons at the end.
+func NewHumanPlan(w io.Writer, width int) Plan {
+	return &planHuman{w: w, width: width}
+}
+
 type planJSON struct{ w io.Writer }
 
 func (v *planJSON) Render(p *planner.Plan) error {
@@ -51,7 +57,10 @@ func (v *planJSON) Render(p *planner.Plan) error {
 	return err
 }
 
-type planHuman struct{ w io.Writer }
+type planHuman struct {
+	w     io.Writer
+	width int
+}
 
 var (
 	createColor  = color.New(color.FgGreen, color.Bold)
@@ -82,6 +91,7 @@ func (v *planHuman) Render(p *planner.Plan) error {
 			boldColor.Sprint("No changes."), p.Summary.NoOp, plural(p.Summary.NoOp, "asset is", "assets are"))
 		return err
 	}
+	fmt.Fprintln(v.w, legend(p))
 	fmt.Fprintln(v.w, "wxmedia will perform the following actions:")
 	fmt.Fprintln(v.w)
 	t := tablewriter.NewTable(v.w,
@@ -99,23 +109,12 @@ func (v *planHuman) Render(p *planner.Plan) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	t.Header("ACTION", "ASSET", "TYPE", "SIZE", "REASON")
-	for _, c := range p.Changes {
-		if c.Action == planner.NoOp {
-			continue
-		}
-		size := ""
-		if c.After != nil {
-			size = planner.HumanSize(c.After.Size)
-		}
-		// Names, types and reasons can come from a saved plan file, which
-		// anyone may have edited: a control character must not act on the
-		// reviewer's terminal.
-		name := safetext.Escape(c.Name)
-		if c.From != "" {
-			name = safetext.Escape(c.From) + " → " + name
-		}
-		if err := t.Append([]string{ActionLabel(c.Action), name, safetext.Escape(c.Type), size, safetext.Escape(c.Reason)}); err != nil {
+	tbl := planTable(p)
+	tbl.fit(v.width)
+	t.Header(tbl.header)
+	for i, row := range tbl.rows {
+		row[0] = ActionLabel(tbl.actions[i]) // colour after measuring
+		if err := t.Append(row); err != nil {
 			return err
 		}
 	}

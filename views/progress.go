@@ -26,9 +26,16 @@ func NewApplyProgress(w io.Writer, p *planner.Plan) Apply {
 			v.files++
 		}
 	}
-	v.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond), mpb.WithAutoRefresh())
+	// The bars are 32 columns wide; the lines around them may use the whole
+	// terminal (80 columns when the width cannot be read).
+	v.p = mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(150*time.Millisecond), mpb.WithAutoRefresh())
 	v.lines.w = v.p // lines print above the bars
-	v.total = v.p.AddBar(total, mpb.BarPriority(1<<30),
+	v.totalBytes = total
+	if v.files == 0 {
+		// Only renames and forgets: no bytes to count, no bar to draw.
+		return v
+	}
+	v.total = v.p.AddBar(total, mpb.BarPriority(1<<30), mpb.BarWidth(32),
 		mpb.PrependDecorators(
 			decor.Name("Uploading ", decor.WCSyncSpaceR),
 			decor.Any(func(decor.Statistics) string { return fmt.Sprintf("%d/%d files", v.doneCount(), v.files) }, decor.WCSyncSpace),
@@ -45,8 +52,10 @@ type applyProgress struct {
 	out   io.Writer
 	lines *applyHuman
 	p     *mpb.Progress
-	total *mpb.Bar
+	total *mpb.Bar // nil when nothing is uploaded
 	files int
+	// totalBytes is what the overall bar counts up to.
+	totalBytes int64
 
 	mu   sync.Mutex
 	done int
@@ -73,7 +82,7 @@ func (v *applyProgress) Started(c *planner.Change) {
 	v.lines.mu.Lock()
 	v.lines.start[c.Name] = time.Now() // for the elapsed time in the done line
 	v.lines.mu.Unlock()
-	b := v.p.AddBar(c.After.Size, mpb.BarRemoveOnComplete(),
+	b := v.p.AddBar(c.After.Size, mpb.BarRemoveOnComplete(), mpb.BarWidth(32),
 		mpb.PrependDecorators(decor.Name("  "+c.Name, decor.WCSyncSpaceR)),
 		mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace)))
 	v.mu.Lock()
@@ -126,9 +135,17 @@ func (v *applyProgress) Retrying(req *providers.Request, attempt int, delay time
 func (v *applyProgress) Planned(*planner.Plan) {}
 
 func (v *applyProgress) Complete(s planner.Summary, failed int, interrupted bool) {
-	// A bar with a known total completes only on reaching it; failed or
-	// skipped uploads never get there, so stop it where it is.
-	v.total.Abort(false)
+	if v.total != nil {
+		if failed == 0 && !interrupted {
+			// Every upload succeeded: whatever the providers reported reading
+			// (a resumed session sends only its missing parts), the bar ends
+			// at its total and says done.
+			v.total.SetCurrent(v.totalBytes)
+		} else {
+			// Failed or skipped uploads never get there: stop it where it is.
+			v.total.Abort(false)
+		}
+	}
 	v.p.Wait()
 	v.lines.w = v.out
 	v.lines.Complete(s, failed, interrupted)

@@ -1,11 +1,11 @@
 package brandchunk
 
-// This file is the one switch point for what PROTOCOL.md §7 does not
+// This file is the one switch point for what docs/PROTOCOL.md §7 does not
 // document. Every name marked [ASSUMED] is our reading (shared with the
 // emulator, providers/emulator/session.go); change it here if WeChat Pay
 // turns out to differ.
 
-// PathUploads is the session collection (PROTOCOL.md §7.1): POST creates a
+// PathUploads is the session collection (docs/PROTOCOL.md §7.1): POST creates a
 // session (E5a), PUT PathUploads/{upload_id}/{part_number} uploads a part
 // (E5), POST PathUploads/{upload_id} merges the parts (E5b).
 const PathUploads = "/brand/marketing/user-package/uploads"
@@ -34,7 +34,7 @@ const (
 
 // E5 request body, documented as JSON whose file is []byte; the Go sample
 // (encoding/json) sends it as a standard base64 string [DOC]. [ASSUMED]
-// JSON rather than the multipart variant PROTOCOL.md §7.3 mentions.
+// JSON rather than the multipart variant docs/PROTOCOL.md §7.3 mentions.
 const (
 	PartFileKey         = "file"
 	PartMetaKey         = "file_meta"

@@ -1,5 +1,5 @@
 // Package brandchunk is the `user_package` provider: the brand audience
-// file upload of PROTOCOL.md §7, done in three kinds of call with brand
+// file upload of docs/PROTOCOL.md §7, done in three kinds of call with brand
 // authentication (§1.6):
 //
 //  1. E5a POST /brand/marketing/user-package/uploads starts a session and
@@ -26,7 +26,7 @@
 // (what the downstream expand call takes); the merge answer's fields, among
 // them resource_id, are its Attributes.
 //
-// Field names PROTOCOL.md marks as unknown are constants in assumptions.go.
+// Field names docs/PROTOCOL.md marks as unknown are constants in assumptions.go.
 package brandchunk
 
 import (
@@ -57,7 +57,7 @@ import (
 // package mediatype (20 MiB).
 const MaxFileSize = 20 * mediatype.MiB
 
-// MaxUploadIDLen bounds upload_id (string ≤ 128, PROTOCOL.md §7.3).
+// MaxUploadIDLen bounds upload_id (string ≤ 128, docs/PROTOCOL.md §7.3).
 const MaxUploadIDLen = 128
 
 // MaxResponseSize caps how much of a response body is read.

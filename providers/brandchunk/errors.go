@@ -9,14 +9,14 @@ import (
 	"github.com/wxmedia/wxmedia/providers/v3upload"
 )
 
-// errorBody is the v3 error body (PROTOCOL.md §1.3).
+// errorBody is the v3 error body (docs/PROTOCOL.md §1.3).
 type errorBody struct {
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
 	Detail  json.RawMessage `json:"detail"`
 }
 
-// apiError turns a non-2xx answer into *providers.APIError (PROTOCOL.md
+// apiError turns a non-2xx answer into *providers.APIError (docs/PROTOCOL.md
 // §7.3): 429 and 5xx are retryable (v3upload.Retryable), 4xx are not. Error
 // bodies are not signed, so they are not verified. The message names the
 // step, e.g. "part 2 of 3".

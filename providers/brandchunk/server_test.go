@@ -30,7 +30,7 @@ import (
 )
 
 // This file is a small stand-in for the brand user-package endpoints
-// (PROTOCOL.md §7), written against the protocol rather than the client:
+// (docs/PROTOCOL.md §7), written against the protocol rather than the client:
 // it checks the brand Authorization signature with crypto/rsa, decodes each
 // part's base64 as a stream (so that it holds no part in memory unless
 // asked to) and signs every answer.
@@ -147,7 +147,7 @@ func (s *server) forget(id string) {
 	s.mu.Unlock()
 }
 
-// signed writes a response signed as PROTOCOL.md §1.2 says.
+// signed writes a response signed as docs/PROTOCOL.md §1.2 says.
 func (s *server) signed(w http.ResponseWriter, r *recorded, status int, v any) {
 	b, _ := json.Marshal(v)
 	body := string(b)

@@ -1,6 +1,6 @@
 // Package brandimage is the `brand_image` provider: brand product-coupon
 // image upload, POST /brand/marketing/product-coupon/media/upload-image
-// (PROTOCOL.md §10), which returns an image_url. It uses brand authentication
+// (docs/PROTOCOL.md §10), which returns an image_url. It uses brand authentication
 // and needs the account's wechatpay_public_key_id. It is a v3upload.Client
 // configured for that endpoint.
 package brandimage

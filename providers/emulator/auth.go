@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Authorization schemes (PROTOCOL §1.1, §1.6).
+// Authorization schemes (docs/PROTOCOL.md §1.1, §1.6).
 const (
 	schemeV3    = "WECHATPAY2-SHA256-RSA2048"
 	schemeBrand = "WECHATPAY-BRAND-SHA256-RSA2048"
@@ -165,7 +165,7 @@ func truncateForMsg(s string) string {
 }
 
 // maxClockSkew is how far a request timestamp may be from the server clock.
-// PROTOCOL §1.1 says "about 5 minutes"; [ASSUMED] exactly 5 minutes is still
+// docs/PROTOCOL.md §1.1 says "about 5 minutes"; [ASSUMED] exactly 5 minutes is still
 // accepted.
 const maxClockSkew = 5 * time.Minute
 
@@ -208,7 +208,7 @@ func (s *Server) authenticate(r *http.Request, scheme string, apis []string) (*M
 	return m, a, nil
 }
 
-// signingString builds the five-line string of PROTOCOL §1.1.
+// signingString builds the five-line string of docs/PROTOCOL.md §1.1.
 func signingString(method, uri, ts, nonce string, body []byte) []byte {
 	var b strings.Builder
 	b.Grow(len(method) + len(uri) + len(ts) + len(nonce) + len(body) + 5)
@@ -245,7 +245,7 @@ func verifySignature(r *http.Request, m *Merchant, a authorization, body []byte)
 
 func methodAndURI(r *http.Request) string { return r.Method + " " + requestURI(r) }
 
-// requestURI returns the canonical URL of PROTOCOL §1.1: the path and query
+// requestURI returns the canonical URL of docs/PROTOCOL.md §1.1: the path and query
 // exactly as sent on the request line.
 func requestURI(r *http.Request) string {
 	if strings.HasPrefix(r.RequestURI, "/") {
@@ -254,7 +254,7 @@ func requestURI(r *http.Request) string {
 	return r.URL.RequestURI()
 }
 
-// signResponse signs "TS\nNONCE\nBODY\n" (PROTOCOL §1.2).
+// signResponse signs "TS\nNONCE\nBODY\n" (docs/PROTOCOL.md §1.2).
 func signResponse(key *rsa.PrivateKey, ts, nonce string, body []byte) (string, error) {
 	msg := make([]byte, 0, len(ts)+len(nonce)+len(body)+3)
 	msg = append(msg, ts...)
@@ -273,7 +273,7 @@ func signResponse(key *rsa.PrivateKey, ts, nonce string, body []byte) (string, e
 
 // checkWechatpaySerial enforces the Wechatpay-Serial request header: when
 // required (brand) it must be present, and when present it must be the
-// configured key ID (PROTOCOL §1.2, §1.6).
+// configured key ID (docs/PROTOCOL.md §1.2, §1.6).
 func (s *Server) checkWechatpaySerial(r *http.Request, required bool) *apiError {
 	v, present := r.Header["Wechatpay-Serial"]
 	if !present || len(v) == 0 {

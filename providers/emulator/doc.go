@@ -1,5 +1,5 @@
 // Package emulator is a local, faithful WeChat Pay server for the media
-// upload endpoints described in shared/PROTOCOL.md. It is the test oracle for
+// upload endpoints described in docs/PROTOCOL.md. It is the test oracle for
 // wxmedia's providers and the engine behind `wxmedia emulator` and the
 // `endpoint: sandbox` accounts.
 //
@@ -8,7 +8,7 @@
 // The package imports nothing from wxmedia, only the standard library. It has
 // its own Authorization parser, its own request-signature verification, its
 // own response signing and its own copy of every size, extension and
-// magic-byte rule, all written from PROTOCOL.md. A bug shared by client and
+// magic-byte rule, all written from docs/PROTOCOL.md. A bug shared by client and
 // server would otherwise pass every test.
 //
 // # Endpoints
@@ -26,7 +26,7 @@
 // Every answer carries a Request-ID header. 2xx answers of the v3 and brand
 // endpoints are signed with Config.WechatPayKey (Wechatpay-Timestamp, -Nonce,
 // -Signature, -Serial); error answers are the JSON `{"code","message"}` of
-// PROTOCOL §1.3 and are not signed. The v2 endpoint answers HTTP 200 with a
+// docs/PROTOCOL.md §1.3 and are not signed. The v2 endpoint answers HTTP 200 with a
 // signed XML body.
 //
 // # Faults
@@ -48,6 +48,6 @@
 //
 // # Assumptions
 //
-// Where PROTOCOL.md is silent the emulator makes a choice; every such choice
+// Where docs/PROTOCOL.md is silent the emulator makes a choice; every such choice
 // is a named constant or function marked "[ASSUMED]" in the source.
 package emulator

@@ -1,7 +1,7 @@
 package emulator
 
 // A tiny hand-written WeChat Pay client, stdlib only, written from
-// PROTOCOL.md independently of the wxmedia providers.
+// docs/PROTOCOL.md independently of the wxmedia providers.
 
 import (
 	"bytes"
@@ -226,7 +226,7 @@ func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, code, msg
 	}
 }
 
-// verifyResponse checks the response signature headers (PROTOCOL §1.2).
+// verifyResponse checks the response signature headers (docs/PROTOCOL.md §1.2).
 func verifyResponse(t testing.TB, h http.Header, body []byte, now time.Time) {
 	t.Helper()
 	ts, nonce, sig, serial := h.Get("Wechatpay-Timestamp"), h.Get("Wechatpay-Nonce"), h.Get("Wechatpay-Signature"), h.Get("Wechatpay-Serial")

@@ -209,7 +209,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.msg) }
 
-// Error codes (PROTOCOL §1.4).
+// Error codes (docs/PROTOCOL.md §1.4).
 const (
 	codeParam     = "PARAM_ERROR"
 	codeInvalid   = "INVALID_REQUEST"
@@ -217,7 +217,7 @@ const (
 	codeNoAuth    = "NO_AUTH"
 	codeNotFound  = "NOT_FOUND"
 	codeFrequency = "FREQUENCY_LIMIT_EXCEED"
-	codeRateLimit = "RATELIMIT_EXCEEDED" // the brand user-package calls' 429 code (PROTOCOL §7.3)
+	codeRateLimit = "RATELIMIT_EXCEEDED" // the brand user-package calls' 429 code (docs/PROTOCOL.md §7.3)
 	codeSystem    = "SYSTEM_ERROR"
 )
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-// Brand user-package session (PROTOCOL §7): init (E5a), PUT parts (E5),
+// Brand user-package session (docs/PROTOCOL.md §7): init (E5a), PUT parts (E5),
 // merge (E5b). Field names marked [ASSUMED] are not documented.
 
 // PathUserPackageUploads is the session collection: POST creates a session,

@@ -57,7 +57,7 @@ func isMPEG(h []byte) bool {
 }
 
 // Formats per extension. [ASSUMED] the content must match the extension's
-// own format (a PNG named .jpg is refused, PROTOCOL §8 item 5), not merely be
+// own format (a PNG named .jpg is refused, docs/PROTOCOL.md §8 item 5), not merely be
 // some image.
 var (
 	imageFormats = map[string]magic{"jpg": isJPEG, "jpeg": isJPEG, "png": isPNG, "bmp": isBMP}

@@ -29,7 +29,7 @@ const (
 	PathBrandImage      = "/brand/marketing/product-coupon/media/upload-image"
 )
 
-// uploadSpec describes one multipart upload endpoint (PROTOCOL §1.5).
+// uploadSpec describes one multipart upload endpoint (docs/PROTOCOL.md §1.5).
 type uploadSpec struct {
 	path   string
 	scheme string   // Authorization scheme
@@ -85,7 +85,7 @@ func newUUID(string) string {
 }
 
 // uploadSpecs is the table of multipart endpoints, keyed by path.
-// [ASSUMED] global merchants may call E1 and E2 (PROTOCOL §0 lists the
+// [ASSUMED] global merchants may call E1 and E2 (docs/PROTOCOL.md §0 lists the
 // global host for them); only global merchants may call E4, only v3
 // merchants E6. A known merchant calling an endpoint outside its API gets
 // 403 NO_AUTH.
@@ -105,7 +105,7 @@ var uploadSpecs = map[string]*uploadSpec{
 	PathGlobalUpload: {
 		path: PathGlobalUpload, scheme: schemeV3, apis: []string{APIGlobal},
 		// [ASSUMED] "sha256" is accepted as a lenient alias of "digest"
-		// (PROTOCOL §6 discrepancy); "digest" wins when both are sent.
+		// (docs/PROTOCOL.md §6 discrepancy); "digest" wins when both are sent.
 		digestKeys: []string{"digest", "sha256"}, digestExact: true, maxFilename: 256, maxSize: 5 * MiB,
 		formats: globalFormats,
 		// [ASSUMED] the content types E4 checks the file part against.
@@ -140,7 +140,7 @@ type multipartBody struct {
 }
 
 // methodNotAllowed answers a wrong HTTP method. [ASSUMED] 400
-// INVALID_REQUEST (a documented pair; PROTOCOL lists no 405) with an Allow
+// INVALID_REQUEST (a documented pair; docs/PROTOCOL.md lists no 405) with an Allow
 // header.
 func (q *request) methodNotAllowed(allow string) {
 	q.w.Header().Set("Allow", allow)
@@ -294,7 +294,7 @@ func readError(err error, what string) *apiError {
 }
 
 // checkCRLF refuses a body whose first boundary line ends in a bare LF:
-// Go's reader would accept it, WeChat Pay does not (PROTOCOL §8 item 3).
+// Go's reader would accept it, WeChat Pay does not (docs/PROTOCOL.md §8 item 3).
 func checkCRLF(br *bufio.Reader, boundary string) *apiError {
 	buf, _ := br.Peek(br.Size())
 	delim := []byte("--" + boundary)

@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-// PathV2Upload is the legacy v2 image upload (E3, PROTOCOL §5). It needs a
+// PathV2Upload is the legacy v2 image upload (E3, docs/PROTOCOL.md §5). It needs a
 // client certificate, so it only works behind StartTLS or ListenAndServeTLS.
 const PathV2Upload = "/secapi/mch/uploadmedia"
 
@@ -26,7 +26,7 @@ const v2MaxSize = 2*MiB - 1
 // maxV2Field caps a plain form field.
 const maxV2Field = 1 << 10
 
-// v2 err_code values (PROTOCOL §5).
+// v2 err_code values (docs/PROTOCOL.md §5).
 const (
 	v2InvalidRequest = "INVALID_REQUEST"
 	v2SignError      = "SIGNERROR"
@@ -97,7 +97,7 @@ func (rp *v2Reply) send(fields [][2]string, sign bool) {
 	rp.q.write(http.StatusOK, "text/xml; charset=utf-8", []byte(b.String()))
 }
 
-// v2Sign computes the v2 signature (PROTOCOL §2): the non-empty fields but
+// v2Sign computes the v2 signature (docs/PROTOCOL.md §2): the non-empty fields but
 // sign, sorted by name, joined as k=v&..., then &key=APIKEY; MD5 or
 // HMAC-SHA256 (keyed with the API key), upper-case hex.
 func v2Sign(fields map[string]string, apiKey, signType string) string {

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// v2SignTest is the test's own implementation of PROTOCOL §2.
+// v2SignTest is the test's own implementation of docs/PROTOCOL.md §2.
 func v2SignTest(fields map[string]string, key, signType string) string {
 	var ks []string
 	for k, v := range fields {

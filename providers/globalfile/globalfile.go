@@ -1,5 +1,5 @@
 // Package globalfile is the `global_file` provider: global merchant-storage
-// file upload, POST /v3/global/merchant-storage/file/upload (PROTOCOL.md §6),
+// file upload, POST /v3/global/merchant-storage/file/upload (docs/PROTOCOL.md §6),
 // which returns a file_id. Its meta carries the SHA-256 under "digest", as
 // the API's parameter table says. It is a v3upload.Client configured for that
 // endpoint.

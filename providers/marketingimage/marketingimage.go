@@ -1,5 +1,5 @@
 // Package marketingimage is the `marketing_image` provider: marketing image
-// upload, POST /v3/marketing/favor/media/image-upload (PROTOCOL.md §9), which
+// upload, POST /v3/marketing/favor/media/image-upload (docs/PROTOCOL.md §9), which
 // returns a media_url. [ASSUMED] the URL's length is undocumented; up to 2048
 // bytes is accepted. It is a v3upload.Client configured for that endpoint.
 package marketingimage

@@ -11,7 +11,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers/emulator"
 )
 
-// wantAPI is what PROTOCOL.md says an error answer must become.
+// wantAPI is what docs/PROTOCOL.md says an error answer must become.
 type wantAPI struct {
 	status    int
 	code      string

@@ -152,7 +152,7 @@ func runChunked(t *testing.T, c *Case) {
 	}
 	initStep := "starting the upload session"
 
-	// Authentication (PROTOCOL §1.6), refused at the init call.
+	// Authentication (docs/PROTOCOL.md §1.6), refused at the init call.
 	signErr := func(msg string) wantAPI {
 		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
 	}
@@ -261,7 +261,7 @@ func runChunked(t *testing.T, c *Case) {
 		}
 	})
 
-	// Business rules of parts and merge (PROTOCOL §7.3, §7.4), broken with
+	// Business rules of parts and merge (docs/PROTOCOL.md §7.3, §7.4), broken with
 	// crafted sessions: the client follows Request.Session as given.
 	crafted := func(name string, craft func(real providers.Session, size int64) providers.Session, w wantAPI) {
 		t.Run(name, func(t *testing.T) {
@@ -311,7 +311,7 @@ func runChunked(t *testing.T, c *Case) {
 	// (runFileChanged).
 	runFileChanged(t, c)
 
-	// The init and part parameter errors (PROTOCOL §7.2, §7.3) cannot be
+	// The init and part parameter errors (docs/PROTOCOL.md §7.2, §7.3) cannot be
 	// sent: the client checks the same rules first, with no traffic.
 	t.Run("PARAM_ERROR/client_validates", func(t *testing.T) {
 		t.Parallel()
@@ -460,7 +460,7 @@ func runChunked(t *testing.T, c *Case) {
 		}
 	}
 
-	// Tampered answers (PROTOCOL §1.2, §1.6): every answer of the session
+	// Tampered answers (docs/PROTOCOL.md §1.2, §1.6): every answer of the session
 	// is signed and verified.
 	tamperRun := func(name string, only func(*http.Request) bool, tp tamper) {
 		t.Run(name, func(t *testing.T) {

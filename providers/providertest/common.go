@@ -69,7 +69,7 @@ type tamper struct {
 }
 
 // jsonTampers are the alterations every signed v3/brand answer must be
-// rejected for (PROTOCOL §1.2).
+// rejected for (docs/PROTOCOL.md §1.2).
 var jsonTampers = []tamper{
 	{name: "body_value", modify: func(resp *http.Response) error {
 		return rewriteBody(resp, mutateJSONValue)

@@ -26,7 +26,7 @@ var imageSamples = []providertest.Sample{
 	{Filename: "shop.bmp", Content: providertest.BMP(300, 4)},
 }
 
-// pngNamedJPG is a PNG named .jpg (PROTOCOL §8 item 5).
+// pngNamedJPG is a PNG named .jpg (docs/PROTOCOL.md §8 item 5).
 var pngNamedJPG = providertest.Sample{Filename: "photo.jpg", Content: providertest.PNG(300, 5)}
 
 // mediaID is the shape of the emulator's media_id: opaque base64url.
@@ -69,7 +69,7 @@ func TestConformance(t *testing.T) {
 			ID:      regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
 			MaxSize: 5 * mib, MaxFilename: 256, BadExtension: "licence.docx",
 			Mismatch: providertest.Sample{Filename: "licence.pdf", Content: providertest.PNG(300, 14)},
-			// E4 reports every parameter error as INVALID_REQUEST (PROTOCOL §6).
+			// E4 reports every parameter error as INVALID_REQUEST (docs/PROTOCOL.md §6).
 			ParamCode: "INVALID_REQUEST", RateCode: "FREQUENCY_LIMIT_EXCEED",
 			NoAuthAPI: emulator.APIV3,
 		},
@@ -94,7 +94,7 @@ func TestConformance(t *testing.T) {
 			Type: "legacy_image", Kind: providertest.Legacy, API: emulator.APIV2, Path: emulator.PathV2Upload,
 			New:     func(a *providers.Account) providers.Uploader { return v2image.New(a) },
 			Samples: imageSamples, ID: mediaID,
-			// "< 2 MB" (PROTOCOL §5): one byte under 2 MiB is the largest.
+			// "< 2 MB" (docs/PROTOCOL.md §5): one byte under 2 MiB is the largest.
 			MaxSize: 2*mib - 1, BadExtension: "logo.gif", Mismatch: pngNamedJPG,
 			ParamCode: "PARAM_ERROR", RateCode: "FREQUENCY_LIMITED",
 		},

@@ -1,6 +1,6 @@
 // Package providertest is the provider conformance suite: Run drives one
 // provider's real client against the real emulator (package
-// providers/emulator) and checks, per PROTOCOL.md, that
+// providers/emulator) and checks, per docs/PROTOCOL.md, that
 //
 //   - a happy-path upload returns an ID of the documented shape and the
 //     emulator issued exactly that ID for the file's SHA-256;

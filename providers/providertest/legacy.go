@@ -178,7 +178,7 @@ func runLegacy(t *testing.T, c *Case) {
 
 	runFileChanged(t, c)
 
-	// Tampered answers: the sign covers the fields (PROTOCOL §2).
+	// Tampered answers: the sign covers the fields (docs/PROTOCOL.md §2).
 	tampers := []struct {
 		name   string
 		modify func([]byte) []byte

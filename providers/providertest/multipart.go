@@ -67,7 +67,7 @@ func runMultipart(t *testing.T, c *Case) {
 		return wantAPI{status: http.StatusBadRequest, code: c.ParamCode, msg: msg}
 	}
 
-	// Parameter errors (PROTOCOL §3–§6, §9, §10). The client does not
+	// Parameter errors (docs/PROTOCOL.md §3–§6, §9, §10). The client does not
 	// validate files (the manifest does), so each rule is broken by a
 	// crafted Request.
 	fails(c.ParamCode+"/extension", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
@@ -90,7 +90,7 @@ func runMultipart(t *testing.T, c *Case) {
 		return request(assetName(c, "empty"), base.Filename, nil)
 	}, param("file is empty"))
 
-	// Authentication (PROTOCOL §1.1, §1.4).
+	// Authentication (docs/PROTOCOL.md §1.1, §1.4).
 	signErr := func(msg string) wantAPI {
 		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
 	}
@@ -167,7 +167,7 @@ func runMultipart(t *testing.T, c *Case) {
 	fails("SYSTEM_ERROR/server_error", options{cfg: emulator.Config{Faults: emulator.Faults{FailRate: 1}}}, nil,
 		wantAPI{status: http.StatusInternalServerError, code: "SYSTEM_ERROR", retryable: true, msg: "system error"})
 
-	// Tampered answers (PROTOCOL §1.2).
+	// Tampered answers (docs/PROTOCOL.md §1.2).
 	for _, tp := range jsonTampers {
 		t.Run("tamper/"+tp.name, func(t *testing.T) {
 			t.Parallel()

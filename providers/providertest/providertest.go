@@ -43,7 +43,7 @@ type Sample struct {
 	Content  []byte
 }
 
-// Case describes one provider and the rules of its endpoint, as PROTOCOL.md
+// Case describes one provider and the rules of its endpoint, as docs/PROTOCOL.md
 // states them.
 type Case struct {
 	// Type is the asset type (uploaders.go), used in test names.

@@ -9,7 +9,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers/v3upload"
 )
 
-// err_code values of uploadmedia (PROTOCOL.md §5).
+// err_code values of uploadmedia (docs/PROTOCOL.md §5).
 const (
 	CodeInvalidRequest   = "INVALID_REQUEST"
 	CodeSignError        = "SIGNERROR"
@@ -22,7 +22,7 @@ const (
 )
 
 // Retryable reports whether a v2 err_code may succeed if the same request is
-// sent again later: only SYSTEMERROR and FREQUENCY_LIMITED (PROTOCOL.md §5).
+// sent again later: only SYSTEMERROR and FREQUENCY_LIMITED (docs/PROTOCOL.md §5).
 func Retryable(errCode string) bool {
 	switch errCode {
 	case CodeSystemError, CodeFrequencyLimited:

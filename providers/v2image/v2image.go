@@ -1,5 +1,5 @@
 // Package v2image is the `legacy_image` provider: the APIv2 image upload
-// POST /secapi/mch/uploadmedia (PROTOCOL.md §2 and §5), which returns a
+// POST /secapi/mch/uploadmedia (docs/PROTOCOL.md §2 and §5), which returns a
 // media_id.
 //
 // The request is multipart/form-data with the plain fields mch_id,
@@ -56,13 +56,13 @@ const MaxResponseSize = 1 << 20
 const MaxMediaIDLen = 256
 
 // SendSignTypeMD5 decides whether sign_type is sent when it is MD5. The
-// field is optional and MD5 is the default when it is absent (PROTOCOL.md
+// field is optional and MD5 is the default when it is absent (docs/PROTOCOL.md
 // §2, §5), and the documented sign string for uploadmedia has no sign_type
 // then, so it is sent only for HMAC-SHA256. Flip this to send "MD5" too.
 const SendSignTypeMD5 = false
 
 // AcceptUnsignedSuccess decides what happens to a SUCCESS answer without a
-// sign element. [ASSUMED] PROTOCOL.md §5 says to verify the sign "when
+// sign element. [ASSUMED] docs/PROTOCOL.md §5 says to verify the sign "when
 // present"; a success without one is accepted (its media_id is only as
 // trustworthy as the TLS connection it came over). Set it to false to
 // reject such answers as unverifiable.
@@ -206,7 +206,7 @@ func fileMD5(req *providers.Request) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// decide turns a 200 answer into the result or an error (PROTOCOL.md §5).
+// decide turns a 200 answer into the result or an error (docs/PROTOCOL.md §5).
 func (c *Client) decide(req *providers.Request, data []byte, signType string) (*providers.Result, error) {
 	fields, err := parseXML(data)
 	if err != nil {

@@ -64,7 +64,7 @@ var clientCert = sync.OnceValue(func() tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 })
 
-// v2Sign is the APIv2 sign of PROTOCOL.md §2, written here independently of
+// v2Sign is the APIv2 sign of docs/PROTOCOL.md §2, written here independently of
 // package signing.
 func v2Sign(fields map[string]string, key, signType string) string {
 	var names []string

@@ -1,5 +1,5 @@
 // Package v3image is the `image` provider: v3 image upload, POST
-// /v3/merchant/media/upload (PROTOCOL.md §3), which returns a media_id. It is
+// /v3/merchant/media/upload (docs/PROTOCOL.md §3), which returns a media_id. It is
 // a v3upload.Client configured for that endpoint.
 package v3image
 

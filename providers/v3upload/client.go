@@ -108,7 +108,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		return nil, fmt.Errorf("%s: bad endpoint %q: %w", req.Asset, c.acct.BaseURL, err)
 	}
 
-	// PROTOCOL.md §8 pitfall 2: serialise the meta once; these exact bytes
+	// docs/PROTOCOL.md §8 pitfall 2: serialise the meta once; these exact bytes
 	// are signed and sent. json.Marshal sorts map keys and adds no spaces.
 	meta, err := json.Marshal(map[string]string{"filename": req.Filename, c.ep.DigestKey: req.SHA256})
 	if err != nil {
@@ -216,7 +216,7 @@ func (c *Client) malformed(req *providers.Request, resp *http.Response, reason s
 }
 
 // multipartFrame returns the bytes before and after the file content, and
-// the request Content-Type, laid out as PROTOCOL.md §1.5 describes.
+// the request Content-Type, laid out as docs/PROTOCOL.md §1.5 describes.
 func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, contentType string) {
 	return providers.MultipartFrame(func(mw *multipart.Writer) {
 		h := make(textproto.MIMEHeader)

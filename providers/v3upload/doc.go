@@ -1,5 +1,5 @@
 // Package v3upload is the one client behind every WeChat Pay endpoint that
-// takes a multipart "meta + file" upload (PROTOCOL.md §1.5): v3 image (E1),
+// takes a multipart "meta + file" upload (docs/PROTOCOL.md §1.5): v3 image (E1),
 // v3 video (E2), global file (E4), marketing image (E6) and brand image (E7).
 // Those endpoints differ only in what an Endpoint describes: the path, the
 // meta key holding the digest, the Authorization scheme and the response

@@ -10,7 +10,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers"
 )
 
-// errorBody is the v3 error body (PROTOCOL.md §1.3).
+// errorBody is the v3 error body (docs/PROTOCOL.md §1.3).
 type errorBody struct {
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
@@ -46,7 +46,7 @@ func (c *Client) apiError(req *providers.Request, resp *http.Response, data []by
 }
 
 // Retryable decides whether an error answer may succeed if the same request
-// is sent again later (PROTOCOL.md §1.4): rate limits (429) and server
+// is sent again later (docs/PROTOCOL.md §1.4): rate limits (429) and server
 // errors (5xx) are retryable, except a 429 saying the daily upload quota is
 // used up, which cannot succeed again today. Everything else needs a fix.
 func Retryable(status int, code, message string) bool {

@@ -109,7 +109,7 @@ func (s *server) requests() []recorded {
 	return append([]recorded(nil), s.reqs...)
 }
 
-// signed writes a response signed as PROTOCOL.md §1.2 says, computed here
+// signed writes a response signed as docs/PROTOCOL.md §1.2 says, computed here
 // with crypto/rsa directly rather than through package signing.
 func (s *server) signed(w http.ResponseWriter, status int, body string, at time.Time, key *rsa.PrivateKey, serial string) {
 	ts := strconv.FormatInt(at.Unix(), 10)
@@ -211,7 +211,7 @@ func TestUploadRequestOnTheWire(t *testing.T) {
 		t.Errorf("Content-Length %d, Transfer-Encoding %v, body %d bytes: want an exact length", r.ContentLength, r.TransferEncoding, len(r.Body))
 	}
 
-	// The body is byte for byte the layout of PROTOCOL.md §1.5.
+	// The body is byte for byte the layout of docs/PROTOCOL.md §1.5.
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		t.Fatalf("Content-Type = %q", r.Header.Get("Content-Type"))

@@ -1,5 +1,5 @@
 // Package v3video is the `video` provider: v3 video upload, POST
-// /v3/merchant/media/video_upload (PROTOCOL.md §4), which returns a media_id.
+// /v3/merchant/media/video_upload (docs/PROTOCOL.md §4), which returns a media_id.
 // It is a v3upload.Client configured for that endpoint.
 package v3video
 
