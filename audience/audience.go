@@ -157,3 +157,16 @@ func quote(line []byte) string {
 func (p Problem) Describe(file string) string {
 	return fmt.Sprintf("%s line %d: %s", file, p.Line, p.Reason)
 }
+
+// MaxDescription bounds a user_package description, in characters.
+// [ASSUMED] the documentation names the field but not its limit.
+const MaxDescription = 128
+
+// packageIDRE is what a user_package_id (expand_into) may be. [ASSUMED]
+// the documented sample is 20 digits; letters, '_' and '-' are allowed too
+// since the ID goes into a URL path and nothing documents its alphabet.
+var packageIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidPackageID reports whether s can name an audience package in
+// expand_into.
+func ValidPackageID(s string) bool { return packageIDRE.MatchString(s) }

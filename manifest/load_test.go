@@ -282,8 +282,19 @@ func TestAssetErrors(t *testing.T) {
 		{name: "default filename too long", yaml: header + "  x:\n    type: image\n    account: shop\n    file: media/" + strings.Repeat("y", 130) + ".jpg\n",
 			files: map[string]string{"media/" + strings.Repeat("y", 130) + ".jpg": jpgData},
 			want:  []string{"filename is 134 characters; image allows at most 128; the base name is sent as the filename: rename the file, or set filename"}, n: 1},
-		{name: "brand filename characters", yaml: header + "  x:\n    type: user_package\n    account: brandacct\n    file: media/user list.csv\n",
+		{name: "brand filename characters", yaml: header + "  x:\n    type: user_package\n    account: brandacct\n    data_type: openid\n    file: media/user list.csv\n",
 			files: map[string]string{"media/user list.csv": "openid\n"}, want: []string{"may only contain letters, digits"}, n: 1},
+		{name: "user_package without data_type", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv}\n",
+			want: []string{"assets.x.data_type: data_type is missing; set it to openid (one openid per line) or mobile_md5"}, n: 1},
+		{name: "unknown data_type", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: mobile}\n",
+			want: []string{"assets.x.data_type: unknown data_type mobile; use openid (one openid per line) or mobile_md5 (the MD5 of one mobile number per line; raw numbers are never uploaded)"}, n: 1},
+		{name: "data_type on an image", yaml: header + "  x: {type: image, account: shop, file: media/a.jpg, data_type: openid, expand_into: \"1\"}\n",
+			want: []string{"assets.x.data_type: data_type applies only to user_package assets, and this one has type image; remove it",
+				"assets.x.expand_into: expand_into applies only to user_package assets"}, n: 2},
+		{name: "bad expand_into", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid, expand_into: \"a/b\"}\n",
+			want: []string{`assets.x.expand_into: expand_into a/b is not an audience package ID`}, n: 1},
+		{name: "long description", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid, description: " + strings.Repeat("d", 129) + "}\n",
+			want: []string{"assets.x.description: description is 129 characters; at most 128 are sent, so shorten it"}, n: 1},
 		{name: "glob no match", yaml: header + "  x:\n    type: image\n    account: shop\n    glob: media/*.gif\n",
 			want: []string{"24:11: assets.x.glob: glob media/*.gif matches no files; check the pattern (path.Match syntax, relative to the manifest directory)"}, n: 1},
 		{name: "glob double star", yaml: header + "  x:\n    type: image\n    account: shop\n    glob: media/**/*.gif\n",
@@ -547,7 +558,7 @@ func TestValidVariants(t *testing.T) {
   leg: {type: legacy_image, account: legacy, file: media/b.png}
   mkt: {type: marketing_image, account: shop, file: media/b.png}
   brd: {type: brand_image, account: brandacct, file: media/b.png}
-  pkg: {type: user_package, account: brandacct, file: media/users.csv}
+  pkg: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid}
   glb: {type: global_file, account: gl, file: media/licence.pdf}
 `, files: nil, check: func(t *testing.T, m *Manifest) {
 			if len(m.Assets) != 7 {

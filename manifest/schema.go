@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"github.com/wxmedia/wxmedia/audience"
+
 	"encoding/json"
 	"fmt"
 
@@ -43,6 +45,10 @@ var keySchemas = map[string]map[string]any{
 	"file":     {"type": "string", "description": "File to upload, relative to the manifest directory."},
 	"glob":     {"type": "string", "description": "Pattern (path.Match syntax) relative to the manifest directory; one asset per match, named <asset>/<base name>."},
 	"filename": {"type": "string", "minLength": 1, "description": "Name sent to WeChat Pay; default: the file's base name."},
+	// user_package assets
+	"data_type":   {"enum": audience.DataTypes(), "description": "user_package: what each line holds, an openid or the MD5 of a mobile number (raw numbers are refused)."},
+	"description": {"type": "string", "maxLength": audience.MaxDescription, "description": "user_package: a description sent when the upload session starts."},
+	"expand_into": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "user_package: the audience package (user_package_id) to expand with the upload after the merge."},
 }
 
 // stateSchema describes the optional `state` block.

@@ -67,6 +67,9 @@ type Asset struct {
 	Filename string
 	// Size is the file size seen at validation.
 	Size int64
+	// DataType (audience.OpenID or audience.MobileMD5), Description and
+	// ExpandInto (a user_package_id) are set for user_package assets only.
+	DataType, Description, ExpandInto string
 	// Pos is where the asset (or its glob) is declared.
 	Pos Pos
 	// Info is the file's Stat (symlinks followed), taken while the manifest
