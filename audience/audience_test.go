@@ -12,9 +12,9 @@ func TestCheck(t *testing.T) {
 	const md5 = "e10adc3949ba59abbe56e057f20f883e"
 	tests := []struct {
 		name, dataType, content string
-		lines, bad, raw          int
-		firstLine                int
-		reason                   string
+		lines, bad, raw         int
+		firstLine               int
+		reason                  string
 	}{
 		{"openids", audience.OpenID, oid + "\n" + oid + "\r\n" + oid, 3, 0, 0, 0, ""},
 		{"md5 either case", audience.MobileMD5, md5 + "\n" + strings.ToUpper(md5) + "\n", 2, 0, 0, 0, ""},

@@ -58,7 +58,8 @@ var types = map[string]*Type{
 		IDField: "media_id", Endpoint: "POST /secapi/mch/uploadmedia"},
 	"global_file": {Name: "global_file", API: "global", MaxSize: 5 * MiB, Extensions: []string{"pdf", "jpg", "bmp", "png"},
 		MaxFilename: 256, IDField: "file_id", Endpoint: "POST /v3/global/merchant-storage/file/upload"},
-	"user_package": {Name: "user_package", API: "brand", MaxSize: 20 * MiB, Extensions: []string{"csv", "txt"},
+	"user_package": {Name: "user_package", API: "brand", MaxSize: 20 * MiB, Extensions: []string{"csv"},
+		// The session call takes CSV only (PROTOCOL.md §7.2).
 		MaxFilename: 128, FilenamePattern: brandFilename, IDField: "upload_id",
 		Endpoint: "POST /brand/marketing/user-package/uploads (+ PUT parts, merge)"},
 	"marketing_image": {Name: "marketing_image", API: "v3", MaxSize: 2 * MiB, Extensions: []string{"jpg", "jpeg", "bmp", "png"},

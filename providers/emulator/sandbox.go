@@ -175,7 +175,8 @@ func SandboxMerchants() []Merchant {
 }
 
 // NewSandbox returns a Server that trusts the sandbox merchants (added to
-// cfg.Merchants) and signs with the sandbox WeChat Pay key unless cfg sets
+// cfg.Merchants), with the audience package SandboxUserPackageID owned by
+// the sandbox brand (added to cfg.UserPackages), and signs with the sandbox WeChat Pay key unless cfg sets
 // another one. The other fields of cfg (clock, faults, limits, log) apply as
 // given.
 func NewSandbox(cfg Config) (*Server, error) {
@@ -184,6 +185,11 @@ func NewSandbox(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.Merchants = append(append([]Merchant(nil), cfg.Merchants...), st.merchants...)
+	pkgs := map[string]string{SandboxUserPackageID: SandboxBrandID}
+	for id, owner := range cfg.UserPackages {
+		pkgs[id] = owner
+	}
+	cfg.UserPackages = pkgs
 	if cfg.WechatPayKey == nil {
 		cfg.WechatPayKey = st.wechatPayKey
 		if cfg.WechatPayKeyID == "" {

@@ -90,6 +90,10 @@ type Config struct {
 	// Log, if set, receives one JSON line per issued ID (the JSON form of
 	// Issued).
 	Log io.Writer
+	// UserPackages are the audience packages that exist, keyed by
+	// user_package_id, each with the brand_id that owns it: expand calls
+	// name one of them.
+	UserPackages map[string]string
 }
 
 // Issued records one ID the emulator handed out.
@@ -124,6 +128,8 @@ type Server struct {
 	buckets  map[string]*bucket
 	daily    map[string]int // key: day + "/" + API + "/" + MchID
 	sessions map[string]*session
+	// expansions records the expand calls that succeeded.
+	expansions []Expansion
 }
 
 type bucket struct {
@@ -282,6 +288,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if path == PathV2Upload {
 		s.serveV2(q)
+		return
+	}
+	if pkg, ok := expandTarget(path); ok {
+		q.rateCode = codeRateLimit
+		if e := q.commonFaults(); e != nil {
+			q.writeError(e)
+			return
+		}
+		s.serveExpand(q, pkg)
 		return
 	}
 	if isSessionPath(path) {

@@ -103,7 +103,7 @@ func TestConformance(t *testing.T) {
 			New: func(a *providers.Account) providers.Uploader { return brandchunk.New(a) },
 			Samples: []providertest.Sample{
 				{Filename: "audience.csv", Content: providertest.CSV(7, 15)},  // 4 parts of 64 bytes
-				{Filename: "vip_2026.txt", Content: providertest.CSV(20, 16)}, // 10 parts
+				{Filename: "vip_2026.csv", Content: providertest.CSV(20, 16)}, // 10 parts
 			},
 			ID:       regexp.MustCompile(`^[0-9a-f]{1,128}$`),
 			RateCode: "RATELIMIT_EXCEEDED",

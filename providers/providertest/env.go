@@ -254,6 +254,8 @@ func request(asset, filename string, content []byte) *providers.Request {
 	return &providers.Request{
 		Asset:    asset,
 		Filename: filename,
+		// Only user_package reads it; every sample audience is openids.
+		DataType: "openid",
 		Size:     int64(len(content)),
 		SHA256:   sha256Hex(content),
 		Open:     func() (providers.File, error) { return memFile{bytes.NewReader(content)}, nil },
