@@ -77,6 +77,13 @@ func TestUserPackageSession(t *testing.T) {
 	// Errors common to every session call.
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(`{"user_package_file_info":{"filename":"a b.csv"}}`)), 400, "PARAM_ERROR", "filename")
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(`{}`)), 400, "PARAM_ERROR", "required")
+	info := func(extra string) []byte {
+		return []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.csv","digest":%q,"file_size":%d%s}}`, sha256Hex(file), len(file), extra))
+	}
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(``)), 400, "PARAM_ERROR", "data_type must be OPENID or MOBILE_MD5")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(`,"data_type":"openid"`)), 400, "PARAM_ERROR", "data_type must be OPENID or MOBILE_MD5")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(`,"data_type":"OPENID","file_type":"TXT"`)), 400, "PARAM_ERROR", "file_type must be CSV")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.txt","digest":%q,"file_size":%d,"data_type":"OPENID"}}`, sha256Hex(file), len(file)))), 400, "PARAM_ERROR", "CSV")
 	wantError(t, brandCall(s, c, "GET", mergePath, nil), 400, "INVALID_REQUEST", "GET")
 	r := httptest.NewRequest("POST", PathUserPackageUploads, bytes.NewReader(initBody))
 	r.Header.Set("Content-Type", "application/json")
