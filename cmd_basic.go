@@ -60,7 +60,8 @@ func runValidate(c *cli, args []string) int {
 	w, err := c.loadWorkspace()
 	if err == nil {
 		ctx := context.Background()
-		_, scanErr := planner.Scan(ctx, w.m, planner.ScanOptions{})
+		sr, scanErr := planner.ScanFiles(ctx, w.m, planner.ScanOptions{})
+		defer c.reportAudiences(w.m, sr)
 		r := accounts.New(w.m)
 		defer r.Close()
 		err = joinProblems(scanErr, r.Check(false))

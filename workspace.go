@@ -131,6 +131,11 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if r == nil {
 		return nil, err
 	}
+	if w.stderr != nil {
+		for _, warn := range planner.AudienceWarnings(w.m, r.Lines) {
+			fmt.Fprintln(w.stderr, "Warning: "+warn)
+		}
+	}
 	if r.Cache != cache {
 		cachePath := statcache.PathFor(w.m.Path)
 		if serr := statcache.Save(cachePath, r.Cache); serr != nil && w.stderr != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -111,6 +112,8 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			rep.Done.Rename++
 		case planner.Forget:
 			rep.Done.Forget++
+		case planner.Expand:
+			rep.Done.Expand++
 		}
 	}
 	// Lockfile-only changes first: they cannot fail remotely.
@@ -149,6 +152,28 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 				hook.Finished(c, id, err)
 				finish(c, err)
 			}
+			return nil
+		})
+	}
+	for _, c := range p.Changes {
+		if c.Action != planner.Expand {
+			continue
+		}
+		g.Go(func() error {
+			if e.stopRequested(ctx) {
+				mu.Lock()
+				rep.NotStarted++
+				mu.Unlock()
+				return nil
+			}
+			hook.Started(c)
+			err := e.expandOnly(ctx, c)
+			id := ""
+			if err == nil {
+				id = c.Before.ID
+			}
+			hook.Finished(c, id, err)
+			finish(c, err)
 			return nil
 		})
 	}
@@ -231,6 +256,9 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 		Filename: c.After.Filename,
 		Size:     c.After.Size,
 		SHA256:   c.After.SHA256,
+		// user_package only; the others ignore them.
+		DataType:    c.After.DataType,
+		Description: c.After.Description,
 		Open: func() (providers.File, error) {
 			f, err := os.Open(path)
 			if err != nil {
@@ -267,13 +295,79 @@ func (e *Executor) upload(ctx context.Context, group []*planner.Change) (string,
 		for _, c := range group {
 			s.Assets[c.Name] = &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
 				Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
-				UploadedAt: now, Attributes: res.Attributes}
+				UploadedAt: now, Attributes: uploadAttributes(res, c)}
 			delete(s.Pending, c.Name)
 		}
 	}); err != nil {
 		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
 	}
+	// The upload is recorded before any expand: if apply stops here, the
+	// next plan expands without uploading again.
+	for _, c := range group {
+		if c.After.ExpandInto == "" {
+			continue
+		}
+		if err := e.expand(ctx, c, u, res.ID); err != nil {
+			return res.ID, fmt.Errorf("uploaded as %s and recorded, but %w", res.ID, err)
+		}
+	}
 	return res.ID, nil
+}
+
+// uploadAttributes returns the attributes to record for c's upload: the
+// provider's, and a user_package's data_type (a change of it re-uploads).
+func uploadAttributes(res *providers.Result, c *planner.Change) map[string]string {
+	attrs := maps.Clone(res.Attributes)
+	if c.After.DataType != "" {
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs[planner.AttrDataType] = c.After.DataType
+	}
+	return attrs
+}
+
+// expandOnly carries out an Expand change: the recorded upload expands the
+// audience package the manifest names.
+func (e *Executor) expandOnly(ctx context.Context, c *planner.Change) error {
+	u, err := e.Resolve(c.Account, c.Type)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return e.expand(ctx, c, u, c.Before.ID)
+}
+
+// expand asks u to add the upload uploadID to c's expand_into package and
+// records it in c's lockfile entry (expanded_into, expanded_at).
+func (e *Executor) expand(ctx context.Context, c *planner.Change, u providers.Uploader, uploadID string) error {
+	x, ok := u.(providers.Expander)
+	if !ok {
+		return fmt.Errorf("%s: type %s cannot expand an audience package: %w", c.Name, c.Type, providers.ErrUnsupportedType)
+	}
+	into := c.After.ExpandInto
+	res, err := x.Expand(ctx, &providers.ExpandRequest{Asset: c.Name, UploadID: uploadID, Into: into})
+	if err != nil {
+		return fmt.Errorf("expanding audience package %s failed (run apply again to expand it without uploading): %w", into, err)
+	}
+	now := e.now().UTC().Format(time.RFC3339)
+	if err := e.Store.Update(func(s *lockfile.State) {
+		old := s.Assets[c.Name]
+		if old == nil || old.ID != uploadID {
+			return // forgotten or replaced meanwhile: nothing to record
+		}
+		ent := *old
+		ent.Attributes = maps.Clone(old.Attributes)
+		if ent.Attributes == nil {
+			ent.Attributes = map[string]string{}
+		}
+		maps.Copy(ent.Attributes, res.Attributes)
+		ent.Attributes[planner.AttrExpandedInto] = into
+		ent.Attributes[planner.AttrExpandedAt] = now
+		s.Assets[c.Name] = &ent
+	}); err != nil {
+		return fmt.Errorf("%s: expanded audience package %s but %w", c.Name, into, err)
+	}
+	return nil
 }
 
 func (e *Executor) now() time.Time {

@@ -70,7 +70,7 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 		csv.WriteString("\n")
 	}
 	ws.Write(t, "lists/vip.csv", []byte(csv.String()))
-	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url), "  vip: {type: user_package, account: brand, file: lists/vip.csv}\n"))
+	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url), "  vip: {type: user_package, account: brand, file: lists/vip.csv, data_type: openid}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,13 @@ const (
 	Replace
 	Rename
 	Forget
+	// Expand adds a recorded user_package upload to the audience package
+	// named by expand_into, uploading nothing: the upload was never
+	// expanded (apply stopped after the merge), or expand_into changed.
+	Expand
 )
 
-var actionNames = [...]string{NoOp: "no-op", Create: "create", Replace: "replace", Rename: "rename", Forget: "forget"}
+var actionNames = [...]string{NoOp: "no-op", Create: "create", Replace: "replace", Rename: "rename", Forget: "forget", Expand: "expand"}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {
@@ -59,6 +63,10 @@ type After struct {
 	Size     int64  `json:"size"`
 	SHA256   string `json:"sha256"`
 	MchID    string `json:"mchid"`
+	// DataType, Description and ExpandInto are a user_package asset's.
+	DataType    string `json:"data_type,omitempty"`
+	Description string `json:"description,omitempty"`
+	ExpandInto  string `json:"expand_into,omitempty"`
 }
 
 // Change is the plan for one asset.
@@ -87,6 +95,7 @@ type Summary struct {
 	Rename  int `json:"rename"`
 	Forget  int `json:"forget"`
 	NoOp    int `json:"no_op"`
+	Expand  int `json:"expand,omitempty"`
 }
 
 // Plan is the outcome of planning: one Change per asset, sorted by name.
@@ -100,7 +109,7 @@ type Plan struct {
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
 	s := p.Summary
-	return s.Create+s.Replace+s.Rename+s.Forget > 0
+	return s.Create+s.Replace+s.Rename+s.Forget+s.Expand > 0
 }
 
 // Options tunes Build.
@@ -135,7 +144,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			mchid = acct.MchID
 		}
 		c := &Change{Name: a.Name, Type: a.Type, Account: a.Account,
-			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid}}
+			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid,
+				DataType: a.DataType, Description: a.Description, ExpandInto: a.ExpandInto}}
 		if e, ok := st.Assets[a.Name]; ok {
 			recorded++
 			c.Before = e
@@ -145,6 +155,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			}
 			if len(reasons) > 0 {
 				c.Action, c.Reason = Replace, strings.Join(reasons, "; ")
+			} else if why := expandReason(e, c.After); why != "" {
+				c.Action, c.Reason = Expand, why
 			} else {
 				c.Action, c.Reason = NoOp, "unchanged"
 			}
@@ -175,6 +187,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			p.Summary.Rename++
 		case Forget:
 			p.Summary.Forget++
+		case Expand:
+			p.Summary.Expand++
 		default:
 			p.Summary.NoOp++
 		}
@@ -221,7 +235,33 @@ func diff(e *lockfile.Entry, c *Change) []string {
 	if e.MchID != c.After.MchID {
 		r = append(r, fmt.Sprintf("mchid changed: %s → %s", e.MchID, c.After.MchID))
 	}
+	if dt := e.Attributes[AttrDataType]; dt != "" && c.After.DataType != "" && dt != c.After.DataType {
+		r = append(r, fmt.Sprintf("data_type changed: %s → %s", dt, c.After.DataType))
+	}
 	return r
+}
+
+// Lockfile attributes of user_package entries that planning reads.
+const (
+	// AttrDataType is the data_type the file was uploaded as.
+	AttrDataType = "data_type"
+	// AttrExpandedInto is the audience package the upload expanded, and
+	// AttrExpandedAt when (RFC 3339).
+	AttrExpandedInto = "expanded_into"
+	AttrExpandedAt   = "expanded_at"
+)
+
+// expandReason says why a recorded upload must expand the audience package
+// the manifest names, or "" when it need not.
+func expandReason(e *lockfile.Entry, a *After) string {
+	done := e.Attributes[AttrExpandedInto]
+	switch {
+	case a.ExpandInto == "" || done == a.ExpandInto:
+		return ""
+	case done == "":
+		return fmt.Sprintf("expand_into %s: the recorded upload has not expanded it yet; expands it without uploading again", a.ExpandInto)
+	}
+	return fmt.Sprintf("expand_into changed: %s → %s; expands the new package with the recorded upload, without uploading again (%s keeps it too)", done, a.ExpandInto, done)
 }
 
 func short(sum string) string {
