@@ -117,3 +117,35 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
+
+// TestConformanceCertificateMode runs the suite for the v3 and global
+// endpoints with accounts that trust only the platform certificate
+// (platform_certificate_files), as merchants not yet on the WeChat Pay
+// public key configure them.
+func TestConformanceCertificateMode(t *testing.T) {
+	cases := []providertest.Case{
+		{
+			Type: "image", Kind: providertest.Multipart, API: emulator.APIV3, Path: emulator.PathImageUpload,
+			New:     func(a *providers.Account) providers.Uploader { return v3image.New(a) },
+			Samples: imageSamples[:1], ID: mediaID,
+			MaxSize: 2 * mib, MaxFilename: 128, BadExtension: "shop.gif", Mismatch: pngNamedJPG,
+			ParamCode: "PARAM_ERROR", RateCode: "FREQUENCY_LIMIT_EXCEED",
+		},
+		{
+			Type: "global_file", Kind: providertest.Multipart, API: emulator.APIGlobal, Path: emulator.PathGlobalUpload,
+			New:     func(a *providers.Account) providers.Uploader { return globalfile.New(a) },
+			Samples: []providertest.Sample{{Filename: "licence.pdf", Content: providertest.PDF(500, 10)}},
+			ID:      regexp.MustCompile(`^[0-9a-f-]{16,64}$`),
+			MaxSize: 5 * mib, MaxFilename: 256, BadExtension: "licence.docx",
+			Mismatch:  providertest.Sample{Filename: "licence.pdf", Content: providertest.PNG(300, 11)},
+			ParamCode: "INVALID_REQUEST", RateCode: "FREQUENCY_LIMIT_EXCEED",
+		},
+	}
+	for _, c := range cases {
+		c.CertMode = true
+		t.Run(c.Type, func(t *testing.T) {
+			t.Parallel()
+			providertest.Run(t, c)
+		})
+	}
+}

@@ -73,6 +73,10 @@ type Case struct {
 	Samples []Sample
 	// ID matches the IDs the endpoint returns (its documented shape).
 	ID *regexp.Regexp
+	// CertMode runs the suite in platform-certificate mode: v3 and global
+	// accounts trust only the sandbox platform certificate and name its
+	// serial in Wechatpay-Serial, so every answer must be signed with it.
+	CertMode bool
 
 	// The fields below are for Multipart and Legacy endpoints.
 
