@@ -349,7 +349,7 @@ assets:
 		t.Fatal("Load succeeded, want errors")
 	}
 	want := `wxmedia.yaml:5:12: accounts.shop.mchid: mchid must be your merchant ID (mchid), 1 to 32 digits; got 19000abc
-wxmedia.yaml:10:5: accounts.shop.colour: unknown key colour; allowed: api, mchid, serial_no, private_key_file, private_key_env, wechatpay_public_key_id, wechatpay_public_key_file, platform_certificate_files, api_key_env, client_cert_file, client_key_file, sign_type, endpoint, ca_file, rate_limit
+wxmedia.yaml:10:5: accounts.shop.colour: unknown key colour; allowed: api, mchid, serial_no, private_key_file, private_key_env, wechatpay_public_key_id, wechatpay_public_key_file, platform_certificate_files, apiv3_key_env, api_key_env, client_cert_file, client_key_file, sign_type, endpoint, ca_file, rate_limit
 wxmedia.yaml:15:11: assets.storefront.file: no such file media/storefront.jpg; check the path (relative to the manifest directory)
 wxmedia.yaml:17:11: assets.clip.type: unknown type vidoe; did you mean video? types: brand_image, global_file, image, legacy_image, marketing_image, user_package, video
 wxmedia.yaml:22:14: assets.logo.account: no account named nobody; defined: shop

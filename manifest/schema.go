@@ -35,6 +35,7 @@ var keySchemas = map[string]map[string]any{
 	"endpoint":                   {"type": "string", "pattern": `^(sandbox|https?://\S+)$`, "description": "Base URL; default per api. \"sandbox\" runs the embedded emulator."},
 	"ca_file":                    {"type": "string", "description": "Extra CA bundle (PEM) for a custom HTTPS endpoint."},
 	"rate_limit":                 {"type": "number", "exclusiveMinimum": 0, "description": "Requests per second for this account."},
+	"apiv3_key_env":              {"type": "string", "pattern": envNamePattern.String(), "description": "v3/global with platform_certificate_files: environment variable holding the APIv3 key; apply downloads the current platform certificates with it."},
 	"api_key_env":                {"type": "string", "pattern": envNamePattern.String(), "description": "v2: environment variable holding the APIv2 key."},
 	"client_cert_file":           {"type": "string", "description": "v2: client certificate PEM (apiclient_cert.pem) for mutual TLS."},
 	"client_key_file":            {"type": "string", "description": "v2: client certificate key PEM."},

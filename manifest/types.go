@@ -41,6 +41,7 @@ type Account struct {
 	WechatPayPublicKeyID     string
 	WechatPayPublicKeyFile   string
 	PlatformCertificateFiles []string
+	APIv3KeyEnv              string // names the variable holding the APIv3 key
 	Endpoint                 string // "" = default for API; "sandbox" = embedded emulator
 	CAFile                   string
 	RateLimit                float64 // requests per second; 0 = default for the endpoint
