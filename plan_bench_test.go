@@ -385,7 +385,7 @@ func BenchmarkApplyPeakRSS(b *testing.B) {
 func externalEmulator(b *testing.B, bin, dir string) string {
 	b.Helper()
 	keys := filepath.Join(dir, "keys")
-	out, err := exec.Command(bin, "emulator", "-write-keys", keys).CombinedOutput()
+	out, err := exec.Command(bin, "emulator", "-write-keys-only", keys).CombinedOutput()
 	if err != nil {
 		b.Fatalf("emulator -write-keys: %v\n%s", err, out)
 	}
