@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/wxmedia/wxmedia/accounts"
+	"github.com/wxmedia/wxmedia/debuglog"
 	"github.com/wxmedia/wxmedia/executor"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
@@ -203,7 +205,10 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 				return nil, err
 			}
 			policy := c.retryPolicy
-			policy.OnRetry = view.Retrying
+			policy.OnRetry = func(req *providers.Request, attempt int, delay time.Duration, err error) {
+				view.Retrying(req, attempt, delay, err)
+				debuglog.Default().Retry(req.Asset, attempt, delay, err)
+			}
 			return providers.WithRetry(u, policy), nil
 		},
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/wxmedia/wxmedia/debuglog"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/platformcert"
@@ -46,8 +47,11 @@ var DefaultEndpoint = map[string]string{
 // report. The sandbox has no default limit.
 var DefaultRateLimit = map[string]float64{"v3": 10, "global": 10, "brand": 10, "v2": 5}
 
-// limit wraps the client's transport with the account's rate limiter.
+// limit wraps the client's transport with the debug trace, when one is
+// installed (package debuglog), and the account's rate limiter, so that a
+// traced latency does not include waiting for the limiter.
 func limit(c *http.Client, perSecond float64) *http.Client {
+	c.Transport = debuglog.Default().Transport(c.Transport)
 	if perSecond <= 0 {
 		return c
 	}
