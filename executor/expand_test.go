@@ -7,13 +7,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/executor"
 	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/planner"
-	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/brandchunk"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 )
@@ -99,19 +97,7 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 		return m, p
 	}
 	apply := func(m *manifest.Manifest, p *planner.Plan) (executor.Report, error) {
-		store, err := lockfile.Open(lockPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := accounts.New(m)
-		ex := &executor.Executor{Store: store, Dir: m.Dir, Resolve: func(account, typ string) (providers.Uploader, error) {
-			a, err := r.Account(account)
-			if err != nil {
-				return nil, err
-			}
-			return providers.WithRetry(brandchunk.New(a), fastRetry), nil
-		}}
-		return ex.Apply(context.Background(), p)
+		return applyBrand(context.Background(), t, m, p, lockPath)
 	}
 	entry := func() *lockfile.Entry {
 		st, err := lockfile.Load(lockPath)

@@ -244,17 +244,9 @@ func (up *upload) init(ctx context.Context) (*providers.Session, error) {
 	if up.req.Description != "" {
 		info[InitDescriptionKey] = up.req.Description
 	}
-	body, err := json.Marshal(map[string]any{InitInfoKey: info})
-	if err != nil {
-		return nil, fmt.Errorf("%s: encode session request: %w", up.req.Asset, err)
-	}
 	st := step{name: "starting the upload session", method: http.MethodPost, path: PathUploads,
 		endpoint: http.MethodPost + " " + PathUploads}
-	u, auth, err := up.sign(st, body)
-	if err != nil {
-		return nil, err
-	}
-	data, err := up.call(ctx, st, u, auth, bytesBody(body))
+	data, err := up.postJSON(ctx, st, map[string]any{InitInfoKey: info})
 	if err != nil {
 		return nil, err
 	}
@@ -484,14 +476,9 @@ func (up *upload) merge(ctx context.Context, sess *providers.Session) (*provider
 		return nil, err
 	}
 	fields, reason := object(data)
-	attrs := map[string]string{}
+	var attrs map[string]string
 	if reason == "" {
-		for k, raw := range fields {
-			var s string
-			if json.Unmarshal(raw, &s) == nil && s != "" {
-				attrs[k] = s
-			}
-		}
+		attrs = stringFields(fields)
 		id, hasID := attrs[MergeUploadIDKey]
 		_, hasRes := attrs[MergeResourceIDKey]
 		switch {
@@ -523,18 +510,10 @@ func (c *Client) Expand(ctx context.Context, req *providers.ExpandRequest) (*pro
 	case !packageIDRE.MatchString(req.Into):
 		return nil, fmt.Errorf("%s: user_package expand: expand_into %q is not an audience package ID; fix expand_into", req.Asset, req.Into)
 	}
-	body, err := json.Marshal(map[string]string{ExpandUploadIDKey: req.UploadID})
-	if err != nil {
-		return nil, fmt.Errorf("%s: encode expand request: %w", req.Asset, err)
-	}
 	st := step{name: "expanding audience package " + req.Into, method: http.MethodPost,
 		path:     PathUserPackages + "/" + url.PathEscape(req.Into) + ExpandSuffix,
 		endpoint: http.MethodPost + " " + PathUserPackages + "/{user_package_id}" + ExpandSuffix, expand: true}
-	u, auth, err := up.sign(st, body)
-	if err != nil {
-		return nil, err
-	}
-	data, err := up.call(ctx, st, u, auth, bytesBody(body))
+	data, err := up.postJSON(ctx, st, map[string]string{ExpandUploadIDKey: req.UploadID})
 	if err != nil {
 		return nil, err
 	}
@@ -544,14 +523,38 @@ func (c *Client) Expand(ctx context.Context, req *providers.ExpandRequest) (*pro
 		if reason != "" {
 			return nil, up.malformed(st, reason)
 		}
-		for k, raw := range fields {
-			var s string
-			if json.Unmarshal(raw, &s) == nil && s != "" && k != ExpandUploadIDKey {
-				attrs[ExpandAttrPrefix+k] = s
+		for k, v := range stringFields(fields) {
+			if k != ExpandUploadIDKey {
+				attrs[ExpandAttrPrefix+k] = v
 			}
 		}
 	}
 	return &providers.Result{ID: req.UploadID, Attributes: attrs}, nil
+}
+
+// postJSON sends v, encoded as JSON, to st and returns the verified answer.
+func (up *upload) postJSON(ctx context.Context, st step, v any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode the request of %s: %w", up.req.Asset, st.name, err)
+	}
+	u, auth, err := up.sign(st, body)
+	if err != nil {
+		return nil, err
+	}
+	return up.call(ctx, st, u, auth, bytesBody(body))
+}
+
+// stringFields returns the non-empty string fields of an answer.
+func stringFields(fields map[string]json.RawMessage) map[string]string {
+	out := map[string]string{}
+	for k, raw := range fields {
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s != "" {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 // packageIDRE is what a user_package_id may be (see package audience).

@@ -48,29 +48,23 @@ func runExpand(t *testing.T, c *Case) {
 		}
 		checkIssued(t, e, c.Path, res.ID, content, "phones.csv")
 	})
-	t.Run("data_type/unknown_refused_before_traffic", func(t *testing.T) {
-		t.Parallel()
-		e := start(t, c, options{})
-		req := request(assetName(c, "dt"), base.Filename, base.Content)
-		req.DataType = "email"
-		if _, err := e.upload(ctx, req); err == nil || !containsFold(err.Error(), "data_type") || !containsFold(err.Error(), req.Asset) {
-			t.Errorf("Upload with data_type email = %v, want an error naming the asset and data_type", err)
-		}
-		if n := e.srv.Requests(); n != 0 {
-			t.Errorf("%d requests reached the emulator, want none", n)
-		}
-	})
-	t.Run("data_type/txt_refused_before_traffic", func(t *testing.T) {
-		t.Parallel()
-		e := start(t, c, options{})
-		req := request(assetName(c, "txt"), "audience.txt", base.Content)
-		if _, err := e.upload(ctx, req); err == nil || !containsFold(err.Error(), ".csv") {
-			t.Errorf("Upload of audience.txt = %v, want an error asking for .csv", err)
-		}
-		if n := e.srv.Requests(); n != 0 {
-			t.Errorf("%d requests reached the emulator, want none", n)
-		}
-	})
+	for _, tc := range []struct{ name, filename, dataType, want string }{
+		{"data_type/unknown_refused_before_traffic", base.Filename, "email", "data_type"},
+		{"data_type/txt_refused_before_traffic", "audience.txt", "openid", ".csv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, c, options{})
+			req := request(assetName(c, "refused"), tc.filename, base.Content)
+			req.DataType = tc.dataType
+			if _, err := e.upload(ctx, req); err == nil || !containsFold(err.Error(), tc.want) || !containsFold(err.Error(), req.Asset) {
+				t.Errorf("Upload(%s, data_type %s) = %v, want an error naming the asset and %s", tc.filename, tc.dataType, err, tc.want)
+			}
+			if n := e.srv.Requests(); n != 0 {
+				t.Errorf("%d requests reached the emulator, want none", n)
+			}
+		})
+	}
 
 	t.Run("expand/happy", func(t *testing.T) {
 		t.Parallel()
