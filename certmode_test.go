@@ -63,6 +63,10 @@ func TestCertificateModeApply(t *testing.T) {
 	// apiv3_key_env: a wrong key stops apply before any upload, naming the
 	// setting and never printing the key.
 	ws.Manifest(t, account("    apiv3_key_env: WXMEDIA_TEST_APIV3_KEY\n"), ws.Images(t, 3, 300, 7)) // img002 is new
+	t.Setenv("WXMEDIA_TEST_APIV3_KEY", "")
+	if r := runCLI(t, "-chdir", ws.Dir, "apply", "-auto-approve"); r.code == 0 || !strings.Contains(r.stderr, "environment variable WXMEDIA_TEST_APIV3_KEY is not set; export it with the 32-character APIv3 key") {
+		t.Fatalf("apply with the APIv3 key variable unset = %d\n%s", r.code, r.stderr)
+	}
 	wrong := strings.Repeat("Z", 32)
 	t.Setenv("WXMEDIA_TEST_APIV3_KEY", wrong)
 	before := len(srv.Issued())
