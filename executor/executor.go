@@ -330,6 +330,9 @@ func uploadAttributes(res *providers.Result, c *planner.Change) map[string]strin
 // expandOnly carries out an Expand change: the recorded upload expands the
 // audience package the manifest names.
 func (e *Executor) expandOnly(ctx context.Context, c *planner.Change) error {
+	if c.Before == nil || c.After == nil {
+		return fmt.Errorf("%s: the expand has no recorded upload; run plan again", c.Name)
+	}
 	u, err := e.Resolve(c.Account, c.Type)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Name, err)
