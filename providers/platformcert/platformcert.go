@@ -105,39 +105,48 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 	if err := a.Verifier().Verify(resp.Header, body); err != nil {
 		return nil, fail("the answer is not signed by a platform certificate this account trusts (%v); add the current certificate to platform_certificate_files, after checking it in the merchant platform", err)
 	}
+	certs, err := Decode(body, apiv3Key, a.Clock())
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	return certs, nil
+}
+
+// Decode decrypts the certificates of a verified download answer with the
+// APIv3 key, leaving out those expired at now.
+func Decode(body []byte, apiv3Key string, now time.Time) ([]Certificate, error) {
 	var ans answer
 	if err := json.Unmarshal(body, &ans); err != nil || len(ans.Data) == 0 {
-		return nil, fail("the answer holds no certificates")
+		return nil, errors.New("the answer holds no certificates")
 	}
 	block, err := aes.NewCipher([]byte(apiv3Key))
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, fmt.Errorf("the APIv3 key is %d bytes, want 32: check the variable named by apiv3_key_env", len(apiv3Key))
 	}
 	gcm, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, err
 	}
-	now := a.Clock()
 	var out []Certificate
 	for _, d := range ans.Data {
 		ec := d.EncryptCertificate
 		if ec.Algorithm != "AEAD_AES_256_GCM" || len(ec.Nonce) != gcm.NonceSize() {
-			return nil, fail("certificate %s uses algorithm %q with a %d-byte nonce; only AEAD_AES_256_GCM with 12 is known", d.SerialNo, ec.Algorithm, len(ec.Nonce))
+			return nil, fmt.Errorf("certificate %q uses algorithm %q with a %d-byte nonce; only AEAD_AES_256_GCM with 12 is known", d.SerialNo, ec.Algorithm, len(ec.Nonce))
 		}
 		ct, err := base64.StdEncoding.DecodeString(ec.Ciphertext)
 		if err != nil {
-			return nil, fail("certificate %s: ciphertext is not base64", d.SerialNo)
+			return nil, fmt.Errorf("certificate %q: ciphertext is not base64", d.SerialNo)
 		}
 		plain, err := gcm.Open(nil, []byte(ec.Nonce), ct, []byte(ec.AssociatedData))
 		if err != nil {
-			return nil, fail("certificate %s does not decrypt with the APIv3 key: check the variable named by apiv3_key_env holds this merchant's APIv3 key", d.SerialNo)
+			return nil, fmt.Errorf("certificate %q does not decrypt with the APIv3 key: check the variable named by apiv3_key_env holds this merchant's APIv3 key", d.SerialNo)
 		}
 		c, err := Parse(plain)
 		if err != nil {
-			return nil, fail("certificate %s: %v", d.SerialNo, err)
+			return nil, fmt.Errorf("certificate %q: %v", d.SerialNo, err)
 		}
 		if !strings.EqualFold(c.Serial, d.SerialNo) {
-			return nil, fail("certificate listed as %s has serial %s", d.SerialNo, c.Serial)
+			return nil, fmt.Errorf("certificate listed as %q has serial %s", d.SerialNo, c.Serial)
 		}
 		if now.After(c.NotAfter) {
 			continue
