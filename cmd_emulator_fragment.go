@@ -43,6 +43,7 @@ func (c *cli) printFragment(dir, url string, tls bool, k emulator.SandboxKeys) i
 	if !tls {
 		b.WriteString("# legacy (api: v2) needs mutual TLS: run the emulator with -tls to use it.\n")
 	}
+	fmt.Fprintf(&b, "# The sandbox brand owns the audience package %s (for expand_into).\n", emulator.SandboxUserPackageID)
 	fmt.Fprintf(&b, "# Then export the v2 key:\n#   export %s=\"$(cat %s)\"\n", V2KeyVar, f("v2_api_key.txt"))
 	fmt.Fprintf(&b, "# Certificate mode instead of the public key: replace wechatpay_public_key_id and\n#   wechatpay_public_key_file with platform_certificate_files: [%s]\n#   (and apiv3_key_env naming a variable that holds the contents of %s)\n", f("platform_cert.pem"), f("apiv3_key.txt"))
 	_, err = fmt.Fprint(c.stdout, b.String())
