@@ -250,8 +250,9 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 			}
 		}
 		// Certificate mode: name the newest platform certificate in
-		// Wechatpay-Serial, so that answers are signed with it. Brand
-		// answers are always in public-key mode.
+		// Wechatpay-Serial, so that answers are signed with it. [ASSUMED]
+		// PROTOCOL.md §11 says a request may; the v3 upload pages do not
+		// list the header. Brand answers are always in public-key mode.
 		if a.WechatPayPublicKeyID == "" && ma.API != "brand" {
 			a.WechatPayPublicKeyID = platformcert.Newest(certs)
 		}

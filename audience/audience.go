@@ -41,7 +41,9 @@ const maxLine = 256
 
 var (
 	openIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{20,64}$`)
-	md5RE    = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
+	// [ASSUMED] MD5 hex is accepted in either case; the documentation
+	// only says "MD5-hashed".
+	md5RE = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
 	// A Chinese mobile number, optionally with the country code, anywhere
 	// in the line; or a whole line that is a phone number in any format.
 	cnMobileRE = regexp.MustCompile(`(^|[^0-9])(\+?86[ -]?)?1[3-9][0-9]{9}([^0-9]|$)`)
