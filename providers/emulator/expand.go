@@ -52,8 +52,9 @@ func expandTarget(p string) (string, bool) {
 }
 
 // serveExpand handles an expand call: 404 NOT_FOUND for a package no brand
-// owns or an upload this brand never merged, 403 NO_AUTH for another
-// brand's package, 400 INVALID_REQUEST for an upload not merged yet.
+// owns, 403 NO_AUTH for another brand's package (both documented);
+// [ASSUMED] 404 NOT_FOUND for an upload_id this brand never started and 400
+// INVALID_REQUEST for an upload not merged yet.
 func (s *Server) serveExpand(q *request, pkg string) {
 	if q.r.Method != http.MethodPost {
 		q.methodNotAllowed(http.MethodPost)
