@@ -235,7 +235,7 @@ func checkAccounts(r *accounts.Resolver, p *planner.Plan) error {
 	seen := map[string]bool{}
 	var errs []error
 	for _, ch := range p.Changes {
-		if !ch.Action.Uploads() || seen[ch.Account] {
+		if !(ch.Action.Uploads() || ch.Action == planner.Expand) || seen[ch.Account] {
 			continue
 		}
 		seen[ch.Account] = true
