@@ -24,6 +24,9 @@ type callLog struct {
 	inits, parts   int
 	merges, exps   int
 	dropNextExpand bool
+	// cancelOnExpand, when set, is called as the next expand arrives,
+	// which is then never answered: apply stops as if killed there.
+	cancelOnExpand context.CancelFunc
 }
 
 func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +34,13 @@ func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case strings.HasSuffix(p, "/expand"):
+		if cancel := l.cancelOnExpand; cancel != nil {
+			l.cancelOnExpand = nil
+			l.mu.Unlock()
+			cancel()
+			<-r.Context().Done()
+			return
+		}
 		if l.dropNextExpand {
 			l.dropNextExpand = false
 			l.mu.Unlock()
@@ -163,5 +173,66 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 	}
 	if e := entry(); e.Attributes["expanded_into"] != second {
 		t.Errorf("after the refused expand, expanded_into = %q, want still %s", e.Attributes["expanded_into"], second)
+	}
+}
+
+// TestExpandInterruptedAfterMergeResumesWithExpandOnly: apply is stopped
+// while the expand is in flight, after the merge was recorded; the next
+// plan is an expand, and apply sends that one call, uploading nothing.
+func TestExpandInterruptedAfterMergeResumesWithExpandOnly(t *testing.T) {
+	srv, err := emulator.NewSandbox(emulator.Config{PartSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &callLog{h: srv}
+	url, stop, err := emulator.Start(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ws := testenv.New(t)
+	ws.Write(t, "lists/vip.csv", []byte(strings.Repeat("oUserOpenID000000000000000001\n", 4)))
+	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url),
+		"  vip: {type: user_package, account: brand, file: lists/vip.csv, data_type: openid, expand_into: \""+emulator.SandboxUserPackageID+"\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := ws.Path("wxmedia.lock.json")
+	plan := func() *planner.Plan {
+		st, err := lockfile.Load(lockPath)
+		if err != nil {
+			st = lockfile.New()
+		}
+		facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := planner.Build(m, facts, st, planner.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log.mu.Lock()
+	log.cancelOnExpand = cancel
+	log.mu.Unlock()
+	if _, err := applyBrand(ctx, t, m, plan(), lockPath); err == nil {
+		t.Fatal("apply interrupted during the expand succeeded")
+	}
+	before := log.counts()
+	p := plan()
+	if c := p.Changes[0]; c.Action != planner.Expand || p.Summary.Create != 0 {
+		t.Fatalf("plan after the interruption: %s %q, want an expand only", c.Action, c.Reason)
+	}
+	if _, err := applyBrand(context.Background(), t, m, p, lockPath); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.counts(); got[0] != before[0] || got[1] != before[1] || got[2] != before[2] || got[3] != before[3]+1 {
+		t.Errorf("calls (init, parts, merge, expand) went %v → %v, want one expand only", before, got)
+	}
+	if exps := srv.Expansions(); len(exps) != 1 {
+		t.Errorf("emulator expansions %+v, want exactly one", exps)
 	}
 }
