@@ -92,19 +92,7 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := lockfile.Load(lockPath)
-		if err != nil {
-			st = lockfile.New()
-		}
-		facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := planner.Build(m, facts, st, planner.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m, p
+		return m, planBrand(t, m, lockPath)
 	}
 	apply := func(m *manifest.Manifest, p *planner.Plan) (executor.Report, error) {
 		return applyBrand(context.Background(), t, m, p, lockPath)
@@ -198,21 +186,7 @@ func TestExpandInterruptedAfterMergeResumesWithExpandOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	lockPath := ws.Path("wxmedia.lock.json")
-	plan := func() *planner.Plan {
-		st, err := lockfile.Load(lockPath)
-		if err != nil {
-			st = lockfile.New()
-		}
-		facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := planner.Build(m, facts, st, planner.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	plan := func() *planner.Plan { return planBrand(t, m, lockPath) }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log.mu.Lock()
@@ -235,4 +209,22 @@ func TestExpandInterruptedAfterMergeResumesWithExpandOnly(t *testing.T) {
 	if exps := srv.Expansions(); len(exps) != 1 {
 		t.Errorf("emulator expansions %+v, want exactly one", exps)
 	}
+}
+
+// planBrand plans m against the lockfile at lockPath (empty if missing).
+func planBrand(t *testing.T, m *manifest.Manifest, lockPath string) *planner.Plan {
+	t.Helper()
+	st, err := lockfile.Load(lockPath)
+	if err != nil {
+		st = lockfile.New()
+	}
+	facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Build(m, facts, st, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
