@@ -224,14 +224,15 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 // content, filename, type and account are uploaded once and all record the
 // same ID. Groups keep plan order.
 func uploadGroups(changes []*planner.Change) [][]*planner.Change {
-	type key struct{ sha, filename, typ, account, mchid string }
+	// An audience file uploaded as two data types is two uploads.
+	type key struct{ sha, filename, typ, account, mchid, dataType, description string }
 	index := map[key]int{}
 	var groups [][]*planner.Change
 	for _, c := range changes {
 		if !c.Action.Uploads() {
 			continue
 		}
-		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID}
+		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID, c.After.DataType, c.After.Description}
 		if i, ok := index[k]; ok {
 			groups[i] = append(groups[i], c)
 			continue
