@@ -228,3 +228,43 @@ func planBrand(t *testing.T, m *manifest.Manifest, lockPath string) *planner.Pla
 	}
 	return p
 }
+
+// TestSameAudienceFileDifferentDataTypesUploadsTwice: identical files are
+// uploaded once for all the assets that declare them, unless the assets
+// read them as different data types.
+func TestSameAudienceFileDifferentDataTypesUploadsTwice(t *testing.T) {
+	srv, err := emulator.NewSandbox(emulator.Config{PartSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &callLog{h: srv}
+	url, stop, err := emulator.Start(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ws := testenv.New(t)
+	// 32 hex digits are an MD5 and also have the shape of an openid.
+	ws.Write(t, "lists/l.csv", []byte("e10adc3949ba59abbe56e057f20f883e\n"))
+	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url), `  a: {type: user_package, account: brand, file: lists/l.csv, data_type: openid}
+  b: {type: user_package, account: brand, file: lists/l.csv, data_type: mobile_md5}
+  c: {type: user_package, account: brand, file: lists/l.csv, data_type: mobile_md5}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := ws.Path("wxmedia.lock.json")
+	if _, err := applyBrand(context.Background(), t, m, planBrand(t, m, lockPath), lockPath); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.counts(); got[0] != 2 {
+		t.Errorf("%d sessions started, want 2 (openid once, mobile_md5 once for b and c)", got[0])
+	}
+	st, err := lockfile.Load(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Assets["b"].ID != st.Assets["c"].ID || st.Assets["a"].ID == st.Assets["b"].ID || st.Assets["a"].Attributes["data_type"] != "openid" || st.Assets["b"].Attributes["data_type"] != "mobile_md5" {
+		t.Errorf("recorded a=%+v b=%+v c=%+v", st.Assets["a"], st.Assets["b"], st.Assets["c"])
+	}
+}
