@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/wxmedia/wxmedia/accounts"
+	"github.com/wxmedia/wxmedia/debuglog"
 	"github.com/wxmedia/wxmedia/executor"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
@@ -228,7 +230,10 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 				return nil, err
 			}
 			policy := c.retryPolicy
-			policy.OnRetry = view.Retrying
+			policy.OnRetry = func(req *providers.Request, attempt int, delay time.Duration, err error) {
+				view.Retrying(req, attempt, delay, err)
+				debuglog.Default().Retry(req.Asset, attempt, delay, err)
+			}
 			return providers.WithRetry(u, policy), nil
 		},
 	}
@@ -255,7 +260,7 @@ func checkAccounts(r *accounts.Resolver, p *planner.Plan) error {
 	seen := map[string]bool{}
 	var errs []error
 	for _, ch := range p.Changes {
-		if !ch.Action.Uploads() || seen[ch.Account] {
+		if !(ch.Action.Uploads() || ch.Action == planner.Expand) || seen[ch.Account] {
 			continue
 		}
 		seen[ch.Account] = true

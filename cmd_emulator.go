@@ -27,6 +27,8 @@ type emulatorFlags struct {
 	rateLimit    float64
 	seed         int64
 	writeKeys    string
+	keysOnly     string
+	dailyQuota   int
 	log          string
 	urlFile      string
 }
@@ -47,7 +49,9 @@ func init() {
 			fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
 			fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
 			fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
-			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR` and exit")
+			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR`, then serve; a manifest fragment for them is printed")
+			fs.StringVar(&ef.keysOnly, "write-keys-only", "", "write the sandbox keys and certificates into `DIR` and exit")
+			fs.IntVar(&ef.dailyQuota, "daily-quota", 0, "successful uploads each merchant may make per day before 429 (0: unlimited)")
 			fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
 			fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
 		},
@@ -59,13 +63,28 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		return c.usageError("emulator takes no arguments")
 	}
 	keys := emulator.Sandbox()
-	if ef.writeKeys != "" {
-		return c.writeSandboxKeys(ef.writeKeys, keys)
+	switch {
+	case ef.writeKeys != "" && ef.keysOnly != "":
+		return c.usageError("give -write-keys DIR (write the keys, then serve) or -write-keys-only DIR (write them and exit), not both")
+	case ef.keysOnly != "":
+		if code := c.writeSandboxKeys(ef.keysOnly, keys); code != exitOK {
+			return code
+		}
+		scheme := "http"
+		if ef.tls {
+			scheme = "https"
+		}
+		return c.printFragment(ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys)
+	case ef.writeKeys != "":
+		if code := c.writeSandboxKeys(ef.writeKeys, keys); code != exitOK {
+			return code
+		}
 	}
 	cfg := emulator.Config{
 		Faults: emulator.Faults{Latency: ef.latency, FailRate: ef.failRate, ThrottleRate: ef.throttleRate,
 			ResetRate: ef.resetRate, TruncateRate: ef.truncateRate, Seed: ef.seed},
-		RateLimit: ef.rateLimit,
+		RateLimit:  ef.rateLimit,
+		DailyQuota: ef.dailyQuota,
 	}
 	if ef.log != "" {
 		f, err := os.OpenFile(ef.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -92,7 +111,12 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s (Ctrl-C to stop)\n", url)
 		fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
 		fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
-		if ef.urlFile != "" {
+		if ef.writeKeys != "" {
+			if c.printFragment(ef.writeKeys, url, ef.tls, keys) != exitOK {
+				readyErr = errors.New("could not print the manifest fragment")
+			}
+		}
+		if ef.urlFile != "" && readyErr == nil {
 			readyErr = lockfile.WriteFile(ef.urlFile, []byte(url+"\n"), 0o644)
 		}
 	}
@@ -114,6 +138,8 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 	files := map[string][]byte{
 		"wechatpay_pub.pem": k.WechatPayPublicKeyPEM,
 		"ca_cert.pem":       k.CACertPEM,
+		"platform_cert.pem": k.PlatformCertificatePEM,
+		"apiv3_key.txt":     []byte(k.APIv3Key + "\n"),
 	}
 	for _, m := range k.Merchants() {
 		files[m.API+"_key.pem"] = m.PrivateKeyPEM
@@ -129,6 +155,7 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 		fmt.Fprintf(c.stdout, "  %-6s mchid %s serial_no %s\n", m.API, m.MchID, m.SerialNo)
 	}
 	fmt.Fprintf(c.stdout, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
+	fmt.Fprintf(c.stdout, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
 	if k.V2.APIKey != "" {
 		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
 		if err := lockfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/planner"
 )
 
 // validateOptions tune `wxmedia validate`.
@@ -41,12 +43,30 @@ func runValidate(c *cli, args []string) int {
 			}
 		}
 	}
+	var lines map[string]int
+	if w != nil && w.m != nil {
+		// The content of audience files, where the manifest check found
+		// nothing wrong with the asset already.
+		named := map[string]bool{}
+		for _, e := range flatten(err) {
+			var fe *manifest.FieldError
+			if errors.As(e, &fe) {
+				named[strings.SplitN(strings.TrimPrefix(fe.Path, "assets."), ".", 2)[0]] = true
+			}
+		}
+		var aerr error
+		lines, aerr = planner.CheckAudiences(w.m, func(name string) bool { return named[name] })
+		errs = append(errs, flatten(aerr)...)
+	}
 	err = joinProblems(errs...)
 	if c.json {
 		var warnings []error
 		if w != nil && w.m != nil {
 			for _, wn := range w.m.Warnings {
 				warnings = append(warnings, wn)
+			}
+			for _, wn := range planner.AudienceWarnings(w.m, lines) {
+				warnings = append(warnings, errors.New(wn))
 			}
 		}
 		c.printJSON(validateJSON(err, warnings, notes))
@@ -57,6 +77,9 @@ func runValidate(c *cli, args []string) int {
 	}
 	for _, n := range notes {
 		fmt.Fprintf(c.stderr, "Note: %v\n", n)
+	}
+	if w != nil && w.m != nil {
+		c.reportAudiences(w.m, lines)
 	}
 	if err != nil {
 		return c.fail(err)

@@ -13,7 +13,7 @@ import (
 func TestValidateUnsetEnvAsNote(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
-	if code := run([]string{"emulator", "-write-keys", keys}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != exitOK {
+	if code := run([]string{"emulator", "-write-keys-only", keys}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != exitOK {
 		t.Fatalf("writing the sandbox keys: exit %d", code)
 	}
 	manifest := filepath.Join(dir, "wxmedia.yaml")

@@ -57,6 +57,7 @@ type cli struct {
 	lockfilePath string
 	noColor      bool
 	json         bool
+	logFile      string
 
 	// stdinTTY reports whether the user can answer prompts.
 	stdinTTY bool
@@ -79,6 +80,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest)")
 	fs.BoolVar(&c.noColor, "no-color", c.noColor, "disable colour (also honours NO_COLOR)")
 	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
+	fs.StringVar(&c.logFile, "log-file", c.logFile, "append a redacted debug trace of every HTTP exchange to `FILE` (see WXMEDIA_LOG)")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -146,6 +148,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		color.NoColor = false
 	}
 	c.stdinTTY = isTerminal(stdin)
+	stopTrace, err := c.startTrace()
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return exitError
+	}
+	defer stopTrace()
 	return cmd.run(c, fs.Args())
 }
 
@@ -211,6 +219,7 @@ func (c *cli) mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
 	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
 	fmt.Fprintln(w, "  -json            machine-readable output")
+	fmt.Fprintln(w, "  -log-file FILE   append a redacted HTTP debug trace to FILE (or WXMEDIA_LOG=debug: to stderr)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'wxmedia <command> -h' for a command's options.")
 }

@@ -203,12 +203,36 @@ func mediaBytes(ext string, size int, seed int64) []byte {
 	r := rand.New(rand.NewSource(seed))
 	data := make([]byte, size)
 	if ext == "csv" {
-		for i := range data {
-			data[i] = "0123456789abcdef\n"[r.Intn(17)]
-		}
+		return openIDLines(r, size)
 	} else {
 		r.Read(data)
 	}
 	copy(data, magic)
 	return data
+}
+
+// openIDLines returns size bytes of audience file: one openid ("o" and
+// 19 to 63 letters, digits, '_' or '-') per line, as a user_package with
+// data_type: openid must hold. Lines are 29 bytes, the extra bytes spread
+// over them; below 21 bytes no such file exists, and the bytes are filler.
+func openIDLines(r *rand.Rand, size int) []byte {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+	n := size / 29
+	if n == 0 {
+		n = 1
+	}
+	extra := size - n*29 // may be negative for a single short line
+	data := make([]byte, 0, size)
+	for i := range n {
+		l := 28 + extra/n
+		if i < extra%n {
+			l++
+		}
+		data = append(data, 'o')
+		for range max(l-1, 0) {
+			data = append(data, alphabet[r.Intn(len(alphabet))])
+		}
+		data = append(data, '\n')
+	}
+	return data[:size]
 }

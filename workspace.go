@@ -150,6 +150,11 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if r == nil {
 		return nil, err
 	}
+	if w.stderr != nil {
+		for _, warn := range planner.AudienceWarnings(w.m, r.Lines) {
+			fmt.Fprintln(w.stderr, "Warning: "+warn)
+		}
+	}
 	if r.Cache != cache {
 		cachePath := statcache.PathFor(w.m.Path)
 		serr := statcache.Save(cachePath, r.Cache)

@@ -6,6 +6,7 @@
 package accounts
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,8 +24,10 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/wxmedia/wxmedia/debuglog"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/platformcert"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -47,8 +50,11 @@ var DefaultEndpoint = manifest.DefaultEndpoint
 // report. The sandbox has no default limit.
 var DefaultRateLimit = map[string]float64{"v3": 10, "global": 10, "brand": 10, "v2": 5}
 
-// limit wraps the client's transport with the account's rate limiter.
+// limit wraps the client's transport with the debug trace, when one is
+// installed (package debuglog), and the account's rate limiter, so that a
+// traced latency does not include waiting for the limiter.
 func limit(c *http.Client, perSecond float64) *http.Client {
+	c.Transport = debuglog.Default().Transport(c.Transport)
 	if perSecond <= 0 {
 		return c
 	}
@@ -116,12 +122,30 @@ func (r *Resolver) Account(name string) (*providers.Account, error) {
 		return nil, fmt.Errorf("no account named %q in %s", name, r.m.Path)
 	}
 	a, err := r.build(ma, true)
+	if err == nil && ma.APIv3KeyEnv != "" {
+		err = r.downloadCertificates(ma, a)
+	}
 	if err != nil {
 		r.errs[name] = err
 		return nil, err
 	}
 	r.accounts[name] = a
 	return a, nil
+}
+
+// downloadTimeout bounds the platform-certificate download of one account.
+const downloadTimeout = time.Minute
+
+// downloadCertificates adds the platform certificates downloaded with the
+// APIv3 key to the keys a trusts (apiv3_key_env): a certificate rotated in
+// since platform_certificate_files was written is then trusted too.
+func (r *Resolver) downloadCertificates(ma *manifest.Account, a *providers.Account) error {
+	ctx, cancel := context.WithTimeout(context.Background(), downloadTimeout)
+	defer cancel()
+	if err := platformcert.Trust(ctx, a, r.getenv(ma.APIv3KeyEnv)); err != nil {
+		return r.accountError(ma, "apiv3_key_env", err.Error())
+	}
+	return nil
 }
 
 // Check loads every account's keys and certificates without any network
@@ -213,6 +237,7 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 			}
 			a.WechatPayPublicKeyID = ma.WechatPayPublicKeyID
 		}
+		var certs []platformcert.Certificate
 		for _, f := range ma.PlatformCertificateFiles {
 			data := read("platform_certificate_files", f)
 			if data == nil {
@@ -228,6 +253,19 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 				continue
 			}
 			a.WechatPayKeys[serial] = k
+			if c, err := platformcert.Parse(data); err == nil {
+				certs = append(certs, c)
+			}
+		}
+		// Certificate mode: name the newest platform certificate in
+		// Wechatpay-Serial, so that answers are signed with it. [ASSUMED]
+		// docs/PROTOCOL.md §11 says a request may; the v3 upload pages do not
+		// list the header. Brand answers are always in public-key mode.
+		if a.WechatPayPublicKeyID == "" && ma.API != "brand" {
+			a.WechatPayPublicKeyID = platformcert.Newest(certs)
+		}
+		if ma.APIv3KeyEnv != "" && r.getenv(ma.APIv3KeyEnv) == "" && requireEnv {
+			add(r.accountError(ma, "apiv3_key_env", fmt.Sprintf("environment variable %s is not set; export it with the 32-character APIv3 key from the merchant platform, or remove apiv3_key_env to trust platform_certificate_files alone", ma.APIv3KeyEnv)))
 		}
 	} else {
 		a.SignType = ma.SignType

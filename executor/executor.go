@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -118,6 +119,8 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 			rep.Done.Rename++
 		case planner.Forget:
 			rep.Done.Forget++
+		case planner.Expand:
+			rep.Done.Expand++
 		}
 	}
 	if _, err := RecordEndpoints(e.Store, p); err != nil {
@@ -175,6 +178,28 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 				hook.Finished(c, id, err)
 				finish(c, err)
 			}
+			return nil
+		})
+	}
+	for _, c := range p.Changes {
+		if c.Action != planner.Expand {
+			continue
+		}
+		g.Go(func() error {
+			if e.stopRequested(ctx) {
+				mu.Lock()
+				rep.NotStarted++
+				mu.Unlock()
+				return nil
+			}
+			hook.Started(c)
+			err := e.expandOnly(ctx, c)
+			id := ""
+			if err == nil {
+				id = c.Before.ID
+			}
+			hook.Finished(c, id, err)
+			finish(c, err)
 			return nil
 		})
 	}
@@ -280,14 +305,15 @@ func applyLocal(s *lockfile.State, c *planner.Change) {
 // content, filename, type and account are uploaded once and all record the
 // same ID. Groups keep plan order.
 func uploadGroups(changes []*planner.Change) [][]*planner.Change {
-	type key struct{ sha, filename, typ, account, mchid string }
+	// An audience file uploaded as two data types is two uploads.
+	type key struct{ sha, filename, typ, account, mchid, dataType, description string }
 	index := map[key]int{}
 	var groups [][]*planner.Change
 	for _, c := range changes {
 		if !c.Action.Uploads() {
 			continue
 		}
-		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID}
+		k := key{c.After.SHA256, c.After.Filename, c.Type, c.Account, c.After.MchID, c.After.DataType, c.After.Description}
 		if i, ok := index[k]; ok {
 			groups[i] = append(groups[i], c)
 			continue
@@ -326,6 +352,9 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 		Filename: c.After.Filename,
 		Size:     c.After.Size,
 		SHA256:   c.After.SHA256,
+		// user_package only; the others ignore them.
+		DataType:    c.After.DataType,
+		Description: c.After.Description,
 		Open: func() (providers.File, error) {
 			// Only the planned regular file inside the manifest directory
 			// is read: not a symlink swapped in since plan that leads
@@ -366,11 +395,21 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 		for _, c := range group {
 			s.Assets[c.Name] = &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
 				Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
-				Endpoint: c.After.Endpoint, UploadedAt: now, Attributes: res.Attributes}
+				Endpoint: c.After.Endpoint, UploadedAt: now, Attributes: uploadAttributes(res, c)}
 			delete(s.Pending, c.Name)
 		}
 	}); err != nil {
 		return res.ID, fmt.Errorf("%s: uploaded as %s but %w", c.Name, res.ID, err)
+	}
+	// The upload is recorded before any expand: if apply stops here, the
+	// next plan expands without uploading again.
+	for _, c := range group {
+		if c.After.ExpandInto == "" {
+			continue
+		}
+		if err := e.expand(ctx, c, u, res.ID); err != nil {
+			return res.ID, fmt.Errorf("uploaded as %s and recorded, but %w", res.ID, err)
+		}
 	}
 	return res.ID, nil
 }
@@ -389,6 +428,68 @@ func checkResult(name string, res *providers.Result) error {
 		if c, bad := safetext.Find(v); bad {
 			return fmt.Errorf("%s: the endpoint answered with an ID or attribute containing the control character %s (%s); it was not recorded. Check the account's endpoint", name, c, safetext.Escape(v))
 		}
+	}
+	return nil
+}
+
+// uploadAttributes returns the attributes to record for c's upload: the
+// provider's, and a user_package's data_type (a change of it re-uploads).
+func uploadAttributes(res *providers.Result, c *planner.Change) map[string]string {
+	attrs := maps.Clone(res.Attributes)
+	if c.After.DataType != "" {
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs[planner.AttrDataType] = c.After.DataType
+	}
+	return attrs
+}
+
+// expandOnly carries out an Expand change: the recorded upload expands the
+// audience package the manifest names.
+func (e *Executor) expandOnly(ctx context.Context, c *planner.Change) error {
+	if c.Before == nil || c.After == nil {
+		return fmt.Errorf("%s: the expand has no recorded upload; run plan again", c.Name)
+	}
+	u, err := e.Resolve(c.Account, c.Type)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return e.expand(ctx, c, u, c.Before.ID)
+}
+
+// expand asks u to add the upload uploadID to c's expand_into package and
+// records it in c's lockfile entry (expanded_into, expanded_at).
+func (e *Executor) expand(ctx context.Context, c *planner.Change, u providers.Uploader, uploadID string) error {
+	x, ok := u.(providers.Expander)
+	if !ok {
+		return fmt.Errorf("%s: type %s cannot expand an audience package: %w", c.Name, c.Type, providers.ErrUnsupportedType)
+	}
+	into := c.After.ExpandInto
+	res, err := x.Expand(ctx, &providers.ExpandRequest{Asset: c.Name, UploadID: uploadID, Into: into})
+	if err != nil {
+		return fmt.Errorf("expanding audience package %s failed (run apply again to expand it without uploading): %w", into, err)
+	}
+	if err := checkResult(c.Name, res); err != nil {
+		return err
+	}
+	now := e.now().UTC().Format(time.RFC3339)
+	if err := e.Store.Update(func(s *lockfile.State) {
+		old := s.Assets[c.Name]
+		if old == nil || old.ID != uploadID {
+			return // forgotten or replaced meanwhile: nothing to record
+		}
+		ent := *old
+		ent.Attributes = maps.Clone(old.Attributes)
+		if ent.Attributes == nil {
+			ent.Attributes = map[string]string{}
+		}
+		maps.Copy(ent.Attributes, res.Attributes)
+		ent.Attributes[planner.AttrExpandedInto] = into
+		ent.Attributes[planner.AttrExpandedAt] = now
+		s.Assets[c.Name] = &ent
+	}); err != nil {
+		return fmt.Errorf("%s: expanded audience package %s but %w", c.Name, into, err)
 	}
 	return nil
 }

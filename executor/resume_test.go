@@ -70,7 +70,7 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 		csv.WriteString("\n")
 	}
 	ws.Write(t, "lists/vip.csv", []byte(csv.String()))
-	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url), "  vip: {type: user_package, account: brand, file: lists/vip.csv}\n"))
+	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url), "  vip: {type: user_package, account: brand, file: lists/vip.csv, data_type: openid}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,15 +85,7 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := planner.Build(m, facts, store.State(), planner.Options{})
-		r := accounts.New(m)
-		ex := &executor.Executor{Store: store, Dir: m.Dir, Resolve: func(account, typ string) (providers.Uploader, error) {
-			a, err := r.Account(account)
-			if err != nil {
-				return nil, err
-			}
-			return providers.WithRetry(brandchunk.New(a), fastRetry), nil
-		}}
-		return ex.Apply(ctx, p)
+		return applyBrand(ctx, t, m, p, lockPath)
 	}
 
 	// First run: cancelled right after the 4th of 11 parts is acknowledged.
@@ -151,3 +143,23 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// applyBrand applies p to the lockfile at lockPath through m's brand
+// accounts, with fast retries.
+func applyBrand(ctx context.Context, t *testing.T, m *manifest.Manifest, p *planner.Plan, lockPath string) (executor.Report, error) {
+	t.Helper()
+	store, err := lockfile.Open(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := accounts.New(m)
+	defer r.Close()
+	ex := &executor.Executor{Store: store, Dir: m.Dir, Resolve: func(account, typ string) (providers.Uploader, error) {
+		a, err := r.Account(account)
+		if err != nil {
+			return nil, err
+		}
+		return providers.WithRetry(brandchunk.New(a), fastRetry), nil
+	}}
+	return ex.Apply(ctx, p)
+}

@@ -24,7 +24,7 @@ var (
 	// signedKeys are used by the apis that sign with a merchant private key
 	// (v3, global, brand).
 	signedKeys = []string{"serial_no", "private_key_file", "private_key_env",
-		"wechatpay_public_key_id", "wechatpay_public_key_file", "platform_certificate_files"}
+		"wechatpay_public_key_id", "wechatpay_public_key_file", "platform_certificate_files", "apiv3_key_env"}
 	v2Keys      = []string{"api_key_env", "client_cert_file", "client_key_file", "sign_type"}
 	accountKeys = concat(commonAccountKeys[:2], signedKeys, v2Keys, commonAccountKeys[2:])
 )
@@ -251,6 +251,7 @@ func (c *accountCheck) signed(lax bool) {
 	if e, ok := c.f["platform_certificate_files"]; ok {
 		hasCerts = c.certs(e.val)
 	}
+	c.apiv3KeyEnv(hasCerts)
 	if lax {
 		return
 	}
@@ -349,8 +350,8 @@ func (c *accountCheck) envName(n *yaml.Node, k, s string) bool {
 	switch {
 	case strings.Contains(s, "-----BEGIN") || strings.Contains(s, "PRIVATE KEY"):
 		c.errorf(n, k, "%s holds PEM text, not the name of an environment variable; put the PEM in a variable (or a file outside the repository) and name it here, and treat the key as leaked if this file was ever committed", k)
-	case k == "api_key_env" && secretPattern.MatchString(s) && strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz"):
-		c.errorf(n, k, "api_key_env looks like the 32-character API key itself, not the name of an environment variable; export the key as a variable (e.g. WXPAY_V2_API_KEY), write that name here, and reset the key in the merchant platform if this file was ever shared")
+	case (k == "api_key_env" || k == "apiv3_key_env") && secretPattern.MatchString(s) && strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz"):
+		c.errorf(n, k, "%s looks like the 32-character API key itself, not the name of an environment variable; export the key as a variable (e.g. WXPAY_V2_API_KEY), write that name here, and reset the key in the merchant platform if this file was ever shared", k)
 	case !envNamePattern.MatchString(s):
 		c.errorf(n, k, "%s must be the name of an environment variable (letters, digits and '_', not starting with a digit), such as WXPAY_PRIVATE_KEY", k)
 	default:
@@ -472,4 +473,28 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// apiv3KeyEnv checks apiv3_key_env: the environment variable holding the
+// APIv3 key, with which apply downloads and decrypts the current platform
+// certificates. The download is verified with a certificate the account
+// already trusts, so platform_certificate_files must list one.
+func (c *accountCheck) apiv3KeyEnv(hasCerts bool) {
+	const k = "apiv3_key_env"
+	s, ok, n := c.get(k)
+	if !ok || n == nil {
+		return
+	}
+	switch {
+	case c.a.API == "brand":
+		c.errorf(n, k, "apiv3_key_env downloads platform certificates, which api: brand accounts do not use (brand answers are verified with the WeChat Pay public key); remove it")
+	case !hasCerts:
+		if _, listed := c.f["platform_certificate_files"]; !listed {
+			c.errorf(n, k, "apiv3_key_env needs platform_certificate_files listing at least one platform certificate you trust, which verifies the download; add it")
+		}
+	default:
+		if c.envName(n, k, s) {
+			c.a.APIv3KeyEnv = s
+		}
+	}
 }

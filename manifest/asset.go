@@ -22,7 +22,7 @@ import (
 	"github.com/wxmedia/wxmedia/mediatype"
 )
 
-var assetKeys = []string{"type", "account", "file", "glob", "filename"}
+var assetKeys = []string{"type", "account", "file", "glob", "filename", "data_type", "description", "expand_into"}
 
 // asset validates one entry under assets and returns the assets it
 // declares: one for file, one per match for glob.
@@ -95,6 +95,8 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		}
 	}
 
+	audienceFields := p.audienceFields(f, kp, t, missing)
+
 	file, hasFile, fileNode := p.field(f, kp, "file")
 	glob, hasGlob, globNode := p.field(f, kp, "glob")
 	filename, hasFilename, filenameNode := p.field(f, kp, "filename")
@@ -131,6 +133,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		if acct != nil {
 			a.Account = acct.Name
 		}
+		a.DataType, a.Description, a.ExpandInto = audienceFields.dataType, audienceFields.description, audienceFields.expandInto
 		return a
 	}
 

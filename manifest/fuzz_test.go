@@ -22,7 +22,7 @@ const validManifest = header + `  storefront:
     account: shop
     glob: media/shops/*.png
   legacy_logo: {type: legacy_image, account: legacy, file: media/b.png}
-  users: {type: user_package, account: brandacct, file: media/users.csv}
+  users: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid}
   clip: {type: video, account: shop, file: media/clip.mp4}
 `
 

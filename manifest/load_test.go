@@ -176,6 +176,12 @@ func TestAccountErrors(t *testing.T) {
 			want: []string{"accounts.a.wechatpay_public_key_id: api: brand accounts verify responses with the WeChat Pay public key"}, n: 1},
 		{name: "certificates not a list", yaml: acct + "    api: v3\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    platform_certificate_files: secrets/platform.pem\n",
 			want: []string{"8:33: accounts.a.platform_certificate_files: platform_certificate_files must be a list of PEM files, not a single value: write [secrets/platform.pem]"}, n: 1},
+		{name: "apiv3_key_env without certificates", yaml: acct + "    api: v3\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    wechatpay_public_key_id: PUB_KEY_ID_0111\n    wechatpay_public_key_file: secrets/pub.pem\n    apiv3_key_env: APIV3\n",
+			want: []string{"accounts.a.apiv3_key_env: apiv3_key_env needs platform_certificate_files listing at least one platform certificate you trust, which verifies the download; add it"}, n: 1},
+		{name: "apiv3_key_env holds the key", yaml: acct + "    api: v3\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    platform_certificate_files: [secrets/platform.pem]\n    apiv3_key_env: wxmediaSandboxAPIv3Key0123456789\n",
+			want: []string{"accounts.a.apiv3_key_env: apiv3_key_env looks like the 32-character API key itself"}, n: 1},
+		{name: "apiv3_key_env on brand", yaml: acct + "    api: brand\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    wechatpay_public_key_id: PUB_KEY_ID_0111\n    wechatpay_public_key_file: secrets/pub.pem\n    apiv3_key_env: APIV3\n",
+			want: []string{"accounts.a.apiv3_key_env: apiv3_key_env downloads platform certificates, which api: brand accounts do not use"}, n: 1},
 		{name: "certificates empty list", yaml: acct + "    api: v3\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    platform_certificate_files: []\n",
 			want: []string{"platform_certificate_files is empty"}, n: 1},
 		{name: "certificate missing", yaml: acct + "    api: v3\n    mchid: \"1\"\n    serial_no: 1FB89742D19F2BD30B69948D16DECA0FCB4481EB\n    private_key_env: K\n    platform_certificate_files:\n      - secrets/platform.pem\n      - secrets/old.pem\n",
@@ -282,8 +288,19 @@ func TestAssetErrors(t *testing.T) {
 		{name: "default filename too long", yaml: header + "  x:\n    type: image\n    account: shop\n    file: media/" + strings.Repeat("y", 130) + ".jpg\n",
 			files: map[string]string{"media/" + strings.Repeat("y", 130) + ".jpg": jpgData},
 			want:  []string{"filename is 134 characters; image allows at most 128; the base name is sent as the filename: rename the file, or set filename"}, n: 1},
-		{name: "brand filename characters", yaml: header + "  x:\n    type: user_package\n    account: brandacct\n    file: media/user list.csv\n",
+		{name: "brand filename characters", yaml: header + "  x:\n    type: user_package\n    account: brandacct\n    data_type: openid\n    file: media/user list.csv\n",
 			files: map[string]string{"media/user list.csv": "openid\n"}, want: []string{"may only contain letters, digits"}, n: 1},
+		{name: "user_package without data_type", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv}\n",
+			want: []string{"assets.x.data_type: data_type is missing; set it to openid (one openid per line) or mobile_md5"}, n: 1},
+		{name: "unknown data_type", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: mobile}\n",
+			want: []string{"assets.x.data_type: unknown data_type mobile; use openid (one openid per line) or mobile_md5 (the MD5 of one mobile number per line; raw numbers are never uploaded)"}, n: 1},
+		{name: "data_type on an image", yaml: header + "  x: {type: image, account: shop, file: media/a.jpg, data_type: openid, expand_into: \"1\"}\n",
+			want: []string{"assets.x.data_type: data_type applies only to user_package assets, and this one has type image; remove it",
+				"assets.x.expand_into: expand_into applies only to user_package assets"}, n: 2},
+		{name: "bad expand_into", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid, expand_into: \"a/b\"}\n",
+			want: []string{`assets.x.expand_into: expand_into a/b is not an audience package ID`}, n: 1},
+		{name: "long description", yaml: header + "  x: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid, description: " + strings.Repeat("d", 129) + "}\n",
+			want: []string{"assets.x.description: description is 129 characters; at most 128 are sent, so shorten it"}, n: 1},
 		{name: "glob bad pattern", yaml: header + "  x:\n    type: image\n    account: shop\n    glob: media/[a.png\n",
 			want: []string{"glob media/[a.png is not a valid pattern"}, n: 1},
 		{name: "glob escapes", yaml: header + "  x:\n    type: image\n    account: shop\n    glob: ../*.png\n",
@@ -332,7 +349,7 @@ assets:
 		t.Fatal("Load succeeded, want errors")
 	}
 	want := `wxmedia.yaml:5:12: accounts.shop.mchid: mchid must be your merchant ID (mchid), 1 to 32 digits; got 19000abc
-wxmedia.yaml:10:5: accounts.shop.colour: unknown key colour; allowed: api, mchid, serial_no, private_key_file, private_key_env, wechatpay_public_key_id, wechatpay_public_key_file, platform_certificate_files, api_key_env, client_cert_file, client_key_file, sign_type, endpoint, ca_file, rate_limit
+wxmedia.yaml:10:5: accounts.shop.colour: unknown key colour; allowed: api, mchid, serial_no, private_key_file, private_key_env, wechatpay_public_key_id, wechatpay_public_key_file, platform_certificate_files, apiv3_key_env, api_key_env, client_cert_file, client_key_file, sign_type, endpoint, ca_file, rate_limit
 wxmedia.yaml:15:11: assets.storefront.file: no such file media/storefront.jpg; check the path (relative to the manifest directory)
 wxmedia.yaml:17:11: assets.clip.type: unknown type vidoe; did you mean video? types: brand_image, global_file, image, legacy_image, marketing_image, user_package, video
 wxmedia.yaml:22:14: assets.logo.account: no account named nobody; defined: shop
@@ -541,7 +558,7 @@ func TestValidVariants(t *testing.T) {
   leg: {type: legacy_image, account: legacy, file: media/b.png}
   mkt: {type: marketing_image, account: shop, file: media/b.png}
   brd: {type: brand_image, account: brandacct, file: media/b.png}
-  pkg: {type: user_package, account: brandacct, file: media/users.csv}
+  pkg: {type: user_package, account: brandacct, file: media/users.csv, data_type: openid}
   glb: {type: global_file, account: gl, file: media/licence.pdf}
 `, files: nil, check: func(t *testing.T, m *Manifest) {
 			if len(m.Assets) != 7 {

@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"github.com/wxmedia/wxmedia/audience"
+
 	"encoding/json"
 	"fmt"
 
@@ -33,6 +35,7 @@ var keySchemas = map[string]map[string]any{
 	"endpoint":                   {"type": "string", "pattern": `^(sandbox|https?://\S+)$`, "description": "Base URL; default per api. \"sandbox\" runs the embedded emulator."},
 	"ca_file":                    {"type": "string", "description": "Extra CA bundle (PEM) for a custom HTTPS endpoint."},
 	"rate_limit":                 {"type": "number", "exclusiveMinimum": 0, "description": "Requests per second for this account."},
+	"apiv3_key_env":              {"type": "string", "pattern": envNamePattern.String(), "description": "v3/global with platform_certificate_files: environment variable holding the APIv3 key; apply downloads the current platform certificates with it."},
 	"api_key_env":                {"type": "string", "pattern": envNamePattern.String(), "description": "v2: environment variable holding the APIv2 key."},
 	"client_cert_file":           {"type": "string", "description": "v2: client certificate PEM (apiclient_cert.pem) for mutual TLS."},
 	"client_key_file":            {"type": "string", "description": "v2: client certificate key PEM."},
@@ -43,6 +46,10 @@ var keySchemas = map[string]map[string]any{
 	"file":     {"type": "string", "description": "File to upload, relative to the manifest directory."},
 	"glob":     {"type": "string", "description": "Pattern relative to the manifest directory (** crosses directories, as in .gitignore; the extension matches any case); one asset per match, named <asset>/<base name>."},
 	"filename": {"type": "string", "minLength": 1, "description": "Name sent to WeChat Pay; default: the file's base name."},
+	// user_package assets
+	"data_type":   {"enum": audience.DataTypes(), "description": "user_package: what each line holds, an openid or the MD5 of a mobile number (raw numbers are refused)."},
+	"description": {"type": "string", "maxLength": audience.MaxDescription, "description": "user_package: a description sent when the upload session starts."},
+	"expand_into": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "user_package: the audience package (user_package_id) to expand with the upload after the merge."},
 }
 
 // stateSchema describes the optional `state` block.

@@ -45,6 +45,7 @@ type Account struct {
 	WechatPayPublicKeyID     string
 	WechatPayPublicKeyFile   string
 	PlatformCertificateFiles []string
+	APIv3KeyEnv              string // names the variable holding the APIv3 key
 	Endpoint                 string // "" = default for API; "sandbox" = embedded emulator
 	CAFile                   string
 	RateLimit                float64 // requests per second; 0 = default for the endpoint
@@ -74,6 +75,9 @@ type Asset struct {
 	FilenameSet bool
 	// Size is the file size seen at validation.
 	Size int64
+	// DataType (audience.OpenID or audience.MobileMD5), Description and
+	// ExpandInto (a user_package_id) are set for user_package assets only.
+	DataType, Description, ExpandInto string
 	// Pos is where the asset (or its glob) is declared.
 	Pos Pos
 	// Info is the file's Stat (symlinks followed), taken while the manifest

@@ -58,7 +58,8 @@ var types = map[string]*Type{
 		IDField: "media_id", Endpoint: "POST /secapi/mch/uploadmedia"},
 	"global_file": {Name: "global_file", API: "global", MaxSize: 5 * MiB, Extensions: []string{"pdf", "jpg", "bmp", "png"},
 		MaxFilename: 256, IDField: "file_id", Endpoint: "POST /v3/global/merchant-storage/file/upload"},
-	"user_package": {Name: "user_package", API: "brand", MaxSize: 20 * MiB, Extensions: []string{"csv", "txt"},
+	"user_package": {Name: "user_package", API: "brand", MaxSize: 20 * MiB, Extensions: []string{"csv"},
+		// The session call takes CSV only (docs/PROTOCOL.md §7.2).
 		MaxFilename: 128, FilenamePattern: brandFilename, IDField: "upload_id",
 		Endpoint: "POST /brand/marketing/user-package/uploads (+ PUT parts, merge)"},
 	"marketing_image": {Name: "marketing_image", API: "v3", MaxSize: 2 * MiB, Extensions: []string{"jpg", "jpeg", "bmp", "png"},
@@ -154,6 +155,9 @@ func ContentType(ext string) string {
 	return "application/octet-stream"
 }
 
+// The video checks here and in the emulator (providers/emulator/sniff.go)
+// accept the same files; providertest.TestVideoSniffAgrees keeps them so.
+
 // Sniff reports whether head (the file's first bytes, up to HeadSize) looks
 // like a file of extension ext. It returns a short description of what the
 // bytes look like instead when they do not match.
@@ -190,17 +194,29 @@ func matches(ext string, h []byte) bool {
 			return false
 		}
 		box := string(h[4:8])
-		return box == "ftyp" || (ext == "mov" && (box == "moov" || box == "mdat" || box == "wide" || box == "free"))
+		switch {
+		case box == "ftyp":
+			return true
+		case ext != "mov":
+			return false
+		}
+		// QuickTime files may start with other top-level atoms.
+		switch box {
+		case "moov", "mdat", "wide", "free", "skip", "pnot":
+			return true
+		}
+		return false
 	case "avi":
 		return len(h) >= 12 && string(h[0:4]) == "RIFF" && string(h[8:12]) == "AVI "
 	case "wmv":
-		return bytes.HasPrefix(h, []byte{0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11})
+		// The whole ASF header GUID, as the emulator checks it.
+		return bytes.HasPrefix(h, []byte{0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C})
 	case "mpeg":
 		return bytes.HasPrefix(h, []byte{0, 0, 1, 0xBA}) || bytes.HasPrefix(h, []byte{0, 0, 1, 0xB3})
 	case "mkv":
 		return bytes.HasPrefix(h, []byte{0x1A, 0x45, 0xDF, 0xA3})
 	case "flv":
-		return bytes.HasPrefix(h, []byte("FLV"))
+		return bytes.HasPrefix(h, []byte("FLV\x01")) // version 1, the only one
 	case "rmvb":
 		return bytes.HasPrefix(h, []byte(".RMF"))
 	case "csv", "txt":

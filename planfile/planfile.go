@@ -105,6 +105,9 @@ func Parse(name string, data []byte) (*File, error) {
 		if c.Action == planner.Rename && (c.From == "" || c.Before == nil) {
 			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("rename %s has no source", c.Name)}
 		}
+		if c.Action == planner.Expand && (c.Before == nil || c.Before.ID == "" || c.After == nil || c.After.ExpandInto == "") {
+			return nil, &ParseError{Path: name, Reason: fmt.Sprintf("expand %s has no recorded upload or no audience package", c.Name)}
+		}
 	}
 	return &f, nil
 }

@@ -131,3 +131,25 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRefusesExpandWithoutUpload(t *testing.T) {
+	f := sample("", 0)
+	f.Kind = planfile.Kind
+	f.Changes[0].Action = planner.Expand
+	f.Changes[0].After.ExpandInto = "01000100010000000007"
+	data, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = planfile.Parse("x.plan", data)
+	if err == nil || !strings.Contains(err.Error(), "expand a has no recorded upload or no audience package") {
+		t.Fatalf("Parse(expand without before) = %v", err)
+	}
+	f.Changes[0].Before = &lockfile.Entry{Type: "user_package", ID: "u1"}
+	if data, err = json.Marshal(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planfile.Parse("x.plan", data); err != nil {
+		t.Fatalf("Parse(expand) = %v", err)
+	}
+}

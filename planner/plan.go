@@ -24,9 +24,13 @@ const (
 	Replace
 	Rename
 	Forget
+	// Expand adds a recorded user_package upload to the audience package
+	// named by expand_into, uploading nothing: the upload was never
+	// expanded (apply stopped after the merge), or expand_into changed.
+	Expand
 )
 
-var actionNames = [...]string{NoOp: "no-op", Create: "create", Replace: "replace", Rename: "rename", Forget: "forget"}
+var actionNames = [...]string{NoOp: "no-op", Create: "create", Replace: "replace", Rename: "rename", Forget: "forget", Expand: "expand"}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {
@@ -62,6 +66,10 @@ type After struct {
 	// Endpoint is the origin the account uploads to (manifest.Account.Origin),
 	// recorded with the ID.
 	Endpoint string `json:"endpoint"`
+	// DataType, Description and ExpandInto are a user_package asset's.
+	DataType    string `json:"data_type,omitempty"`
+	Description string `json:"description,omitempty"`
+	ExpandInto  string `json:"expand_into,omitempty"`
 }
 
 // Change is the plan for one asset.
@@ -90,6 +98,7 @@ type Summary struct {
 	Rename  int `json:"rename"`
 	Forget  int `json:"forget"`
 	NoOp    int `json:"no_op"`
+	Expand  int `json:"expand,omitempty"`
 }
 
 // Plan is the outcome of planning: one Change per asset, sorted by name.
@@ -103,7 +112,7 @@ type Plan struct {
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
 	s := p.Summary
-	return s.Create+s.Replace+s.Rename+s.Forget > 0
+	return s.Create+s.Replace+s.Rename+s.Forget+s.Expand > 0
 }
 
 // Options tunes Build.
@@ -138,7 +147,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			mchid, origin = acct.MchID, acct.Origin()
 		}
 		c := &Change{Name: a.Name, Type: a.Type, Account: a.Account,
-			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid, Endpoint: origin}}
+			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid, Endpoint: origin,
+				DataType: a.DataType, Description: a.Description, ExpandInto: a.ExpandInto}}
 		if e, ok := st.Assets[a.Name]; ok {
 			recorded++
 			c.Before = e
@@ -148,6 +158,8 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 			}
 			if len(reasons) > 0 {
 				c.Action, c.Reason = Replace, strings.Join(reasons, "; ")
+			} else if why := expandReason(e, c.After); why != "" {
+				c.Action, c.Reason = Expand, why
 			} else {
 				c.Action, c.Reason = NoOp, "unchanged"
 			}
@@ -187,6 +199,8 @@ func Summarize(changes []*Change) Summary {
 			s.Rename++
 		case Forget:
 			s.Forget++
+		case Expand:
+			s.Expand++
 		default:
 			s.NoOp++
 		}
@@ -238,6 +252,9 @@ func diff(e *lockfile.Entry, c *Change) []string {
 	if e.Endpoint != "" && e.Endpoint != c.After.Endpoint {
 		r = append(r, fmt.Sprintf("endpoint changed: %s → %s", manifest.ShowOrigin(e.Endpoint), manifest.ShowOrigin(c.After.Endpoint)))
 	}
+	if dt := e.Attributes[AttrDataType]; dt != "" && c.After.DataType != "" && dt != c.After.DataType {
+		r = append(r, fmt.Sprintf("data_type changed: %s → %s", dt, c.After.DataType))
+	}
 	return r
 }
 
@@ -266,6 +283,29 @@ func (p *Plan) UnrecordedEndpoints() []string {
 		}
 	}
 	return out
+}
+
+// Lockfile attributes of user_package entries that planning reads.
+const (
+	// AttrDataType is the data_type the file was uploaded as.
+	AttrDataType = "data_type"
+	// AttrExpandedInto is the audience package the upload expanded, and
+	// AttrExpandedAt when (RFC 3339).
+	AttrExpandedInto = "expanded_into"
+	AttrExpandedAt   = "expanded_at"
+)
+
+// expandReason says why a recorded upload must expand the audience package
+// the manifest names, or "" when it need not.
+func expandReason(e *lockfile.Entry, a *After) string {
+	done := e.Attributes[AttrExpandedInto]
+	switch {
+	case a.ExpandInto == "" || done == a.ExpandInto:
+		return ""
+	case done == "":
+		return fmt.Sprintf("expand_into %s: the recorded upload has not expanded it yet; expands it without uploading again", a.ExpandInto)
+	}
+	return fmt.Sprintf("expand_into changed: %s → %s; expands the new package with the recorded upload, without uploading again (%s keeps it too)", done, a.ExpandInto, done)
 }
 
 func short(sum string) string {

@@ -53,6 +53,9 @@ type ScanResult struct {
 	// Hashed counts the files read and hashed; Cached those whose hash came
 	// from the stat cache.
 	Hashed, Cached int
+	// Lines holds the line count of every user_package asset that passed
+	// its content checks, by name.
+	Lines map[string]int
 	// Cache holds an entry for every file that passed, for the caller to
 	// save; its reference time is when this scan started. When every file's
 	// hash came from ScanOptions.Cache and it holds nothing else, Cache is
@@ -132,6 +135,12 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 			continue
 		}
 		res.Facts[a.Name] = FileFacts{Size: r.entry.Size, SHA256: hex.EncodeToString(r.entry.SHA256[:])}
+		if a.Type == "user_package" {
+			if res.Lines == nil {
+				res.Lines = map[string]int{}
+			}
+			res.Lines[a.Name] = r.lines
+		}
 		if r.cached {
 			res.Cached++
 		} else {
@@ -162,6 +171,7 @@ type scanned struct {
 	entry     statcache.Entry
 	cached    bool // the hash came from the cache
 	cacheable bool // entry describes the file as it was read throughout
+	lines     int  // user_package: the file's line count
 	err       error
 }
 
@@ -291,6 +301,11 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	ext := mediatype.Ext(a.File)
 	if ok, looks := mediatype.Sniff(ext, r.entry.Head); !ok {
 		return fe(fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", a.File, ext, looks))
+	}
+	if t.Name == "user_package" {
+		if r.lines, r.err = checkAudience(manifestPath, root, a); r.err != nil {
+			return scanned{err: r.err}
+		}
 	}
 	return r
 }

@@ -51,6 +51,29 @@ type Request struct {
 	// session's state changes (created, a part acknowledged), so the caller
 	// can persist it before the next step.
 	OnSession func(Session) error
+	// DataType and Description describe an audience file (user_package
+	// only): DataType is "openid" or "mobile_md5" as in the manifest.
+	DataType, Description string
+}
+
+// Expander is implemented by providers whose uploads can be added to an
+// existing remote object after the upload: user_package expands an
+// audience package with a merged upload.
+//
+// Expand makes one attempt, like Upload; it is safe for concurrent use.
+// Errors follow Upload's rules (*APIError, IsRetryable).
+type Expander interface {
+	Expand(ctx context.Context, req *ExpandRequest) (*Result, error)
+}
+
+// ExpandRequest asks to add a finished upload to a remote object.
+type ExpandRequest struct {
+	// Asset is the manifest name, used only in error messages.
+	Asset string
+	// UploadID is the recorded ID of the upload (Result.ID).
+	UploadID string
+	// Into is the object to expand: a user_package_id.
+	Into string
 }
 
 // File is what Request.Open returns: the content, readable at any offset.

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -66,11 +67,17 @@ func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return nil
 	}
-	var err error
-	for i := 1; ; i++ {
+	return r.do(ctx, req, func() (*Result, error) {
 		attempt.Session = latest
-		var res *Result
-		res, err = r.u.Upload(ctx, &attempt)
+		return r.u.Upload(ctx, &attempt)
+	})
+}
+
+// do calls try until it succeeds, fails for good, or the policy's attempts
+// are spent, backing off between tries; req is what OnRetry is told.
+func (r *retrying) do(ctx context.Context, req *Request, try func() (*Result, error)) (*Result, error) {
+	for i := 1; ; i++ {
+		res, err := try()
 		if err == nil {
 			return res, nil
 		}
@@ -88,6 +95,18 @@ func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
 			return nil, err
 		}
 	}
+}
+
+// Expand retries the wrapped uploader's Expand under the same policy; it
+// fails with ErrUnsupportedType when the wrapped uploader cannot expand.
+// Expanding the same package with the same upload again is harmless, so a
+// lost answer is retried like any other.
+func (r *retrying) Expand(ctx context.Context, req *ExpandRequest) (*Result, error) {
+	x, ok := r.u.(Expander)
+	if !ok {
+		return nil, fmt.Errorf("%s: expand: %w", req.Asset, ErrUnsupportedType)
+	}
+	return r.do(ctx, &Request{Asset: req.Asset}, func() (*Result, error) { return x.Expand(ctx, req) })
 }
 
 // Backoff returns the delay before retry number n (1-based): a random

@@ -47,6 +47,8 @@ func verb(a planner.Action) (doing, done string) {
 		return "renaming", "renamed"
 	case planner.Replace:
 		return "replacing", "replaced"
+	case planner.Expand:
+		return "expanding", "expanded"
 	}
 	return "uploading", "uploaded"
 }
@@ -104,6 +106,9 @@ func doneLine(s planner.Summary, failed int) string {
 	line := fmt.Sprintf("Assets: %d uploaded, %d replaced", s.Create, s.Replace)
 	if s.Rename > 0 {
 		line += fmt.Sprintf(", %d renamed", s.Rename)
+	}
+	if s.Expand > 0 {
+		line += fmt.Sprintf(", %d expanded", s.Expand)
 	}
 	line += fmt.Sprintf(", %d forgotten", s.Forget)
 	if failed > 0 {

@@ -81,6 +81,8 @@ func ActionLabel(a planner.Action) string {
 		return renameColor.Sprint("~ rename")
 	case planner.Forget:
 		return forgetColor.Sprint("- forget")
+	case planner.Expand:
+		return renameColor.Sprint("~ expand")
 	}
 	return "  no-op"
 }
@@ -132,6 +134,9 @@ func SummaryLine(s planner.Summary) string {
 	parts := []string{fmt.Sprintf("%d to upload", s.Create), fmt.Sprintf("%d to replace", s.Replace)}
 	if s.Rename > 0 {
 		parts = append(parts, fmt.Sprintf("%d to rename", s.Rename))
+	}
+	if s.Expand > 0 {
+		parts = append(parts, fmt.Sprintf("%d to expand", s.Expand))
 	}
 	parts = append(parts, fmt.Sprintf("%d to forget", s.Forget), fmt.Sprintf("%d unchanged", s.NoOp))
 	return "Plan: " + strings.Join(parts, ", ") + "."

@@ -7,7 +7,7 @@
 // It has no non-test code. TestMain builds the binary once with
 // `go build -o <tmp>/wxmedia github.com/wxmedia/wxmedia` (not -race: the
 // suites exercise the process, not the test code) and writes the sandbox
-// keys with `wxmedia emulator -write-keys`. The suites are:
+// keys with `wxmedia emulator -write-keys-only`. The suites are:
 //
 //   - crash_test.go: apply is SIGKILLed at a random (seeded) moment; the
 //     lockfile must parse, every recorded ID must be one the emulator issued

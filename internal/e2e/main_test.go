@@ -57,7 +57,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	keysDir = filepath.Join(dir, "keys")
-	out, err := exec.Command(bin, "emulator", "-write-keys", keysDir).Output()
+	out, err := exec.Command(bin, "emulator", "-write-keys-only", keysDir).Output()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: wxmedia emulator -write-keys: %v\n", err)
 		return 1

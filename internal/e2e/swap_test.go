@@ -77,7 +77,11 @@ func newSwapWS(t *testing.T, typ string, seed int64) *swapWS {
 		w.Write(t, w.rel(name), data)
 		sum := sha256.Sum256(data)
 		w.shaOf[name] = hex.EncodeToString(sum[:])
-		assets += fmt.Sprintf("  %s: {type: %s, account: acct, file: %s}\n", name, typ, w.rel(name))
+		extra := ""
+		if typ == "user_package" {
+			extra = ", data_type: openid"
+		}
+		assets += fmt.Sprintf("  %s: {type: %s, account: acct, file: %s%s}\n", name, typ, w.rel(name), extra)
 	}
 	w.Manifest(t, account, assets)
 	return w

@@ -21,6 +21,39 @@ const (
 	InitSizeKey = "file_size"
 )
 
+// E5a: "user_package_file_info identifies the file type, the data type and
+// a description" [SRC]; the keys and values are not documented.
+const (
+	// InitDataTypeKey holds what each line is. [ASSUMED]
+	InitDataTypeKey = "data_type"
+	// InitDescriptionKey holds the asset's description, sent only when
+	// set. [ASSUMED]
+	InitDescriptionKey = "description"
+	// InitFileTypeKey holds the file type; the session call takes CSV
+	// only [SRC]. [ASSUMED] the key and the value FileTypeCSV.
+	InitFileTypeKey = "file_type"
+	FileTypeCSV     = "CSV"
+)
+
+// DataTypeValues maps the manifest's data_type to the value sent under
+// InitDataTypeKey. [ASSUMED] upper-case enum names, as WeChat Pay's other
+// enums are.
+var DataTypeValues = map[string]string{"openid": "OPENID", "mobile_md5": "MOBILE_MD5"}
+
+// Expand: POST PathUserPackages/{user_package_id}/expand with body
+// {"upload_id":…} adds a merged upload to an audience package, effective
+// after data sync (usually T+2) [SRC 4016199250].
+const (
+	PathUserPackages  = "/brand/marketing/user-package/user-packages"
+	ExpandSuffix      = "/expand"
+	ExpandUploadIDKey = "upload_id"
+)
+
+// The expand answer's fields are not documented. [ASSUMED] any verified
+// 2xx answer is success (an empty body, or a JSON object whose string
+// fields are recorded as attributes prefixed "expand_").
+const ExpandAttrPrefix = "expand_"
+
 // E5a response body: {"upload_id":…,"part_size":…,"part_count":…}.
 const (
 	// InitUploadIDKey is documented [SRC].

@@ -78,7 +78,10 @@ type Client struct {
 	http     *http.Client
 }
 
-var _ providers.Uploader = (*Client)(nil)
+var (
+	_ providers.Uploader = (*Client)(nil)
+	_ providers.Expander = (*Client)(nil)
+)
 
 // New returns the user_package uploader for acct, a brand account: MchID is
 // the brand_id, SerialNo and PrivateKey are the brand API certificate's, and
@@ -110,6 +113,10 @@ func (c *Client) checkConfig(req *providers.Request) error {
 		return fmt.Errorf("the file is %d bytes; user_package allows at most %d (20 MiB)", req.Size, MaxFileSize)
 	case !filenameRE.MatchString(req.Filename):
 		return fmt.Errorf("filename %q must be 1 to 128 letters, digits, '_', '.' or '-'", req.Filename)
+	case mediatype.Ext(req.Filename) != "csv":
+		return fmt.Errorf("filename %q must end in .csv: the session call takes CSV files only", req.Filename)
+	case DataTypeValues[req.DataType] == "":
+		return fmt.Errorf("data_type %q is not openid or mobile_md5; set the asset's data_type", req.DataType)
 	case !sha256RE.MatchString(req.SHA256):
 		return fmt.Errorf("sha256 %q is not 64 hex digits", req.SHA256)
 	}
@@ -237,21 +244,19 @@ func (up *upload) restartNote(err error, restarted bool) error {
 
 // init starts a session (E5a).
 func (up *upload) init(ctx context.Context) (*providers.Session, error) {
-	body, err := json.Marshal(map[string]any{InitInfoKey: map[string]any{
+	info := map[string]any{
 		InitFilenameKey: up.req.Filename,
 		InitDigestKey:   strings.ToLower(up.req.SHA256),
 		InitSizeKey:     up.req.Size,
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("%s: encode session request: %w", up.req.Asset, err)
+		InitFileTypeKey: FileTypeCSV,
+		InitDataTypeKey: DataTypeValues[up.req.DataType],
+	}
+	if up.req.Description != "" {
+		info[InitDescriptionKey] = up.req.Description
 	}
 	st := step{name: "starting the upload session", method: http.MethodPost, path: PathUploads,
 		endpoint: http.MethodPost + " " + PathUploads}
-	u, auth, err := up.sign(st, body)
-	if err != nil {
-		return nil, err
-	}
-	data, err := up.call(ctx, st, u, auth, bytesBody(body))
+	data, err := up.postJSON(ctx, st, map[string]any{InitInfoKey: info})
 	if err != nil {
 		return nil, err
 	}
@@ -479,14 +484,9 @@ func (up *upload) merge(ctx context.Context, sess *providers.Session) (*provider
 		return nil, err
 	}
 	fields, reason := object(data)
-	attrs := map[string]string{}
+	var attrs map[string]string
 	if reason == "" {
-		for k, raw := range fields {
-			var s string
-			if json.Unmarshal(raw, &s) == nil && s != "" {
-				attrs[k] = s
-			}
-		}
+		attrs = stringFields(fields)
 		id, hasID := attrs[MergeUploadIDKey]
 		_, hasRes := attrs[MergeResourceIDKey]
 		switch {
@@ -503,6 +503,71 @@ func (up *upload) merge(ctx context.Context, sess *providers.Session) (*provider
 	return &providers.Result{ID: sess.UploadID, Attributes: attrs}, nil
 }
 
+// Expand adds the merged upload req.UploadID to the audience package
+// req.Into (POST …/user-packages/{user_package_id}/expand). The Result's
+// ID is the upload_id; the answer's string fields, if any, are its
+// Attributes, prefixed ExpandAttrPrefix.
+func (c *Client) Expand(ctx context.Context, req *providers.ExpandRequest) (*providers.Result, error) {
+	up := &upload{c: c, req: &providers.Request{Asset: req.Asset}, base: strings.TrimRight(c.acct.BaseURL, "/")}
+	if err := c.acct.CheckSigner("brand_id", true); err != nil {
+		return nil, fmt.Errorf("%s: user_package expand: %w", req.Asset, err)
+	}
+	switch {
+	case req.UploadID == "" || len(req.UploadID) > MaxUploadIDLen:
+		return nil, fmt.Errorf("%s: user_package expand: upload_id %q is not 1..%d bytes; upload the file again with -replace", req.Asset, req.UploadID, MaxUploadIDLen)
+	case !packageIDRE.MatchString(req.Into):
+		return nil, fmt.Errorf("%s: user_package expand: expand_into %q is not an audience package ID; fix expand_into", req.Asset, req.Into)
+	}
+	st := step{name: "expanding audience package " + req.Into, method: http.MethodPost,
+		path:     PathUserPackages + "/" + url.PathEscape(req.Into) + ExpandSuffix,
+		endpoint: http.MethodPost + " " + PathUserPackages + "/{user_package_id}" + ExpandSuffix, expand: true}
+	data, err := up.postJSON(ctx, st, map[string]string{ExpandUploadIDKey: req.UploadID})
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{}
+	if len(bytes.TrimSpace(data)) > 0 {
+		fields, reason := object(data)
+		if reason != "" {
+			return nil, up.malformed(st, reason)
+		}
+		for k, v := range stringFields(fields) {
+			if k != ExpandUploadIDKey {
+				attrs[ExpandAttrPrefix+k] = v
+			}
+		}
+	}
+	return &providers.Result{ID: req.UploadID, Attributes: attrs}, nil
+}
+
+// postJSON sends v, encoded as JSON, to st and returns the verified answer.
+func (up *upload) postJSON(ctx context.Context, st step, v any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode the request of %s: %w", up.req.Asset, st.name, err)
+	}
+	u, auth, err := up.sign(st, body)
+	if err != nil {
+		return nil, err
+	}
+	return up.call(ctx, st, u, auth, bytesBody(body))
+}
+
+// stringFields returns the non-empty string fields of an answer.
+func stringFields(fields map[string]json.RawMessage) map[string]string {
+	out := map[string]string{}
+	for k, raw := range fields {
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s != "" {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// packageIDRE is what a user_package_id may be (see package audience).
+var packageIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 // step describes one HTTP call, for the request and for messages.
 type step struct {
 	name     string // "part 2 of 3", for messages
@@ -511,6 +576,7 @@ type step struct {
 	endpoint string // method and path template, for APIError.Endpoint
 	part     int    // part number, 0 for init and merge
 	merge    bool
+	expand   bool
 }
 
 // reqBody is a request body: its exact length, and a way to read it from the

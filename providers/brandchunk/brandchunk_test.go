@@ -70,6 +70,7 @@ func request(content []byte) (*providers.Request, *sessions, *[]*memFile) {
 	return &providers.Request{
 		Asset:    "vip-users",
 		Filename: "vip_users-2026.csv",
+		DataType: "openid",
 		Size:     int64(len(content)),
 		SHA256:   hex.EncodeToString(sum[:]),
 		Open: func() (providers.File, error) {
@@ -149,7 +150,7 @@ func TestUploadFullFlow(t *testing.T) {
 	if err := json.Unmarshal(reqs[0].Body, &init); err != nil {
 		t.Fatal(err)
 	}
-	wantInfo := map[string]any{"filename": "vip_users-2026.csv", "digest": sha(csv25), "file_size": 25.0}
+	wantInfo := map[string]any{"filename": "vip_users-2026.csv", "digest": sha(csv25), "file_size": 25.0, "file_type": "CSV", "data_type": "OPENID"}
 	if !reflect.DeepEqual(init.Info, wantInfo) || reqs[0].Header.Get("Content-Type") != "application/json" {
 		t.Errorf("init body %s, Content-Type %q", reqs[0].Body, reqs[0].Header.Get("Content-Type"))
 	}

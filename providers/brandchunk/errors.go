@@ -50,6 +50,9 @@ func hint(st step, status int, code, message string) string {
 	case "PARAM_ERROR":
 		return "check the audience file: its filename (1 to 128 letters, digits, '_', '.' or '-'), and plain-text content of one openid or MD5-hashed mobile number per line"
 	case "INVALID_REQUEST":
+		if st.expand {
+			return "WeChat Pay would not expand the package with this upload (not merged, or a rule of the package such as its data type): check expand_into and the asset's data_type"
+		}
 		if st.merge {
 			return "WeChat Pay would not merge the parts; if it reports missing parts or a digest mismatch, the file may have changed since plan: run plan and apply again. Also check wechatpay_public_key_id is the public-key ID linked to this brand_id"
 		}
@@ -57,8 +60,14 @@ func hint(st step, status int, code, message string) string {
 	case "SIGN_ERROR":
 		return "check that serial_no is the serial of the brand API certificate that belongs to the private key, that the brand_id (mchid) is right, and that the system clock is correct (within 5 minutes)"
 	case "NO_AUTH":
+		if st.expand {
+			return "the audience package named in expand_into belongs to another brand, or this brand lacks the audience package permission: check expand_into and the account's brand_id"
+		}
 		return "this brand lacks the audience package (user package) permission, or the upload session belongs to another brand: check the account's brand_id and enable the product in the brand portal"
 	case "NOT_FOUND":
+		if st.expand {
+			return "WeChat Pay knows no audience package with this ID (or no merged upload with this upload_id): check expand_into against the merchant platform; if the upload is unknown, upload again with -replace"
+		}
 		if st.part != 0 || st.merge {
 			return "WeChat Pay has no upload session with this upload_id (it expired or belongs to another brand); apply starts a fresh session"
 		}

@@ -273,7 +273,9 @@ func signResponse(key *rsa.PrivateKey, ts, nonce string, body []byte) (string, e
 
 // checkWechatpaySerial enforces the Wechatpay-Serial request header: when
 // required (brand) it must be present, and when present it must be the
-// configured key ID (docs/PROTOCOL.md §1.2, §1.6).
+// configured key ID (docs/PROTOCOL.md §1.2, §1.6) or, where it is optional (the v3
+// APIs), the platform certificate's serial (§11). Brand answers are always
+// signed in public-key mode, so brand calls must name the public key.
 func (s *Server) checkWechatpaySerial(r *http.Request, required bool) *apiError {
 	v, present := r.Header["Wechatpay-Serial"]
 	if !present || len(v) == 0 {
@@ -281,6 +283,9 @@ func (s *Server) checkWechatpaySerial(r *http.Request, required bool) *apiError 
 			return errorf(http.StatusBadRequest, codeInvalid, "the Wechatpay-Serial header is required and must be %s", s.cfg.WechatPayKeyID)
 		}
 		return nil
+	}
+	if len(v) == 1 && s.cfg.Platform != nil && v[0] == s.cfg.Platform.Serial && !required {
+		return nil // certificate mode: the answer is signed with the platform certificate
 	}
 	if len(v) != 1 || v[0] != s.cfg.WechatPayKeyID {
 		return errorf(http.StatusBadRequest, codeInvalid, "Wechatpay-Serial %q is not a WeChat Pay public key ID or platform certificate serial of this merchant", strings.Join(v, ","))

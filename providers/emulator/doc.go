@@ -22,6 +22,17 @@
 //	E5  PUT  /brand/marketing/user-package/uploads/{id}/{n}     brand       {"return_message","part_number"}
 //	E5b POST /brand/marketing/user-package/uploads/{id}         brand       {"upload_id","resource_id"}
 //	E3  POST /secapi/mch/uploadmedia                            v2 (mTLS)   XML media_id
+//	    POST /brand/marketing/user-package/user-packages/{id}/expand brand  {"user_package_id","upload_id","state"}
+//	    GET  /v3/certificates                                   v3, global  {"data":[encrypted platform certificate]}
+//
+// Platform-certificate mode (docs/PROTOCOL.md §11): with Config.Platform and
+// Config.APIv3Key set (NewSandbox sets the sandbox ones), GET
+// /v3/certificates serves the certificate encrypted with AEAD_AES_256_GCM,
+// and an answer to a v3 request whose Wechatpay-Serial names the platform
+// certificate (or names nothing, with Config.PlatformByDefault) is signed
+// with its key and carries its serial. Brand answers are always signed in
+// public-key mode. The expand call knows the audience packages of
+// Config.UserPackages (the sandbox brand owns SandboxUserPackageID).
 //
 // Every answer carries a Request-ID header. 2xx answers of the v3 and brand
 // endpoints are signed with Config.WechatPayKey (Wechatpay-Timestamp, -Nonce,

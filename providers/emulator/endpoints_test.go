@@ -32,7 +32,6 @@ func TestOtherMultipartEndpoints(t *testing.T) {
 		{"video avi", v3, req(PathVideoUpload, "sha256", "v.AVI", "video/x-msvideo", append([]byte("RIFF\x00\x00\x00\x00AVI LIST"), pngBytes(20)...)), "media_id", `.`},
 		{"video mkv", v3, req(PathVideoUpload, "sha256", "v.mkv", "video/x-matroska", append([]byte("\x1a\x45\xdf\xa3"), pngBytes(20)...)), "media_id", `.`},
 		{"global pdf", global, req(PathGlobalUpload, "digest", "f.pdf", "application/pdf", pdf), "file_id", `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
-		{"global sha256 alias", global, req(PathGlobalUpload, "sha256", "f.png", "image/png", pngBytes(100)), "file_id", `.`},
 		{"global via image endpoint", global, req(PathImageUpload, "sha256", "f.png", "image/png", pngBytes(100)), "media_id", `.`},
 		{"marketing", v3, req(PathMarketingUpload, "sha256", "m.JPG", "image/jpeg", jpegBytes(100)), "media_url", `^https://sandbox\.wxmedia\.invalid/marketing/[A-Za-z0-9_-]{60}\.jpg$`},
 		{"brand image", brand, func() uploadReq {
@@ -64,6 +63,7 @@ func TestOtherMultipartEndpoints(t *testing.T) {
 		{"video too large", v3, req(PathVideoUpload, "sha256", "v.mp4", "video/mp4", mp4Bytes(5*MiB+1)), 400, "PARAM_ERROR", "larger"},
 		{"video not a video", v3, req(PathVideoUpload, "sha256", "v.mp4", "video/mp4", pngBytes(100)), 400, "PARAM_ERROR", "not a video"},
 		{"video image ext", v3, req(PathVideoUpload, "sha256", "v.png", "image/png", pngBytes(100)), 400, "PARAM_ERROR", "extension"},
+		{"global sha256 key", global, req(PathGlobalUpload, "sha256", "f.png", "image/png", pngBytes(100)), 400, "INVALID_REQUEST", "meta key sha256 is not accepted: send the file's SHA-256 as digest"},
 		{"global jpeg ext", global, req(PathGlobalUpload, "digest", "f.jpeg", "image/jpeg", jpegBytes(100)), 400, "INVALID_REQUEST", "extension"},
 		{"global too large", global, req(PathGlobalUpload, "digest", "f.png", "image/png", pngBytes(5*MiB+1)), 400, "INVALID_REQUEST", "larger"},
 		{"global digest mismatch", global, func() uploadReq {

@@ -29,6 +29,9 @@ const (
 	SandboxV2APIKey = "wxmediaSandboxV2ApiKey0123456789"
 	// SandboxWechatPayKeyID identifies the sandbox WeChat Pay public key.
 	SandboxWechatPayKeyID = "PUB_KEY_ID_01190000000120261123000000000001"
+	// SandboxAPIv3Key is the sandbox merchants' APIv3 key (32 bytes), which
+	// encrypts the platform certificates GET /v3/certificates serves.
+	SandboxAPIv3Key = "wxmediaSandboxAPIv3Key0123456789"
 )
 
 // SandboxMerchant is one built-in test identity, in the forms a client loads.
@@ -60,6 +63,12 @@ type SandboxKeys struct {
 	// CACertPEM is the CA that issued the merchant certificates and the
 	// StartTLS server certificate; clients of StartTLS must trust it.
 	CACertPEM []byte
+	// PlatformCertificatePEM is the sandbox platform certificate
+	// (certificate mode, docs/PROTOCOL.md §11) and PlatformSerial its serial.
+	PlatformCertificatePEM []byte
+	PlatformSerial         string
+	// APIv3Key is SandboxAPIv3Key.
+	APIv3Key string
 }
 
 // Merchants returns the four identities.
@@ -71,6 +80,7 @@ type sandboxState struct {
 	keys         SandboxKeys
 	merchants    []Merchant
 	wechatPayKey *rsa.PrivateKey
+	platform     *Platform
 	serverCert   tls.Certificate
 	caPool       *x509.CertPool
 }
@@ -135,6 +145,11 @@ var loadSandbox = sync.OnceValues(func() (*sandboxState, error) {
 	if st.wechatPayKey, ok = k.(*rsa.PrivateKey); !ok {
 		return nil, errors.New("emulator: sandbox WeChat Pay key is not RSA")
 	}
+	if st.platform, err = NewPlatform(read("platform_cert.pem"), read("platform_key.pem")); err != nil {
+		return nil, fmt.Errorf("emulator: sandbox platform certificate: %w", err)
+	}
+	st.keys.PlatformCertificatePEM, st.keys.PlatformSerial = read("platform_cert.pem"), st.platform.Serial
+	st.keys.APIv3Key = SandboxAPIv3Key
 	if st.serverCert, err = tls.X509KeyPair(read("server_cert.pem"), read("server_key.pem")); err != nil {
 		return nil, fmt.Errorf("emulator: sandbox server certificate: %w", err)
 	}
@@ -175,7 +190,9 @@ func SandboxMerchants() []Merchant {
 }
 
 // NewSandbox returns a Server that trusts the sandbox merchants (added to
-// cfg.Merchants) and signs with the sandbox WeChat Pay key unless cfg sets
+// cfg.Merchants), with the audience package SandboxUserPackageID owned by
+// the sandbox brand (added to cfg.UserPackages), the sandbox platform
+// certificate and APIv3 key unless cfg sets others, and signs with the sandbox WeChat Pay key unless cfg sets
 // another one. The other fields of cfg (clock, faults, limits, log) apply as
 // given.
 func NewSandbox(cfg Config) (*Server, error) {
@@ -184,6 +201,17 @@ func NewSandbox(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.Merchants = append(append([]Merchant(nil), cfg.Merchants...), st.merchants...)
+	pkgs := map[string]string{SandboxUserPackageID: SandboxBrandID}
+	for id, owner := range cfg.UserPackages {
+		pkgs[id] = owner
+	}
+	cfg.UserPackages = pkgs
+	if cfg.Platform == nil {
+		cfg.Platform = st.platform
+	}
+	if cfg.APIv3Key == "" {
+		cfg.APIv3Key = SandboxAPIv3Key
+	}
 	if cfg.WechatPayKey == nil {
 		cfg.WechatPayKey = st.wechatPayKey
 		if cfg.WechatPayKeyID == "" {

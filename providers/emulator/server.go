@@ -90,6 +90,22 @@ type Config struct {
 	// Log, if set, receives one JSON line per issued ID (the JSON form of
 	// Issued).
 	Log io.Writer
+	// Platform, when set, is the platform certificate of certificate mode
+	// (docs/PROTOCOL.md §11): GET /v3/certificates serves it, and answers to
+	// requests whose Wechatpay-Serial names its serial are signed with its
+	// key and carry that serial.
+	Platform *Platform
+	// PlatformByDefault signs answers to requests that name no
+	// Wechatpay-Serial with the platform certificate, as WeChat Pay does
+	// for merchants that have not switched to the public key.
+	PlatformByDefault bool
+	// APIv3Key (32 bytes) encrypts the certificates GET /v3/certificates
+	// serves; the endpoint answers 404 when it or Platform is unset.
+	APIv3Key string
+	// UserPackages are the audience packages that exist, keyed by
+	// user_package_id, each with the brand_id that owns it: expand calls
+	// name one of them.
+	UserPackages map[string]string
 }
 
 // Issued records one ID the emulator handed out.
@@ -124,6 +140,8 @@ type Server struct {
 	buckets  map[string]*bucket
 	daily    map[string]int // key: day + "/" + API + "/" + MchID
 	sessions map[string]*session
+	// expansions records the expand calls that succeeded.
+	expansions []Expansion
 }
 
 type bucket struct {
@@ -250,6 +268,9 @@ type request struct {
 	truncate bool
 	// rateCode, when set, replaces FREQUENCY_LIMIT_EXCEED in 429 answers.
 	rateCode string
+	// platform signs the answer with the platform certificate whatever
+	// the request's Wechatpay-Serial (the certificate download).
+	platform bool
 }
 
 // ServeHTTP implements http.Handler.
@@ -280,8 +301,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveUpload(q, spec)
 		return
 	}
+	if path == PathCertificates {
+		if e := q.commonFaults(); e != nil {
+			q.writeError(e)
+			return
+		}
+		s.serveCertificates(q)
+		return
+	}
 	if path == PathV2Upload {
 		s.serveV2(q)
+		return
+	}
+	if pkg, ok := expandTarget(path); ok {
+		q.rateCode = codeRateLimit
+		if e := q.commonFaults(); e != nil {
+			q.writeError(e)
+			return
+		}
+		s.serveExpand(q, pkg)
 		return
 	}
 	if isSessionPath(path) {
@@ -353,7 +391,12 @@ func (q *request) writeSigned(status int, v any) {
 	}
 	ts := strconv.FormatInt(q.s.now().Unix(), 10)
 	nonce := newNonce()
-	sig, err := signResponse(q.s.cfg.WechatPayKey, ts, nonce, body)
+	key, serial := q.s.cfg.WechatPayKey, q.s.cfg.WechatPayKeyID
+	named := q.r.Header.Get("Wechatpay-Serial")
+	if p := q.s.cfg.Platform; p != nil && (q.platform || named == p.Serial || (named == "" && q.s.cfg.PlatformByDefault)) {
+		key, serial = p.Key, p.Serial
+	}
+	sig, err := signResponse(key, ts, nonce, body)
 	if err != nil {
 		q.writeError(errorf(http.StatusInternalServerError, codeSystem, "sign response: %v", err))
 		return
@@ -362,7 +405,7 @@ func (q *request) writeSigned(status int, v any) {
 	h.Set("Wechatpay-Timestamp", ts)
 	h.Set("Wechatpay-Nonce", nonce)
 	h.Set("Wechatpay-Signature", sig)
-	h.Set("Wechatpay-Serial", q.s.cfg.WechatPayKeyID)
+	h.Set("Wechatpay-Serial", serial)
 	q.write(status, "application/json", body)
 }
 

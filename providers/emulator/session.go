@@ -29,6 +29,9 @@ const DefaultPartSize = 5 * MiB
 // maxPartSize is the documented cap on one part's data (20 MB).
 const maxPartSize = 20 * MiB
 
+// maxDescription bounds user_package_file_info.description. [ASSUMED]
+const maxDescription = 128
+
 // maxSessionBody caps the init and merge bodies.
 const maxSessionBody = 64 << 10
 
@@ -39,6 +42,7 @@ var brandFilename = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
 type session struct {
 	brandID    string
 	filename   string
+	dataType   string
 	digest     string // lowercase
 	size       int64
 	partSize   int64
@@ -56,13 +60,17 @@ func (ss *session) partLen(n int) int64 {
 	return ss.size - int64(ss.count-1)*ss.partSize
 }
 
-// initRequest is the E5a body. [ASSUMED] digest, file_size (and any other
+// initRequest is the E5a body. [ASSUMED] digest, file_size, file_type
+// (CSV), data_type (OPENID or MOBILE_MD5), description (and any other
 // field, ignored) inside user_package_file_info.
 type initRequest struct {
 	Info *struct {
-		Filename *string `json:"filename"`
-		Digest   *string `json:"digest"`
-		FileSize *int64  `json:"file_size"`
+		Filename    *string `json:"filename"`
+		Digest      *string `json:"digest"`
+		FileSize    *int64  `json:"file_size"`
+		FileType    *string `json:"file_type"`
+		DataType    *string `json:"data_type"`
+		Description *string `json:"description"`
 	} `json:"user_package_file_info"`
 }
 
@@ -129,40 +137,12 @@ func (s *Server) serveSession(q *request) {
 		q.methodNotAllowed(want)
 		return
 	}
-	m, auth, e := s.authenticate(r, schemeBrand, []string{APIBrand})
-	if e != nil {
-		q.writeError(e)
-		return
-	}
-	if e := s.checkWechatpaySerial(r, true); e != nil {
-		q.writeError(e)
-		return
-	}
-	if e := s.allow(m); e != nil {
-		q.writeError(e)
-		return
-	}
 	limit := int64(maxSessionBody)
 	if len(segs) == 2 {
 		limit = maxPartSize/3*4 + maxSessionBody
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(q.w, r.Body, limit))
-	if err != nil {
-		e := readError(err, "reading the body")
-		if e.code == codeParam {
-			e.code = codeInvalid
-		}
-		q.writeError(e)
-		return
-	}
-	if len(body) > 0 || len(segs) != 1 {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			q.writeError(errorf(http.StatusBadRequest, codeInvalid, "Content-Type must be application/json, got %q", truncateForMsg(r.Header.Get("Content-Type"))))
-			return
-		}
-	}
-	if e := verifySignature(r, m, auth, body); e != nil {
-		q.writeError(e)
+	m, body, ok := s.brandRequest(q, limit, len(segs) != 1)
+	if !ok {
 		return
 	}
 	switch len(segs) {
@@ -173,6 +153,47 @@ func (s *Server) serveSession(q *request) {
 	case 2:
 		s.putPart(q, m, segs[0], segs[1], body)
 	}
+}
+
+// brandRequest authenticates a brand call (docs/PROTOCOL.md §1.6), applies the
+// rate limit, and reads and verifies its body (at most limit bytes; a JSON
+// Content-Type is required when the body is not empty, or always when
+// needBody is set). On a problem it answers and returns ok false.
+func (s *Server) brandRequest(q *request, limit int64, needBody bool) (m *Merchant, body []byte, ok bool) {
+	r := q.r
+	m, auth, e := s.authenticate(r, schemeBrand, []string{APIBrand})
+	if e != nil {
+		q.writeError(e)
+		return nil, nil, false
+	}
+	if e := s.checkWechatpaySerial(r, true); e != nil {
+		q.writeError(e)
+		return nil, nil, false
+	}
+	if e := s.allow(m); e != nil {
+		q.writeError(e)
+		return nil, nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(q.w, r.Body, limit))
+	if err != nil {
+		e := readError(err, "reading the body")
+		if e.code == codeParam {
+			e.code = codeInvalid
+		}
+		q.writeError(e)
+		return nil, nil, false
+	}
+	if len(body) > 0 || needBody {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			q.writeError(errorf(http.StatusBadRequest, codeInvalid, "Content-Type must be application/json, got %q", truncateForMsg(r.Header.Get("Content-Type"))))
+			return nil, nil, false
+		}
+	}
+	if e := verifySignature(r, m, auth, body); e != nil {
+		q.writeError(e)
+		return nil, nil, false
+	}
+	return m, body, true
 }
 
 func (s *Server) initSession(q *request, m *Merchant, body []byte) {
@@ -194,10 +215,18 @@ func (s *Server) initSession(q *request, m *Merchant, body []byte) {
 		bad("user_package_file_info.digest must be the 64-hex-digit SHA-256 of the file")
 	case info.FileSize == nil || *info.FileSize <= 0:
 		bad("user_package_file_info.file_size must be a positive number of bytes")
+	case !strings.HasSuffix(strings.ToLower(*info.Filename), ".csv"):
+		bad("user_package_file_info.filename must name a CSV file (.csv): only CSV is accepted")
+	case info.FileType != nil && *info.FileType != "CSV":
+		bad("user_package_file_info.file_type must be CSV")
+	case info.DataType == nil || (*info.DataType != "OPENID" && *info.DataType != "MOBILE_MD5"):
+		bad("user_package_file_info.data_type must be OPENID or MOBILE_MD5")
+	case info.Description != nil && len([]rune(*info.Description)) > maxDescription:
+		bad("user_package_file_info.description must be at most %d characters", maxDescription)
 	default:
 		ps := s.cfg.PartSize
 		ss := &session{
-			brandID: m.MchID, filename: *info.Filename, digest: strings.ToLower(*info.Digest),
+			brandID: m.MchID, filename: *info.Filename, dataType: *info.DataType, digest: strings.ToLower(*info.Digest),
 			size: *info.FileSize, partSize: ps, count: int((*info.FileSize + ps - 1) / ps),
 			parts: map[int][]byte{}, sums: map[int]string{},
 		}

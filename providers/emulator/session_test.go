@@ -32,7 +32,7 @@ func TestUserPackageSession(t *testing.T) {
 	keys := Sandbox()
 	c := newSigner(t, keys.Brand)
 	file := []byte("openid_0001\nopenid_0002\n") // 24 bytes: parts of 10, 10, 4
-	initBody := []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.csv","digest":%q,"file_size":%d,"file_type":"OPENID"}}`, sha256Hex(file), len(file)))
+	initBody := []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.csv","digest":%q,"file_size":%d,"file_type":"CSV","data_type":"OPENID"}}`, sha256Hex(file), len(file)))
 	m := wantOK(t, brandCall(s, c, "POST", PathUserPackageUploads, initBody))
 	id, _ := m["upload_id"].(string)
 	if len(id) != 76 || m["part_size"] != 10.0 || m["part_count"] != 3.0 {
@@ -77,6 +77,13 @@ func TestUserPackageSession(t *testing.T) {
 	// Errors common to every session call.
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(`{"user_package_file_info":{"filename":"a b.csv"}}`)), 400, "PARAM_ERROR", "filename")
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(`{}`)), 400, "PARAM_ERROR", "required")
+	info := func(extra string) []byte {
+		return []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.csv","digest":%q,"file_size":%d%s}}`, sha256Hex(file), len(file), extra))
+	}
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(``)), 400, "PARAM_ERROR", "data_type must be OPENID or MOBILE_MD5")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(`,"data_type":"openid"`)), 400, "PARAM_ERROR", "data_type must be OPENID or MOBILE_MD5")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, info(`,"data_type":"OPENID","file_type":"TXT"`)), 400, "PARAM_ERROR", "file_type must be CSV")
+	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"users.txt","digest":%q,"file_size":%d,"data_type":"OPENID"}}`, sha256Hex(file), len(file)))), 400, "PARAM_ERROR", "CSV")
 	wantError(t, brandCall(s, c, "GET", mergePath, nil), 400, "INVALID_REQUEST", "GET")
 	r := httptest.NewRequest("POST", PathUserPackageUploads, bytes.NewReader(initBody))
 	r.Header.Set("Content-Type", "application/json")
@@ -88,7 +95,7 @@ func TestUserPackageSession(t *testing.T) {
 	wantError(t, brandCall(s, newSigner(t, keys.V3), "POST", PathUserPackageUploads, initBody), 401, "SIGN_ERROR", "scheme")
 
 	// Digest of the whole file is checked at merge.
-	m = wantOK(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"u.csv","digest":%q,"file_size":4}}`, sha256Hex([]byte("abcd"))))))
+	m = wantOK(t, brandCall(s, c, "POST", PathUserPackageUploads, []byte(fmt.Sprintf(`{"user_package_file_info":{"filename":"u.csv","digest":%q,"file_size":4,"data_type":"MOBILE_MD5"}}`, sha256Hex([]byte("abcd"))))))
 	id2 := m["upload_id"].(string)
 	wantOK(t, brandCall(s, c, "PUT", PathUserPackageUploads+"/"+id2+"/1", partBody("u.csv", []byte("abce"))))
 	wantError(t, brandCall(s, c, "POST", PathUserPackageUploads+"/"+id2, nil), 400, "INVALID_REQUEST", "does not match")

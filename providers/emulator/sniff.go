@@ -48,12 +48,11 @@ func isMOV(h []byte) bool {
 	return false
 }
 
-// isMPEG: MPEG program stream, elementary video stream or transport stream.
+// isMPEG: MPEG program stream or elementary video stream. [ASSUMED] .mpeg
+// names those; a transport stream (.ts) is not on the documented list, and
+// wxmedia's own check (package mediatype) sees too few bytes to tell one.
 func isMPEG(h []byte) bool {
-	if bytes.HasPrefix(h, []byte{0, 0, 1, 0xba}) || bytes.HasPrefix(h, []byte{0, 0, 1, 0xb3}) {
-		return true
-	}
-	return len(h) > 188 && h[0] == 0x47 && h[188] == 0x47
+	return bytes.HasPrefix(h, []byte{0, 0, 1, 0xba}) || bytes.HasPrefix(h, []byte{0, 0, 1, 0xb3})
 }
 
 // Formats per extension. [ASSUMED] the content must match the extension's

@@ -38,6 +38,8 @@ type uploadSpec struct {
 	requireSerial bool
 	// digestKeys are the meta keys holding the hex SHA-256, first present wins.
 	digestKeys []string
+	// refusedKeys are meta keys a client might send by mistake, refused.
+	refusedKeys []string
 	// digestExact requires exactly 64 hex digits; otherwise up to maxDigest
 	// characters are accepted and compared.
 	digestExact bool
@@ -104,9 +106,10 @@ var uploadSpecs = map[string]*uploadSpec{
 	},
 	PathGlobalUpload: {
 		path: PathGlobalUpload, scheme: schemeV3, apis: []string{APIGlobal},
-		// [ASSUMED] "sha256" is accepted as a lenient alias of "digest"
-		// (docs/PROTOCOL.md §6 discrepancy); "digest" wins when both are sent.
-		digestKeys: []string{"digest", "sha256"}, digestExact: true, maxFilename: 256, maxSize: 5 * MiB,
+		// The parameter table's "digest" is normative (docs/PROTOCOL.md §6
+		// discrepancy); the sample's "sha256" is refused, so that a client
+		// sending it is caught here rather than by WeChat Pay.
+		digestKeys: []string{"digest"}, refusedKeys: []string{"sha256"}, digestExact: true, maxFilename: 256, maxSize: 5 * MiB,
 		formats: globalFormats,
 		// [ASSUMED] the content types E4 checks the file part against.
 		contentTypes: []string{"application/pdf", "image/jpeg", "image/jpg", "image/png", "image/bmp"},
@@ -334,6 +337,11 @@ func (spec *uploadSpec) validate(mb *multipartBody) (string, string, *apiError) 
 	var meta map[string]json.RawMessage
 	if err := json.Unmarshal(mb.meta, &meta); err != nil || meta == nil {
 		return bad("meta is not a JSON object")
+	}
+	for _, k := range spec.refusedKeys {
+		if _, ok := meta[k]; ok {
+			return bad("meta key %s is not accepted: send the file's SHA-256 as %s", k, spec.digestKeys[0])
+		}
 	}
 	// [ASSUMED] other meta keys are ignored.
 	var filename string

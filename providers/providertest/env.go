@@ -34,6 +34,7 @@ type sandboxKeys struct {
 	sb       emulator.SandboxKeys
 	priv     map[string]*rsa.PrivateKey // by API (v3, global, brand)
 	wxPub    *rsa.PublicKey
+	platPub  *rsa.PublicKey // the sandbox platform certificate's key
 	v3Pub    *rsa.PublicKey // a public key that does not verify WeChat Pay answers
 	v2Cert   tls.Certificate
 	v3Cert   tls.Certificate // a sandbox certificate that is not the v2 merchant's
@@ -57,6 +58,9 @@ var loadKeys = sync.OnceValues(func() (*sandboxKeys, error) {
 	var err error
 	if k.wxPub, err = signing.ParsePublicKey(k.sb.WechatPayPublicKeyPEM); err != nil {
 		return nil, fmt.Errorf("sandbox WeChat Pay public key: %w", err)
+	}
+	if k.platPub, err = signing.ParsePublicKey(k.sb.PlatformCertificatePEM); err != nil {
+		return nil, fmt.Errorf("sandbox platform certificate: %w", err)
 	}
 	if k.v3Pub, err = signing.ParsePublicKey(k.sb.V3.CertificatePEM); err != nil {
 		return nil, fmt.Errorf("sandbox v3 certificate: %w", err)
@@ -123,6 +127,9 @@ type options struct {
 func start(t *testing.T, c *Case, o options) *env {
 	t.Helper()
 	k := keys(t)
+	if c.CertMode {
+		o.cfg.PlatformByDefault = true
+	}
 	if c.Kind == Chunked && o.cfg.PartSize == 0 {
 		o.cfg.PartSize = c.PartSize
 	}
@@ -179,6 +186,12 @@ func (e *env) account(t *testing.T, api string) *providers.Account {
 		WechatPayKeys:        map[string]*rsa.PublicKey{e.keys.sb.WechatPayPublicKeyID: e.keys.wxPub},
 		WechatPayPublicKeyID: e.keys.sb.WechatPayPublicKeyID,
 		BaseURL:              e.url,
+	}
+	if e.c.CertMode && api != emulator.APIBrand {
+		// Certificate mode: answers are verified with the platform
+		// certificate, whose serial the request names (docs/PROTOCOL.md §11).
+		a.WechatPayKeys = map[string]*rsa.PublicKey{e.keys.sb.PlatformSerial: e.keys.platPub}
+		a.WechatPayPublicKeyID = e.keys.sb.PlatformSerial
 	}
 	if api == emulator.APIV2 {
 		a.PrivateKey, a.WechatPayKeys, a.WechatPayPublicKeyID = nil, nil, ""
@@ -254,6 +267,8 @@ func request(asset, filename string, content []byte) *providers.Request {
 	return &providers.Request{
 		Asset:    asset,
 		Filename: filename,
+		// Only user_package reads it; every sample audience is openids.
+		DataType: "openid",
 		Size:     int64(len(content)),
 		SHA256:   sha256Hex(content),
 		Open:     func() (providers.File, error) { return memFile{bytes.NewReader(content)}, nil },

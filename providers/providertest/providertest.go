@@ -37,6 +37,17 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
+// MD5CSV returns an audience file of n MD5-hashed mobile numbers (32 hex
+// digits a line), fixed for a seed.
+func MD5CSV(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 0x3d5))
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%016x%016x\n", r.Uint64(), r.Uint64())
+	}
+	return b.Bytes()
+}
+
 // Sample is one file an endpoint accepts.
 type Sample struct {
 	Filename string
@@ -62,6 +73,10 @@ type Case struct {
 	Samples []Sample
 	// ID matches the IDs the endpoint returns (its documented shape).
 	ID *regexp.Regexp
+	// CertMode runs the suite in platform-certificate mode: v3 and global
+	// accounts trust only the sandbox platform certificate and name its
+	// serial in Wechatpay-Serial, so every answer must be signed with it.
+	CertMode bool
 
 	// The fields below are for Multipart and Legacy endpoints.
 
@@ -153,6 +168,7 @@ func Run(t *testing.T, c Case) {
 		runLegacy(t, &c)
 	case Chunked:
 		runChunked(t, &c)
+		runExpand(t, &c)
 	default:
 		t.Fatalf("providertest: unknown Kind %v", c.Kind)
 	}

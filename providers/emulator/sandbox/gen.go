@@ -102,6 +102,24 @@ func main() {
 	leaf("brand", "1200000001", false)
 	leaf("v2", "1900000003", false)
 	leaf("server", "localhost", true)
+	// The platform certificate of certificate mode (docs/PROTOCOL.md §11): its
+	// key signs answers that name its serial. Real ones are issued by
+	// Tenpay's CA; this one is self-signed, since clients trust it by
+	// serial and key, never by chain.
+	pk := key()
+	pt := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: "Tenpay.com sandbox platform certificate", Organization: []string{"wxmedia sandbox (public test key)"}},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+	}
+	pder, err := x509.CreateCertificate(rand.Reader, pt, pt, &pk.PublicKey, pk)
+	if err != nil {
+		log.Fatal(err)
+	}
+	write("platform_cert.pem", "CERTIFICATE", pder)
+	writeKey("platform_key.pem", pk)
 
 	wp := key()
 	writeKey("wechatpay_key.pem", wp)
