@@ -21,11 +21,21 @@ func init() {
 			fs.BoolVar(&c.markdown, "markdown", false, "render as Markdown for a pull-request comment")
 		},
 		run: runShow})
-	register(&command{name: "import", usage: "NAME ID", synopsis: "record an ID uploaded elsewhere for the current content of NAME's file",
+	var fromSerial string
+	register(&command{name: "import", usage: "NAME ID | NAME -from-serial SERIAL", synopsis: "record an ID uploaded elsewhere for the current content of NAME's file",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
+			fs.StringVar(&fromSerial, "from-serial", "", "bring NAME's entry back from the kept state version `SERIAL` (see `wxmedia state history`)")
 		},
-		run: runImport})
+		run: func(c *cli, args []string) int {
+			if fromSerial != "" {
+				if len(args) != 1 {
+					return c.usageError("import -from-serial needs exactly one asset name")
+				}
+				return runImportFromSerial(c, args[0], fromSerial)
+			}
+			return runImport(c, args)
+		}})
 	register(&command{name: "forget", usage: "NAME", synopsis: "drop a lockfile entry (the remote media cannot be deleted)",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")

@@ -19,8 +19,8 @@ import (
 func init() {
 	var out string
 	var force bool
-	register(&command{name: "state", usage: "pull|push [FILE]",
-		synopsis: "copy the lockfile between the manifest's state backend (PostgreSQL) and a local file",
+	register(&command{name: "state", usage: "pull|push [FILE] | history | show SERIAL | restore SERIAL | merge BASE OURS THEIRS",
+		synopsis: "copy, list, restore and merge kept versions of the state",
 		help: "`state pull` writes the stored lockfile document to the local lockfile\n" +
 			"(wxmedia.lock.json beside the manifest, or -lockfile), atomically, for\n" +
 			"application configs to read; -out FILE writes it elsewhere, -out - to stdout.\n" +
@@ -28,11 +28,17 @@ func init() {
 			"`state push [FILE]` stores a local lockfile (default: the local lockfile) in\n" +
 			"the backend, to move an existing project there or to bring back a\n" +
 			"wxmedia.errored.lock.json. It refuses to replace a stored state of another\n" +
-			"lineage, or one written after FILE, unless -force is given.",
+			"lineage, or one written after FILE, unless -force is given.\n" +
+			"`state history` lists the kept versions (every write keeps one: in PostgreSQL\n" +
+			"in a versions table, locally the last 100 in .wxmedia/history/, or\n" +
+			"WXMEDIA_HISTORY_LIMIT); `state show SERIAL` prints one; `state restore SERIAL`\n" +
+			"writes one back as a new serial, under the lock, after confirmation.\n" +
+			"`state merge BASE OURS THEIRS` is the git merge driver for lockfiles.",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.StringVar(&out, "out", "", "pull: write to `FILE` instead of the local lockfile (- for stdout)")
 			fs.BoolVar(&force, "force", false, "push: replace the stored state even if it has another lineage or is newer")
-			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "push: wait up to `DUR` for another apply's lock")
+			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "push, restore: wait up to `DUR` for another apply's lock")
+			fs.BoolVar(&c.autoApprove, "auto-approve", false, "restore: skip the interactive confirmation")
 		},
 		run: func(c *cli, args []string) int {
 			if len(args) == 0 {
@@ -54,7 +60,10 @@ func init() {
 				}
 				return runStatePush(c, file, force)
 			}
-			return c.usageError(fmt.Sprintf("unknown state subcommand %q; use pull or push", args[0]))
+			if sub, ok := stateSubcommands[args[0]]; ok {
+				return sub(c, args[1:])
+			}
+			return c.usageError(fmt.Sprintf("unknown state subcommand %q; use pull, push, history, show, restore or merge", args[0]))
 		}})
 }
 
@@ -63,7 +72,7 @@ func (w *workspace) backend() lockfile.Backend {
 	if w.remote != nil {
 		return w.remote
 	}
-	return &lockfile.FileBackend{Path: w.lockPath}
+	return &lockfile.FileBackend{Path: w.lockPath, History: w.history}
 }
 
 // lock takes the apply lock of the workspace's state.
@@ -74,10 +83,7 @@ func (w *workspace) lock(ctx context.Context, op string, timeout time.Duration) 
 // openStore opens the single writer of the workspace's state. A failed
 // write dumps the state beside the local lockfile either way.
 func (w *workspace) openStore(ctx context.Context) (*lockfile.Store, error) {
-	if w.remote == nil {
-		return lockfile.Open(w.lockPath)
-	}
-	return lockfile.OpenBackend(ctx, w.remote, filepath.Dir(w.lockPath))
+	return lockfile.OpenBackend(ctx, w.backend(), filepath.Dir(w.lockPath))
 }
 
 // loadExisting reads the state; the error wraps lockfile.ErrNotExist when

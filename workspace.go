@@ -23,6 +23,9 @@ type workspace struct {
 	stderr   io.Writer // for warnings that must not fail the command
 	// remote is the manifest's state backend; nil: the local lockfile.
 	remote *pgstate.Backend
+	// history keeps the local lockfile's past versions (nil with remote,
+	// which keeps its own).
+	history *lockfile.History
 	// cache is the stat cache as read before the manifest's files were
 	// checked: nil with -refresh-hashes, empty when there is none or it
 	// cannot be used.
@@ -87,6 +90,8 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 		if w.remote, err = pgstate.New(m.State); err != nil {
 			return nil, err
 		}
+	} else if w.history, err = lockfile.HistoryFor(m.Dir, lp); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

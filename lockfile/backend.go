@@ -42,6 +42,10 @@ type Unlocker interface {
 // locks with a lock file beside it.
 type FileBackend struct {
 	Path string
+	// History, when set, keeps every document written, and the one found
+	// on disk before the first write.
+	History *History
+	seeded  bool
 }
 
 // Name returns the lockfile path.
@@ -58,7 +62,38 @@ func (f *FileBackend) Load(ctx context.Context) ([]byte, error) {
 
 // Write replaces the lockfile atomically.
 func (f *FileBackend) Write(ctx context.Context, data []byte) error {
+	if f.History != nil {
+		if err := f.keep(data); err != nil {
+			return err
+		}
+	}
 	return WriteFile(f.Path, data, 0o644)
+}
+
+// keep records data in the history before it replaces the lockfile, and
+// first the lockfile's current document (from git, or an older wxmedia),
+// so that what a write replaces can always be brought back.
+func (f *FileBackend) keep(data []byte) error {
+	now := time.Now()
+	if !f.seeded {
+		if prev, err := os.ReadFile(f.Path); err == nil {
+			if _, perr := Parse(f.Path, prev); perr == nil {
+				if err := f.History.Record(prev, "(found on disk)", now); err != nil {
+					return err
+				}
+			}
+		}
+		f.seeded = true
+	}
+	return f.History.Record(data, Writer(), now)
+}
+
+// Snapshots returns the kept versions (none without a History).
+func (f *FileBackend) Snapshots(ctx context.Context) ([]Snapshot, error) {
+	if f.History == nil {
+		return nil, nil
+	}
+	return f.History.Snapshots(ctx)
 }
 
 // Lock takes the lock file beside the lockfile (see AcquireLock).

@@ -1,0 +1,72 @@
+package lockfile_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+)
+
+// History never writes through a symbolic link: a .wxmedia/history that
+// points elsewhere is refused and the place it points to stays empty.
+func TestHistoryRefusesSymlinks(t *testing.T) {
+	root := t.TempDir()
+	elsewhere := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, ".wxmedia"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(root, ".wxmedia", "history")); err != nil {
+		t.Fatal(err)
+	}
+	h, err := lockfile.HistoryFor(root, filepath.Join(root, "wxmedia.lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := lockfile.New().Marshal()
+	err = h.Record(data, "me@here", time.Now())
+	if err == nil || !strings.Contains(err.Error(), "is not a directory (a symbolic link is refused)") {
+		t.Fatalf("Record through a symlink = %v, want a refusal naming the link", err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Fatalf("history was written through the symlink: %v", ents)
+	}
+}
+
+// The first write of a Store keeps the document it replaces too, so a
+// lockfile that came from git (never written here) can be brought back.
+func TestHistoryKeepsTheReplacedDocument(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "wxmedia.lock.json")
+	old := lockfile.New()
+	old.Serial = 7
+	old.Assets["a"] = &lockfile.Entry{Type: "image", ID: "ID-A", SHA256: strings.Repeat("a", 64)}
+	data, _ := old.Marshal()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := lockfile.HistoryFor(root, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := lockfile.OpenBackend(context.Background(), &lockfile.FileBackend{Path: p, History: h}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(s *lockfile.State) { delete(s.Assets, "a") }); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := h.Snapshots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 || vs[0].Serial != 7 || vs[1].Serial != 8 {
+		t.Fatalf("kept versions %+v, want serials 7 and 8", vs)
+	}
+	if !strings.Contains(string(vs[0].Data), "ID-A") {
+		t.Fatalf("serial 7 lost the forgotten ID:\n%s", vs[0].Data)
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wxmedia/wxmedia/internal/pgtest"
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/pgstate"
+)
+
+// TestPGHistoryUndoesAStaleForget replays the issue: an out-of-date
+// checkout (its manifest lacks the team's assets) applies "N to forget".
+// The versions table kept every document, so state history shows the
+// forget, and state restore brings every ID back as a new serial.
+func TestPGHistoryUndoesAStaleForget(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	w := pgWorkspace(t, url, "team", 3)
+	l := &cliLog{t: t, dir: w.Dir}
+	l.run(0, "apply", "-auto-approve")
+	before := l.run(0, "output", "-json").stdout
+
+	stale := strings.SplitN(string(mustRead(t, w.Path("wxmedia.yaml"))), "assets:", 2)[0] + "assets: {}\n"
+	w.Write(t, "wxmedia.yaml", []byte(stale))
+	l.run(0, "apply", "-auto-approve")
+	if out := l.run(0, "output").stdout; out != "" {
+		t.Fatalf("the stale apply did not forget everything: %s", out)
+	}
+
+	res := l.run(0, "state", "history")
+	if strings.Count(res.stdout, "  1  (current)") != 1 || strings.Count(res.stdout, "0        0          1") != 3 {
+		t.Fatalf("state history does not show the three forgets, the last current:\n%s", res.stdout)
+	}
+	if !strings.Contains(res.stdout, lockfile.Writer()) {
+		t.Errorf("state history does not name the writer %q:\n%s", lockfile.Writer(), res.stdout)
+	}
+	b, _ := pgstate.Open(pgEnv, url, "team", "")
+	vs, err := b.Snapshots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good uint64
+	for _, v := range vs {
+		if st, err := lockfile.Parse("v", v.Data); err == nil && len(st.Assets) == 3 {
+			good = v.Serial
+		}
+	}
+
+	l.run(1, "state", "restore", "99")
+	res = l.run(0, "state", "restore", "-auto-approve", itoa(good))
+	if !strings.Contains(res.stdout, "Restored serial "+itoa(good)+" of PostgreSQL state \"team\"") {
+		t.Errorf("restore: %s", res.stdout)
+	}
+	if after := l.run(0, "output", "-json").stdout; after != before {
+		t.Fatalf("restored IDs differ:\n%s\nwant:\n%s", after, before)
+	}
+	cur, err := lockfile.LoadFrom(context.Background(), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Serial != vs[len(vs)-1].Serial+1 {
+		t.Errorf("restored serial %d, want %d (a new serial)", cur.Serial, vs[len(vs)-1].Serial+1)
+	}
+
+	// One entry from an older version, through import -from-serial.
+	l.run(0, "forget", "img002")
+	l.run(0, "import", "img002", "-from-serial", itoa(good))
+	if after := l.run(0, "output", "-json").stdout; after != before {
+		t.Fatalf("import -from-serial lost an ID:\n%s", after)
+	}
+	noSecrets(t, srv, url, l.all.String(), w.Dir)
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
