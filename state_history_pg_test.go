@@ -75,4 +75,3 @@ func TestPGHistoryUndoesAStaleForget(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
-
