@@ -154,7 +154,7 @@ const (
 
 func parse(name string, data []byte, mode decodeMode) (*State, error) {
 	if line := conflictMarker(data); line > 0 {
-		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line)}
+		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line) + mergeNote(data)}
 	}
 	var s *State
 	ok := false
