@@ -70,6 +70,8 @@ type cli struct {
 	markdown     bool
 	retryPolicy  providers.RetryPolicy
 	outputFormat string
+	// noSecrets: validate -no-secrets checks no key or certificate.
+	noSecrets bool
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {

@@ -75,3 +75,26 @@ func TestPGHistoryUndoesAStaleForget(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestPGCIRecipe runs the wxmedia steps of the PostgreSQL CI recipe's apply
+// job: they apply through the database and hand applications a lockfile,
+// committing nothing.
+func TestPGCIRecipe(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	w := pgWorkspace(t, url, "ci", 2)
+	l := &cliLog{t: t, dir: w.Dir}
+	lines, err := ciCommands(mustRead(t, "examples/github-actions/postgres/wxmedia.yml"), "apply")
+	if err != nil || len(lines) != 3 {
+		t.Fatalf("apply job steps %q, %v", lines, err)
+	}
+	for _, line := range lines {
+		l.run(0, strings.Fields(line)[1:]...)
+	}
+	st, err := lockfile.Load(w.Path("wxmedia.lock.json"))
+	if err != nil || len(st.Assets) != 2 {
+		t.Fatalf("pulled lockfile: %v, %v", st, err)
+	}
+	l.run(0, "plan", "-detailed-exitcode")
+	noSecrets(t, srv, url, l.all.String(), w.Dir)
+}

@@ -65,7 +65,7 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 			w.prefetched <- prefetch{st, err}
 		}()
 	}
-	var opts manifest.Options
+	opts := manifest.Options{SkipCredentialFiles: c.noSecrets}
 	if !c.pf.refreshHashes {
 		// The cache is a hint: one that cannot be read is rebuilt. It is
 		// read while the manifest is parsed and its globs expanded, and

@@ -35,6 +35,10 @@ type Options struct {
 	// size, mtime, ctime and inode: it was read then, and a change of mode,
 	// owner or ACL would have moved its ctime. It is called concurrently.
 	KnownReadable func(rel string, fi fs.FileInfo) bool
+	// SkipCredentialFiles leaves key, certificate and CA files unchecked
+	// (beyond their paths' form), for `validate -no-secrets` in pipelines
+	// that get no secrets.
+	SkipCredentialFiles bool
 }
 
 // LoadWith is Load with options.
