@@ -55,6 +55,7 @@ type cli struct {
 	chdir        string
 	manifestPath string
 	lockfilePath string
+	env          string // -env, or WXMEDIA_ENV
 	noColor      bool
 	json         bool
 
@@ -77,13 +78,14 @@ type cli struct {
 func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.chdir, "chdir", c.chdir, "switch to `DIR` before doing anything else")
 	fs.StringVar(&c.manifestPath, "manifest", c.manifestPath, "manifest `FILE`")
-	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest)")
+	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest; NAME.lock.json for -manifest NAME.yaml; wxmedia.ENV.lock.json for -env ENV)")
+	fs.StringVar(&c.env, "env", c.env, "select the environment `ENV` of the manifest's environments block (also WXMEDIA_ENV)")
 	fs.BoolVar(&c.noColor, "no-color", c.noColor, "disable colour (also honours NO_COLOR)")
 	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy, env: os.Getenv("WXMEDIA_ENV")}
 	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	c.globalFlags(top)
@@ -204,6 +206,7 @@ func (c *cli) mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "  -chdir DIR       switch to DIR before doing anything else")
 	fmt.Fprintln(w, "  -manifest FILE   manifest file (default wxmedia.yaml)")
 	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
+	fmt.Fprintln(w, "  -env ENV         select an environment of the manifest (also WXMEDIA_ENV)")
 	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
 	fmt.Fprintln(w, "  -json            machine-readable output")
 	fmt.Fprintln(w)

@@ -98,3 +98,29 @@ func TestPGCIRecipe(t *testing.T) {
 	l.run(0, "plan", "-detailed-exitcode")
 	noSecrets(t, srv, url, l.all.String(), w.Dir)
 }
+
+// TestPGEnvironmentWorkspace: with -env, the state lives in its own
+// workspace (<workspace>.<env>), and messages name it.
+func TestPGEnvironmentWorkspace(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	w := pgWorkspace(t, url, "shop", 1)
+	w.Write(t, "wxmedia.yaml", append(mustRead(t, w.Path("wxmedia.yaml")), []byte("environments:\n  prod:\n    accounts:\n      shop: {mchid: \"1900000002\"}\n")...))
+	l := &cliLog{t: t, dir: w.Dir}
+	res := l.run(0, "-env", "prod", "apply", "-auto-approve")
+	if !strings.Contains(res.stdout, "Environment: prod") {
+		t.Errorf("apply -env prod does not name the environment:\n%s", res.stdout)
+	}
+	prod, _ := pgstate.Open(pgEnv, url, "shop.prod", "")
+	st, err := lockfile.LoadFrom(context.Background(), prod)
+	if err != nil || len(st.Assets) != 1 || st.Assets["img000"].MchID != "1900000002" {
+		t.Fatalf("workspace shop.prod: %+v, %v", st, err)
+	}
+	base, _ := pgstate.Open(pgEnv, url, "shop", "")
+	if _, err := lockfile.LoadFrom(context.Background(), base); err == nil {
+		t.Fatal("apply -env prod wrote the base workspace")
+	}
+	l.run(2, "plan", "-detailed-exitcode")
+	l.run(0, "-env", "prod", "plan", "-detailed-exitcode")
+	noSecrets(t, srv, url, l.all.String(), w.Dir)
+}

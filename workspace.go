@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
@@ -51,9 +50,9 @@ func (c *cli) loadWorkspace() (*workspace, error) { return c.openWorkspace(false
 func (c *cli) loadReadOnlyWorkspace() (*workspace, error) { return c.openWorkspace(true) }
 
 func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
-	lp := c.lockfilePath
-	if lp == "" {
-		lp = filepath.Join(filepath.Dir(c.manifestPath), "wxmedia.lock.json")
+	lp, err := c.defaultLockfile()
+	if err != nil {
+		return nil, err
 	}
 	w := &workspace{lockPath: lp, stderr: c.stderr, readOnly: readOnly}
 	if readOnly {
@@ -65,7 +64,7 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 			w.prefetched <- prefetch{st, err}
 		}()
 	}
-	opts := manifest.Options{SkipCredentialFiles: c.noSecrets}
+	opts := manifest.Options{SkipCredentialFiles: c.noSecrets, Env: c.env}
 	if !c.pf.refreshHashes {
 		// The cache is a hint: one that cannot be read is rebuilt. It is
 		// read while the manifest is parsed and its globs expanded, and
@@ -118,6 +117,7 @@ func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists boo
 		return nil, err
 	}
 	w.warnUnmatched(st, pf)
+	p.Environment = w.m.Env
 	if !exists {
 		p.Lockfile = planner.LockRef{}
 	}

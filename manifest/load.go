@@ -35,6 +35,9 @@ type Options struct {
 	// size, mtime, ctime and inode: it was read then, and a change of mode,
 	// owner or ACL would have moved its ctime. It is called concurrently.
 	KnownReadable func(rel string, fi fs.FileInfo) bool
+	// Env selects an entry of the `environments:` block, whose account
+	// overrides are merged in; "" uses the accounts as written.
+	Env string
 	// SkipCredentialFiles leaves key, certificate and CA files unchecked
 	// (beyond their paths' form), for `validate -no-secrets` in pipelines
 	// that get no secrets.
@@ -123,7 +126,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 const nameRule = "names must start with a letter or digit and contain only letters, digits, '_', '.' and '-', because they become lockfile keys and IDs"
 
-var topKeys = []string{"version", "accounts", "assets", "state"}
+var topKeys = []string{"version", "accounts", "assets", "state", "environments"}
 
 // parser holds the state of one Parse call.
 type parser struct {
@@ -216,7 +219,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		return nil
 	}
 
-	var version, accounts, assets, state *entry
+	var version, accounts, assets, state, environments *entry
 	for _, e := range p.entries(root, "") {
 		e := e
 		switch e.name {
@@ -228,6 +231,8 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 			assets = &e
 		case "state":
 			state = &e
+		case "environments":
+			environments = &e
 		default:
 			p.unknownKey(e, "", "top-level key", topKeys)
 		}
@@ -247,6 +252,26 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 	declared := map[string]bool{}
 	if accounts != nil {
 		accountNodes, declared = p.section(accounts, "accounts", "account")
+	}
+	envs := p.environments(environments, declared)
+	if env := p.opts.Env; env != "" {
+		overrides, ok := envs[env]
+		switch {
+		case !ok && environments == nil:
+			p.errorf(root, "environments", "environment %s was selected (-env or WXMEDIA_ENV), but the manifest has no environments block; add `environments: {%s: {accounts: {…}}}` or drop -env", show(env), env)
+		case !ok:
+			p.errorf(environments.key, "environments", "environment %s was selected (-env or WXMEDIA_ENV), but is not declared; declared: %s", show(env), environmentNames(envs))
+		}
+		m.Env = env
+		for i, e := range accountNodes {
+			if o := overrides[e.name]; o != nil {
+				accountNodes[i].val = mergeAccount(p.resolve(e.val), o)
+			}
+		}
+		if m.State != nil {
+			// Each environment keeps its own state.
+			m.State.Workspace += "." + env
+		}
 	}
 	for _, e := range accountNodes {
 		if a := p.account(e); a != nil {

@@ -76,6 +76,9 @@ func ActionLabel(a planner.Action) string {
 }
 
 func (v *planHuman) Render(p *planner.Plan) error {
+	if p.Environment != "" {
+		fmt.Fprintf(v.w, "Environment: %s\n\n", boldColor.Sprint(p.Environment))
+	}
 	if !p.HasChanges() {
 		_, err := fmt.Fprintf(v.w, "%s %d %s up to date with the lockfile.\n",
 			boldColor.Sprint("No changes."), p.Summary.NoOp, plural(p.Summary.NoOp, "asset is", "assets are"))
