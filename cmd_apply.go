@@ -94,7 +94,9 @@ func runApply(c *cli, args []string) int {
 // checkErrored refuses to go on while an errored-state dump is waiting.
 func (c *cli) checkErrored(w *workspace) (int, bool) {
 	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
-	if _, err := os.Stat(errored); err == nil {
+	if _, err := os.Stat(errored); err == nil && w.remote != nil {
+		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. %s, then run apply again", errored, w.remote.Name(), w.remote.RecoverHint(errored))), false
+	} else if err == nil {
 		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. Check it, move it over %s (or delete it if the lockfile is already complete), then run apply again", errored, w.lockPath, w.lockPath)), false
 	}
 	return 0, true
@@ -117,7 +119,7 @@ func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.S
 	if f.Plan.Environment != w.m.Env {
 		return nil, fmt.Errorf("%w: %s was made for %s, but this apply is for %s; nothing was changed. Apply it with the same -env (or WXMEDIA_ENV), or make a new plan", planfile.ErrStale, path, envLabel(f.Plan.Environment), envLabel(w.m.Env))
 	}
-	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.lockPath); err != nil {
+	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.stateName()); err != nil {
 		return nil, err
 	}
 	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})

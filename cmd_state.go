@@ -109,7 +109,7 @@ func runImport(c *cli, args []string) int {
 	}
 	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if old, ok := s.Assets[name]; ok && old.ID != id {
-			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.lockPath, name)
+			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.stateName(), name)
 		}
 		s.Assets[name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: mchid, File: a.File, Filename: a.Filename,
 			Size: size, SHA256: sum, ID: id, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
@@ -135,7 +135,7 @@ func runForget(c *cli, args []string) int {
 	err = c.editLockfile(w, "forget", func(s *lockfile.State) error {
 		e, ok := s.Assets[name]
 		if !ok {
-			return fmt.Errorf("no asset %q in %s; run `wxmedia output` to list what is recorded", name, w.lockPath)
+			return fmt.Errorf("no asset %q in %s; run `wxmedia output` to list what is recorded", name, w.stateName())
 		}
 		id = e.ID
 		delete(s.Assets, name)

@@ -77,6 +77,13 @@ func (w *workspace) backend() lockfile.Backend {
 
 // lock takes the apply lock of the workspace's state.
 func (w *workspace) lock(ctx context.Context, op string, timeout time.Duration) (lockfile.Unlocker, error) {
+	ctx = lockfile.WithWaitNotice(ctx, func(holder *lockfile.LockInfo) {
+		who := "another wxmedia process (its details could not be read)"
+		if holder != nil {
+			who = holder.String()
+		}
+		fmt.Fprintf(w.stderr, "Waiting up to %s for the lock on %s, held by %s...\n", timeout, w.stateName(), who)
+	})
 	return w.backend().Lock(ctx, lockfile.NewLockInfo(op, commandLine()), timeout)
 }
 
@@ -123,7 +130,8 @@ func runStatePull(c *cli, out string) int {
 		return c.fail(err)
 	}
 	// Never hand applications a document wxmedia would not read itself.
-	if _, err := lockfile.Parse(w.remote.Name(), data); err != nil {
+	st, err := lockfile.Parse(w.remote.Name(), data)
+	if err != nil {
 		return c.fail(err)
 	}
 	if out == "-" {
@@ -138,9 +146,10 @@ func runStatePull(c *cli, out string) int {
 	if err := lockfile.WriteFile(out, data, 0o644); err != nil {
 		return c.fail(fmt.Errorf("writing %s: %w", out, err))
 	}
-	if !c.json {
-		fmt.Fprintf(c.stdout, "Wrote %s from %s.\n", out, w.remote.Name())
+	if c.json {
+		return c.printJSON(map[string]any{"written": out, "from": w.remote.Name(), "lineage": st.Lineage, "serial": st.Serial, "assets": len(st.Assets)})
 	}
+	fmt.Fprintf(c.stdout, "Wrote %s from %s (serial %d, %d %s).\n", out, w.remote.Name(), st.Serial, len(st.Assets), plural(len(st.Assets), "asset", "assets"))
 	return exitOK
 }
 

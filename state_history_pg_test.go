@@ -124,3 +124,38 @@ func TestPGEnvironmentWorkspace(t *testing.T) {
 	l.run(0, "-env", "prod", "plan", "-detailed-exitcode")
 	noSecrets(t, srv, url, l.all.String(), w.Dir)
 }
+
+// In PostgreSQL mode, messages name the backend, not wxmedia.lock.json;
+// state pull -json prints a result; a waiting apply names the holder.
+func TestPGMessagesNameTheBackend(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	w := pgWorkspace(t, url, "named", 1)
+	l := &cliLog{t: t, dir: w.Dir}
+	l.run(0, "apply", "-auto-approve")
+	const name = `PostgreSQL state "named" (schema wxmedia)`
+	for _, args := range [][]string{{"forget", "nosuch"}, {"output", "nosuch"}, {"import", "img000", "OTHER-ID"}} {
+		res := l.run(1, args...)
+		if !strings.Contains(res.stderr, name) || strings.Contains(res.stderr, "wxmedia.lock.json") {
+			t.Errorf("%s: the message does not name the backend:\n%s", args[0], res.stderr)
+		}
+	}
+	res := l.run(0, "state", "pull", "-json")
+	for _, want := range []string{`"written": "wxmedia.lock.json"`, `"from": "` + strings.ReplaceAll(name, `"`, `\"`) + `"`, `"assets": 1`, `"serial": 1`} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("state pull -json lacks %s:\n%s", want, res.stdout)
+		}
+	}
+
+	b, _ := pgstate.Open(pgEnv, url, "named", "")
+	lk, err := b.Lock(context.Background(), lockfile.NewLockInfo("apply", "wxmedia apply (the holder)"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Unlock()
+	res = l.run(1, "apply", "-auto-approve", "-lock-timeout", "300ms")
+	if !strings.Contains(res.stderr, "Waiting up to 300ms for the lock on "+name+", held by pid") || !strings.Contains(res.stderr, "the holder") {
+		t.Errorf("a waiting apply does not name the holder:\n%s", res.stderr)
+	}
+	noSecrets(t, srv, url, l.all.String(), w.Dir)
+}

@@ -453,6 +453,7 @@ func (b *Backend) Lock(ctx context.Context, info lockfile.LockInfo, timeout time
 	}
 	start := time.Now()
 	delay := 100 * time.Millisecond
+	noticed := false
 	for {
 		ok, err := b.tryLock(ctx, c, infoJSON)
 		if err != nil {
@@ -470,6 +471,10 @@ func (b *Backend) Lock(ctx context.Context, info lockfile.LockInfo, timeout time
 			le := &lockfile.LockError{Path: b.Name(), Info: b.holder(ctx, c), Waited: waited, Timeout: timeout > 0, Advice: lockAdvice}
 			c.Close(context.Background())
 			return nil, le
+		}
+		if !noticed {
+			noticed = true
+			lockfile.NoticeWait(ctx, b.holder(ctx, c))
 		}
 		select {
 		case <-ctx.Done():
