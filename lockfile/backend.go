@@ -45,7 +45,10 @@ type FileBackend struct {
 	// History, when set, keeps every document written, and the one found
 	// on disk before the first write.
 	History *History
-	seeded  bool
+	// last is the document a write replaces: what was read from disk
+	// before the first write, then what was last written.
+	last   []byte
+	seeded bool
 }
 
 // Name returns the lockfile path.
@@ -75,17 +78,32 @@ func (f *FileBackend) Write(ctx context.Context, data []byte) error {
 // so that what a write replaces can always be brought back.
 func (f *FileBackend) keep(data []byte) error {
 	now := time.Now()
+	writer := Writer()
 	if !f.seeded {
+		f.seeded = true
 		if prev, err := os.ReadFile(f.Path); err == nil {
 			if _, perr := Parse(f.Path, prev); perr == nil {
-				if err := f.History.Record(prev, "(found on disk)", now); err != nil {
-					return err
-				}
+				f.last, writer = prev, "(found on disk)"
 			}
 		}
-		f.seeded = true
 	}
-	return f.History.Record(data, Writer(), now)
+	if f.last != nil {
+		if err := f.History.Record(f.last, writer, now, idCount(f.last) > idCount(data)); err != nil {
+			return err
+		}
+	}
+	if err := f.History.Record(data, Writer(), now, false); err != nil {
+		return err
+	}
+	f.last = data
+	return nil
+}
+
+// idCount counts the asset IDs in a canonical document: a write that
+// lowers it forgets IDs. (Canonical documents put each asset's fields on
+// lines of their own at this indentation.)
+func idCount(data []byte) int {
+	return bytes.Count(data, []byte("\n      \"id\": \""))
 }
 
 // Snapshots returns the kept versions (none without a History).

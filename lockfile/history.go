@@ -133,10 +133,16 @@ func historyName(serial uint64, data []byte) string {
 	return fmt.Sprintf("%020d-%s.json", serial, hex.EncodeToString(sum[:8]))
 }
 
-// Record keeps data (a canonical document), unless it is kept already, and
-// removes the oldest versions beyond Limit. It is the one place history is
-// written; call it once per lockfile write.
-func (h *History) Record(data []byte, writer string, when time.Time) error {
+// keptSuffix marks a version that held an ID its successor dropped (a
+// forget): pruning removes such versions last.
+const keptSuffix = ".keep.json"
+
+// Record keeps data (a canonical document) unless it is kept already; with
+// dropsIDs, data is marked as a version whose successor forgot IDs, so that
+// pruning spares it as long as it can. It removes the oldest versions
+// beyond Limit. It is the one place history is written: the backend calls
+// it once per lockfile write.
+func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bool) error {
 	ref, err := parseRef(data)
 	if err != nil {
 		return err
@@ -144,10 +150,25 @@ func (h *History) Record(data []byte, writer string, when time.Time) error {
 	if err := h.mkdirs(); err != nil {
 		return err
 	}
-	name := filepath.Join(h.Dir, historyName(ref.Serial, data))
-	if _, err := os.Lstat(name); err == nil {
+	plain := filepath.Join(h.Dir, historyName(ref.Serial, data))
+	kept := strings.TrimSuffix(plain, ".json") + keptSuffix
+	if _, err := os.Lstat(kept); err == nil {
 		return nil
 	}
+	if _, err := os.Lstat(plain); err == nil {
+		if !dropsIDs {
+			return nil
+		}
+		if err := os.Rename(plain, kept); err != nil {
+			return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
+		}
+		return syncDir(h.Dir)
+	}
+	name := plain
+	if dropsIDs {
+		name = kept
+	}
+
 	f := historyFile{Snapshot: Snapshot{Lineage: ref.Lineage, Serial: ref.Serial, Writer: writer, Time: when.UTC().Format(time.RFC3339)}, Document: string(data)}
 	enc, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -243,13 +264,28 @@ func (h *History) names() ([]string, error) {
 	return out, nil
 }
 
-// prune removes the oldest versions beyond Limit.
+// prune removes the oldest versions beyond Limit: first those not marked
+// as holding forgotten IDs, then, if need be, the marked ones.
 func (h *History) prune() error {
 	names, err := h.names()
 	if err != nil || len(names) <= h.Limit {
 		return err
 	}
-	for _, n := range names[:len(names)-h.Limit] {
+	var plain, kept []string
+	for _, n := range names {
+		if strings.HasSuffix(n, keptSuffix) {
+			kept = append(kept, n)
+		} else {
+			plain = append(plain, n)
+		}
+	}
+	excess := len(names) - h.Limit
+	// The newest version is never removed: it is the lockfile's own.
+	victims := plain[:min(excess, max(len(plain)-1, 0))]
+	if rest := excess - len(victims); rest > 0 {
+		victims = append(victims, kept[:min(rest, len(kept))]...)
+	}
+	for _, n := range victims {
 		if err := os.Remove(filepath.Join(h.Dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -2,6 +2,7 @@ package lockfile_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ func TestHistoryRefusesSymlinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := lockfile.New().Marshal()
-	err = h.Record(data, "me@here", time.Now())
+	err = h.Record(data, "me@here", time.Now(), false)
 	if err == nil || !strings.Contains(err.Error(), "is not a directory (a symbolic link is refused)") {
 		t.Fatalf("Record through a symlink = %v, want a refusal naming the link", err)
 	}
@@ -69,4 +70,54 @@ func TestHistoryKeepsTheReplacedDocument(t *testing.T) {
 	if !strings.Contains(string(vs[0].Data), "ID-A") {
 		t.Fatalf("serial 7 lost the forgotten ID:\n%s", vs[0].Data)
 	}
+}
+
+// Pruning spares, as long as it can, the versions that hold IDs a later
+// write forgot: a forget followed by many uploads keeps the forgotten ID.
+func TestHistoryPruneSparesForgottenIDs(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "wxmedia.lock.json")
+	t.Setenv("WXMEDIA_HISTORY_LIMIT", "3")
+	h, err := lockfile.HistoryFor(root, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := lockfile.OpenBackend(context.Background(), &lockfile.FileBackend{Path: p, History: h}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Repeat("b", 64)
+	add := func(name string) {
+		t.Helper()
+		if err := st.Update(func(s *lockfile.State) {
+			s.Assets[name] = &lockfile.Entry{Type: "image", ID: "ID-" + name, SHA256: sum}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("gone")                                                                             // serial 1
+	if err := st.Update(func(s *lockfile.State) { delete(s.Assets, "gone") }); err != nil { // serial 2
+		t.Fatal(err)
+	}
+	for i := range 6 { // serials 3 to 8
+		add(fmt.Sprint("n", i))
+	}
+	vs, err := h.Snapshots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 3 || vs[0].Serial != 1 || vs[2].Serial != 8 {
+		t.Fatalf("kept serials %v, want 3 versions: 1 (before the forget) … 8", serials(vs))
+	}
+	if !strings.Contains(string(vs[0].Data), "ID-gone") {
+		t.Fatal("the forgotten ID was pruned")
+	}
+}
+
+func serials(vs []lockfile.Snapshot) []uint64 {
+	var out []uint64
+	for _, v := range vs {
+		out = append(out, v.Serial)
+	}
+	return out
 }
