@@ -42,7 +42,7 @@ func runCompletion(c *cli, args []string) int {
 		return c.usageError("completion needs one shell: bash, zsh or fish")
 	}
 	cmds := strings.Join(commandNames(), " ")
-	globals := "-chdir -manifest -lockfile -no-color -json"
+	globals := "-chdir -manifest -lockfile -env -no-color -json"
 	switch args[0] {
 	case "bash":
 		fmt.Fprintf(c.stdout, `# bash completion for wxmedia
