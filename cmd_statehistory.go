@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -129,7 +128,9 @@ func runStateHistory(c *cli) int {
 	return exitOK
 }
 
-func runStateShow(c *cli, arg string) int {
+// withSnapshot loads the workspace and its kept version with the serial
+// given as text, and runs fn on them.
+func (c *cli) withSnapshot(arg string, fn func(w *workspace, v *lockfile.Snapshot, st *lockfile.State) int) int {
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)
@@ -138,6 +139,14 @@ func runStateShow(c *cli, arg string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	return fn(w, v, st)
+}
+
+func runStateShow(c *cli, arg string) int {
+	return c.withSnapshot(arg, func(w *workspace, v *lockfile.Snapshot, st *lockfile.State) int { return c.showSnapshot(w, v, st) })
+}
+
+func (c *cli) showSnapshot(w *workspace, v *lockfile.Snapshot, st *lockfile.State) int {
 	if c.json {
 		c.stdout.Write(v.Data)
 		return exitOK
@@ -167,14 +176,10 @@ func (c *cli) confirm(what, flagName string) error {
 }
 
 func runStateRestore(c *cli, arg string) int {
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	v, snap, err := w.snapshot(context.Background(), arg)
-	if err != nil {
-		return c.fail(err)
-	}
+	return c.withSnapshot(arg, c.restoreSnapshot)
+}
+
+func (c *cli) restoreSnapshot(w *workspace, v *lockfile.Snapshot, snap *lockfile.State) int {
 	if cur, err := w.loadExisting(); err == nil {
 		a, ch, f := diffCounts(cur, snap)
 		fmt.Fprintf(c.stdout, "Restoring serial %d of %s over serial %d: %d to add back, %d to change, %d to forget.\n", v.Serial, w.stateName(), cur.Serial, a, ch, f)
@@ -183,7 +188,7 @@ func runStateRestore(c *cli, arg string) int {
 		return c.fail(err)
 	}
 	var serial uint64
-	err = c.editLockfile(w, "state restore", func(s *lockfile.State) error {
+	err := c.editLockfile(w, "state restore", func(s *lockfile.State) error {
 		if s.Lineage != snap.Lineage {
 			if len(s.Assets) > 0 || s.Serial > 0 {
 				return fmt.Errorf("serial %d belongs to lineage %s, but %s now holds lineage %s; restore refuses to mix lineages: copy it out with `wxmedia state show -json %d` if you need it", v.Serial, snap.Lineage, w.stateName(), s.Lineage, v.Serial)
@@ -209,21 +214,18 @@ func runStateRestore(c *cli, arg string) int {
 
 // runImportFromSerial brings back one entry from a kept version.
 func runImportFromSerial(c *cli, name, serial string) int {
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	v, snap, err := w.snapshot(context.Background(), serial)
-	if err != nil {
-		return c.fail(err)
-	}
+	return c.withSnapshot(serial, func(w *workspace, v *lockfile.Snapshot, snap *lockfile.State) int {
+		return c.importFromSnapshot(w, name, v, snap)
+	})
+}
+
+func (c *cli) importFromSnapshot(w *workspace, name string, v *lockfile.Snapshot, snap *lockfile.State) int {
 	e, ok := snap.Assets[name]
 	if !ok {
 		names := snap.Names()
-		sort.Strings(names)
 		return c.fail(fmt.Errorf("serial %d of %s has no asset %q; `wxmedia state show %d` lists its %d %s", v.Serial, w.stateName(), name, v.Serial, len(names), plural(len(names), "asset", "assets")))
 	}
-	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
+	err := c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if s.Lineage != snap.Lineage {
 			return fmt.Errorf("serial %d belongs to lineage %s, but %s holds lineage %s; import -from-serial only brings back entries of the same state", v.Serial, snap.Lineage, w.stateName(), s.Lineage)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wxmedia/wxmedia/internal/pgtest"
+	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/pgstate"
 )
@@ -16,9 +17,7 @@ import (
 // The versions table kept every document, so state history shows the
 // forget, and state restore brings every ID back as a new serial.
 func TestPGHistoryUndoesAStaleForget(t *testing.T) {
-	srv := pgtest.Start(t)
-	url := srv.NewDatabase(t)
-	w := pgWorkspace(t, url, "team", 3)
+	srv, url, w := pgStart(t, "team", 3)
 	l := &cliLog{t: t, dir: w.Dir}
 	l.run(0, "apply", "-auto-approve")
 	before := l.run(0, "output", "-json").stdout
@@ -80,9 +79,7 @@ func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 // job: they apply through the database and hand applications a lockfile,
 // committing nothing.
 func TestPGCIRecipe(t *testing.T) {
-	srv := pgtest.Start(t)
-	url := srv.NewDatabase(t)
-	w := pgWorkspace(t, url, "ci", 2)
+	srv, url, w := pgStart(t, "ci", 2)
 	l := &cliLog{t: t, dir: w.Dir}
 	lines, err := ciCommands(mustRead(t, "examples/github-actions/postgres/wxmedia.yml"), "apply")
 	if err != nil || len(lines) != 3 {
@@ -102,9 +99,7 @@ func TestPGCIRecipe(t *testing.T) {
 // TestPGEnvironmentWorkspace: with -env, the state lives in its own
 // workspace (<workspace>.<env>), and messages name it.
 func TestPGEnvironmentWorkspace(t *testing.T) {
-	srv := pgtest.Start(t)
-	url := srv.NewDatabase(t)
-	w := pgWorkspace(t, url, "shop", 1)
+	srv, url, w := pgStart(t, "shop", 1)
 	w.Write(t, "wxmedia.yaml", append(mustRead(t, w.Path("wxmedia.yaml")), []byte("environments:\n  prod:\n    accounts:\n      shop: {mchid: \"1900000002\"}\n")...))
 	l := &cliLog{t: t, dir: w.Dir}
 	res := l.run(0, "-env", "prod", "apply", "-auto-approve")
@@ -128,9 +123,7 @@ func TestPGEnvironmentWorkspace(t *testing.T) {
 // In PostgreSQL mode, messages name the backend, not wxmedia.lock.json;
 // state pull -json prints a result; a waiting apply names the holder.
 func TestPGMessagesNameTheBackend(t *testing.T) {
-	srv := pgtest.Start(t)
-	url := srv.NewDatabase(t)
-	w := pgWorkspace(t, url, "named", 1)
+	srv, url, w := pgStart(t, "named", 1)
 	l := &cliLog{t: t, dir: w.Dir}
 	l.run(0, "apply", "-auto-approve")
 	const name = `PostgreSQL state "named" (schema wxmedia)`
@@ -158,4 +151,13 @@ func TestPGMessagesNameTheBackend(t *testing.T) {
 		t.Errorf("a waiting apply does not name the holder:\n%s", res.stderr)
 	}
 	noSecrets(t, srv, url, l.all.String(), w.Dir)
+}
+
+// pgStart starts (or reuses) the test server and writes a sandbox workspace
+// with n images keeping its state in workspace ws of a fresh database.
+func pgStart(t *testing.T, ws string, n int) (*pgtest.Server, string, *testenv.Workspace) {
+	t.Helper()
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	return srv, url, pgWorkspace(t, url, ws, n)
 }

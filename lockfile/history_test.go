@@ -49,14 +49,7 @@ func TestHistoryKeepsTheReplacedDocument(t *testing.T) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := lockfile.HistoryFor(root, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := lockfile.OpenBackend(context.Background(), &lockfile.FileBackend{Path: p, History: h}, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, st := openWithHistory(t, root, p)
 	if err := st.Update(func(s *lockfile.State) { delete(s.Assets, "a") }); err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +71,7 @@ func TestHistoryPruneSparesForgottenIDs(t *testing.T) {
 	root := t.TempDir()
 	p := filepath.Join(root, "wxmedia.lock.json")
 	t.Setenv("WXMEDIA_HISTORY_LIMIT", "3")
-	h, err := lockfile.HistoryFor(root, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := lockfile.OpenBackend(context.Background(), &lockfile.FileBackend{Path: p, History: h}, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, st := openWithHistory(t, root, p)
 	sum := strings.Repeat("b", 64)
 	add := func(name string) {
 		t.Helper()
@@ -120,4 +106,19 @@ func serials(vs []lockfile.Snapshot) []uint64 {
 		out = append(out, v.Serial)
 	}
 	return out
+}
+
+// openWithHistory opens the lockfile p through a FileBackend keeping its
+// history below root.
+func openWithHistory(t *testing.T, root, p string) (*lockfile.History, *lockfile.Store) {
+	t.Helper()
+	h, err := lockfile.HistoryFor(root, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := lockfile.OpenBackend(context.Background(), &lockfile.FileBackend{Path: p, History: h}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, st
 }
