@@ -36,7 +36,11 @@ func (w *workspace) snapshot(ctx context.Context, arg string) (*lockfile.Snapsho
 	if err != nil {
 		return nil, nil, fmt.Errorf("serial %q is not a number; run `wxmedia state history` to list the kept versions of %s", arg, w.stateName())
 	}
-	v, err := lockfile.FindSnapshot(ctx, w.historian(), n)
+	lineage := ""
+	if cur, err := w.loadExisting(); err == nil {
+		lineage = cur.Lineage
+	}
+	v, err := lockfile.FindSnapshot(ctx, w.historian(), n, lineage)
 	if errors.Is(err, lockfile.ErrNoSnapshot) {
 		return nil, nil, fmt.Errorf("no kept version with serial %d of %s; run `wxmedia state history` to list them", n, w.stateName())
 	}
@@ -117,9 +121,16 @@ func runStateHistory(c *cli) int {
 		fmt.Fprintf(c.stdout, "No kept versions of %s yet: every write from now on keeps one.\n", w.stateName())
 		return exitOK
 	}
+	// Versions of more than one lineage (a lockfile made anew) are told
+	// apart by their lineage's first characters.
+	lin := func(historyRow) string { return "" }
+	if len(prev) > 1 {
+		fmt.Fprintf(c.stdout, "%-8s  ", "LINEAGE")
+		lin = func(r historyRow) string { return fmt.Sprintf("%-8s  ", r.Lineage[:8]) }
+	}
 	fmt.Fprintf(c.stdout, "%6s  %-20s  %-24s  %5s  %7s  %9s\n", "SERIAL", "WRITTEN", "WRITER", "ADDED", "CHANGED", "FORGOTTEN")
 	for _, r := range rows {
-		line := fmt.Sprintf("%6d  %-20s  %-24s  %5d  %7d  %9d", r.Serial, r.Time, r.Writer, r.Added, r.Changed, r.Forgotten)
+		line := lin(r) + fmt.Sprintf("%6d  %-20s  %-24s  %5d  %7d  %9d", r.Serial, r.Time, r.Writer, r.Added, r.Changed, r.Forgotten)
 		if r.Current {
 			line += "  (current)"
 		}
@@ -227,7 +238,7 @@ func (c *cli) importFromSnapshot(w *workspace, name string, v *lockfile.Snapshot
 	}
 	err := c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if s.Lineage != snap.Lineage {
-			return fmt.Errorf("serial %d belongs to lineage %s, but %s holds lineage %s; import -from-serial only brings back entries of the same state", v.Serial, snap.Lineage, w.stateName(), s.Lineage)
+			return fmt.Errorf("serial %d belongs to lineage %s, but %s holds lineage %s; import -from-serial only brings back entries of the same state. To record that ID anyway, run `wxmedia import %s %s`", v.Serial, snap.Lineage, w.stateName(), s.Lineage, name, e.ID)
 		}
 		if old, ok := s.Assets[name]; ok && old.ID != e.ID {
 			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.stateName(), name)

@@ -42,7 +42,7 @@ func init() {
 		},
 		run: func(c *cli, args []string) int {
 			if len(args) == 0 {
-				return c.usageError("state needs a subcommand: pull or push")
+				return c.usageError("state needs a subcommand: pull, push, history, show, restore or merge")
 			}
 			switch args[0] {
 			case "pull":

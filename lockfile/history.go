@@ -49,19 +49,30 @@ func Writer() string {
 	return host
 }
 
-// FindSnapshot returns the kept version with serial n (the last written of
-// several with that serial, as after a git merge).
-func FindSnapshot(ctx context.Context, h Historian, n uint64) (*Snapshot, error) {
+// FindSnapshot returns the kept version with serial n: of several (after a
+// git merge, or a lockfile made anew), the last written of lineage, else
+// the last written.
+func FindSnapshot(ctx context.Context, h Historian, n uint64, lineage string) (*Snapshot, error) {
 	vs, err := h.Snapshots(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var found *Snapshot
 	for i := len(vs) - 1; i >= 0; i-- {
-		if vs[i].Serial == n {
+		if vs[i].Serial != n {
+			continue
+		}
+		if vs[i].Lineage == lineage {
 			return &vs[i], nil
 		}
+		if found == nil {
+			found = &vs[i]
+		}
 	}
-	return nil, fmt.Errorf("serial %d: %w", n, ErrNoSnapshot)
+	if found == nil {
+		return nil, fmt.Errorf("serial %d: %w", n, ErrNoSnapshot)
+	}
+	return found, nil
 }
 
 // History keeps past versions of a local lockfile as files in Dir, one per

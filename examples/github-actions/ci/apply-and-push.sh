@@ -13,11 +13,13 @@
 #    the job fails loudly and prints the lockfile, so no ID is lost.
 #
 # Settings (environment): WXMEDIA_BRANCH (main), WXMEDIA_REMOTE (origin),
-# WXMEDIA_LOCKFILE (wxmedia.lock.json), WXMEDIA_PUSH_TRIES (5).
+# WXMEDIA_ENV (none; selects an environment of the manifest),
+# WXMEDIA_LOCKFILE (wxmedia.lock.json, or wxmedia.$WXMEDIA_ENV.lock.json),
+# WXMEDIA_PUSH_TRIES (5).
 set -eu
 branch=${WXMEDIA_BRANCH:-main}
 remote=${WXMEDIA_REMOTE:-origin}
-lockfile=${WXMEDIA_LOCKFILE:-wxmedia.lock.json}
+lockfile=${WXMEDIA_LOCKFILE:-wxmedia${WXMEDIA_ENV:+.$WXMEDIA_ENV}.lock.json}
 tries=${WXMEDIA_PUSH_TRIES:-5}
 
 git config merge.wxmedia.name "wxmedia lockfile merge"
