@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -93,7 +92,7 @@ func runApply(c *cli, args []string) int {
 
 // checkErrored refuses to go on while an errored-state dump is waiting.
 func (c *cli) checkErrored(w *workspace) (int, bool) {
-	errored := filepath.Join(filepath.Dir(w.lockPath), lockfile.ErroredName)
+	errored := lockfile.ErroredPathFor(w.lockPath)
 	if _, err := os.Stat(errored); err == nil && w.remote != nil {
 		return c.fail(fmt.Errorf("%s exists: an earlier apply could not write %s and saved its full state there. %s, then run apply again", errored, w.remote.Name(), w.remote.RecoverHint(errored))), false
 	} else if err == nil {

@@ -90,7 +90,11 @@ func (w *workspace) lock(ctx context.Context, op string, timeout time.Duration) 
 // openStore opens the single writer of the workspace's state. A failed
 // write dumps the state beside the local lockfile either way.
 func (w *workspace) openStore(ctx context.Context) (*lockfile.Store, error) {
-	return lockfile.OpenBackend(ctx, w.backend(), filepath.Dir(w.lockPath))
+	st, err := lockfile.OpenBackend(ctx, w.backend(), filepath.Dir(w.lockPath))
+	if err == nil {
+		st.SetErroredPath(lockfile.ErroredPathFor(w.lockPath))
+	}
+	return st, err
 }
 
 // loadExisting reads the state; the error wraps lockfile.ErrNotExist when

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -163,6 +164,27 @@ func (st *Store) Exists() bool {
 	return st.written != nil
 }
 
+// ErroredPathFor is where the state of the lockfile lockPath is dumped when
+// it cannot be written: ErroredName beside it, or NAME.errored.lock.json for
+// a lockfile NAME.lock.json of an environment or another manifest, so that
+// one environment's dump is never taken for another's.
+func ErroredPathFor(lockPath string) string {
+	base := filepath.Base(lockPath)
+	name := ErroredName
+	if stem, ok := strings.CutSuffix(base, ".lock.json"); ok && base != "wxmedia.lock.json" {
+		name = stem + ".errored.lock.json"
+	}
+	return filepath.Join(filepath.Dir(lockPath), name)
+}
+
+// SetErroredPath makes the store dump its state to path (instead of
+// ErroredName in its errored directory) when a write fails.
+func (st *Store) SetErroredPath(path string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.erroredFile = path
+}
+
 // Canonical reports whether data is exactly the canonical encoding of the
 // state it holds.
 func Canonical(name string, data []byte) (*State, bool, error) {
@@ -179,6 +201,9 @@ func Canonical(name string, data []byte) (*State, bool, error) {
 
 // erroredPath is where dumpErrored writes.
 func (st *Store) erroredPath() string {
+	if st.erroredFile != "" {
+		return st.erroredFile
+	}
 	dir := st.erroredDir
 	if dir == "" {
 		dir = filepath.Dir(st.path)

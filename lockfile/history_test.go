@@ -122,3 +122,35 @@ func openWithHistory(t *testing.T, root, p string) (*lockfile.History, *lockfile
 	}
 	return h, st
 }
+
+// An environment's lockfile dumps to its own errored file.
+func TestErroredPathForEnvironments(t *testing.T) {
+	for in, want := range map[string]string{
+		"wxmedia.lock.json":             "wxmedia.errored.lock.json",
+		"d/wxmedia.prod.lock.json":      "d/wxmedia.prod.errored.lock.json",
+		"shop.lock.json":                "shop.errored.lock.json",
+		"state.json":                    "wxmedia.errored.lock.json",
+		"d/wxmedia.rehearsal.lock.json": "d/wxmedia.rehearsal.errored.lock.json",
+	} {
+		if got := lockfile.ErroredPathFor(filepath.FromSlash(in)); got != filepath.FromSlash(want) {
+			t.Errorf("ErroredPathFor(%q) = %q, want %q", in, got, want)
+		}
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "wxmedia.prod.lock.json")
+	st, err := lockfile.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetErroredPath(lockfile.ErroredPathFor(p))
+	if err := os.Mkdir(p, 0o755); err != nil { // makes the write fail
+		t.Fatal(err)
+	}
+	err = st.Update(func(s *lockfile.State) { s.Assets["a"] = idEntry("id-precious") })
+	if err == nil || !strings.Contains(err.Error(), "wxmedia.prod.errored.lock.json") {
+		t.Fatalf("Update = %v, want the dump in wxmedia.prod.errored.lock.json", err)
+	}
+	if dump, err := lockfile.Load(filepath.Join(dir, "wxmedia.prod.errored.lock.json")); err != nil || dump.Assets["a"] == nil {
+		t.Fatalf("dump: %v, %v", dump, err)
+	}
+}

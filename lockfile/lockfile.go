@@ -445,6 +445,8 @@ type Store struct {
 	path       string  // the backend's name, for messages
 	backend    Backend // where the state is written
 	erroredDir string  // where ErroredName is dumped ("": beside path)
+	// erroredFile, when set, is the dump's path instead (SetErroredPath).
+	erroredFile string
 
 	mu      sync.Mutex
 	flushed *sync.Cond // signalled when a write ends
