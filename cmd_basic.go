@@ -81,6 +81,7 @@ func runValidate(c *cli, args []string) int {
 			defer r.Close()
 			err = joinProblems(scanErr, r.Check(false))
 		}
+		err = joinProblems(err, c.environmentProblems(w, err))
 	}
 	if c.json {
 		c.printJSON(validateJSON(err))

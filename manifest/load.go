@@ -254,6 +254,10 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		accountNodes, declared = p.section(accounts, "accounts", "account")
 	}
 	envs := p.environments(environments, declared)
+	for n := range envs {
+		m.Environments = append(m.Environments, n)
+	}
+	sort.Strings(m.Environments)
 	if env := p.opts.Env; env != "" {
 		overrides, ok := envs[env]
 		switch {
