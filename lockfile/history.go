@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -131,11 +132,9 @@ func parsePositive(s string) (int, error) {
 	return n, nil
 }
 
-// historyFile is the stored form of a Version.
-type historyFile struct {
-	Snapshot
-	Document string `json:"document"`
-}
+// A history file is one line of JSON describing the version (a Snapshot
+// without Data), then the document's canonical bytes as they are: no
+// escaping, so keeping a version costs about what writing the lockfile does.
 
 // fileName is the name of data's history file: serial first, so that names
 // sort in serial order.
@@ -180,12 +179,13 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 		name = kept
 	}
 
-	f := historyFile{Snapshot: Snapshot{Lineage: ref.Lineage, Serial: ref.Serial, Writer: writer, Time: when.UTC().Format(time.RFC3339)}, Document: string(data)}
-	enc, err := json.MarshalIndent(f, "", "  ")
+	head, err := json.Marshal(Snapshot{Lineage: ref.Lineage, Serial: ref.Serial, Writer: writer, Time: when.UTC().Format(time.RFC3339)})
 	if err != nil {
 		return err
 	}
-	if err := writeNoFollow(name, append(enc, '\n')); err != nil {
+	buf := make([]byte, 0, len(head)+1+len(data))
+	buf = append(append(append(buf, head...), '\n'), data...)
+	if err := writeNoFollow(name, buf); err != nil {
 		return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
 	}
 	return h.prune()
@@ -316,12 +316,13 @@ func (h *History) Snapshots(ctx context.Context) ([]Snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		var f historyFile
-		if err := json.Unmarshal(data, &f); err != nil {
+		head, doc, _ := bytes.Cut(data, []byte("\n"))
+		var v Snapshot
+		if err := json.Unmarshal(head, &v); err != nil {
 			return nil, fmt.Errorf("%s: not a wxmedia state version (%v); delete the file", filepath.Join(h.Dir, n), err)
 		}
-		f.Snapshot.Data = []byte(f.Document)
-		out = append(out, f.Snapshot)
+		v.Data = doc
+		out = append(out, v)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Serial != out[j].Serial {
