@@ -87,6 +87,8 @@ type History struct {
 	Root, Dir string
 	// Limit is how many versions are kept; older ones are removed.
 	Limit int
+	// swept: temporary files a killed writer left have been removed.
+	swept bool
 }
 
 // HistoryFor returns the history of the lockfile lockPath, kept in
@@ -159,6 +161,15 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 	}
 	if err := h.mkdirs(); err != nil {
 		return err
+	}
+	if !h.swept {
+		// Writers hold the apply lock, so any temporary file here was left
+		// by a killed one.
+		h.swept = true
+		stale, _ := filepath.Glob(filepath.Join(h.Dir, ".*.tmp-*"))
+		for _, s := range stale {
+			os.Remove(s)
+		}
 	}
 	plain := filepath.Join(h.Dir, historyName(ref.Serial, data))
 	kept := strings.TrimSuffix(plain, ".json") + keptSuffix

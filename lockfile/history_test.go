@@ -154,3 +154,24 @@ func TestErroredPathForEnvironments(t *testing.T) {
 		t.Fatalf("dump: %v, %v", dump, err)
 	}
 }
+
+// A temporary file a killed writer left in the history is removed by the
+// next writer (which holds the apply lock).
+func TestHistorySweepsStaleTemps(t *testing.T) {
+	root := t.TempDir()
+	p := filepath.Join(root, "wxmedia.lock.json")
+	h, st := openWithHistory(t, root, p)
+	if err := os.MkdirAll(h.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(h.Dir, ".00000000000000000001-abc.json.tmp-1-2")
+	if err := os.WriteFile(stale, []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(s *lockfile.State) { s.Assets["a"] = idEntry("A") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary file left: %v", err)
+	}
+}
