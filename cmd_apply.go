@@ -127,7 +127,10 @@ func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.S
 	if sum != f.Manifest.SHA256 {
 		return nil, fmt.Errorf("%w: %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, w.m.Path, path)
 	}
-	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.lockPath); err != nil {
+	if f.Plan.Environment != w.m.Env {
+		return nil, fmt.Errorf("%w: %s was made for %s, but this apply is for %s; nothing was changed. Apply it with the same -env (or WXMEDIA_ENV), or make a new plan", planfile.ErrStale, path, envLabel(f.Plan.Environment), envLabel(w.m.Env))
+	}
+	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.stateName()); err != nil {
 		return nil, err
 	}
 	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})

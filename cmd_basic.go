@@ -9,11 +9,13 @@ import (
 	"github.com/wxmedia/wxmedia/manifest"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 )
 
@@ -22,6 +24,11 @@ var version = "0.1.0-dev"
 
 func init() {
 	register(&command{name: "validate", synopsis: "check the manifest, every file and every account key; report all problems",
+		help: "-no-secrets skips loading keys and certificates (and says so), for pipelines\n" +
+			"that get no secrets, such as pull requests from forks.",
+		flags: func(c *cli, fs *flag.FlagSet) {
+			fs.BoolVar(&c.noSecrets, "no-secrets", false, "do not load keys or certificates (for pipelines without secrets)")
+		},
 		run: runValidate})
 	register(&command{name: "plan", synopsis: "show what apply would upload, replace, rename or forget (no network)",
 		help: "Exit codes with -detailed-exitcode: 0 no changes, 1 error, 2 changes present.",
@@ -30,15 +37,19 @@ func init() {
 			fs.BoolVar(&c.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
 			fs.StringVar(&c.planOut, "out", "", "save the plan to `FILE` for `wxmedia apply FILE`")
 			fs.BoolVar(&c.markdown, "markdown", false, "print the plan as Markdown for a pull-request comment")
+			fs.BoolVar(&c.noSecrets, "no-secrets", false, "do not check key or certificate files (plan reads none), for pipelines without secrets")
 		},
 		run: runPlan})
 	register(&command{name: "output", usage: "[NAME]", synopsis: "print IDs from the lockfile",
 		help: "With NAME, prints only that asset's ID (for scripts). Without it, prints every\n" +
 			"asset as `name = id`; -json (or -format json) prints {name: {id, type, sha256}};\n" +
 			"-format env prints WXMEDIA_<NAME>='<id>' lines for `source` or .env files;\n" +
-			"-format yaml prints the -json document as YAML.",
+			"-format yaml prints the -json document as YAML. With NAME, -format prints\n" +
+			"just that asset in the format, and -attribute KEY prints one of its\n" +
+			"attributes (such as a user package's resource_id).",
 		flags: func(c *cli, fs *flag.FlagSet) {
-			fs.StringVar(&c.outputFormat, "format", "", "output `FORMAT` for all IDs: env, json or yaml")
+			fs.StringVar(&c.outputFormat, "format", "", "output `FORMAT`: env, json or yaml")
+			fs.StringVar(&c.attribute, "attribute", "", "with NAME: print its attribute `KEY` instead of its ID")
 		},
 		run: runOutput})
 	register(&command{name: "version", synopsis: "print the version, Go version and commit", run: runVersion})
@@ -104,29 +115,41 @@ func runOutput(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(fmt.Errorf("%w; run `wxmedia apply` first", err))
 	}
+	names := st.Names()
+	if c.attribute != "" && len(args) == 0 {
+		return c.usageError("-attribute needs an asset name: wxmedia output -attribute KEY NAME")
+	}
 	if len(args) == 1 {
 		e, ok := st.Assets[args[0]]
 		if !ok {
-			return c.fail(fmt.Errorf("no asset %q in %s; run `wxmedia output` to list them, or `wxmedia apply` if it was added recently", args[0], w.lockPath))
+			return c.fail(fmt.Errorf("no asset %q in %s; run `wxmedia output` to list them, or `wxmedia apply` if it was added recently", args[0], w.stateName()))
 		}
-		if c.json {
-			return c.printJSON(e.ID)
+		if c.attribute != "" {
+			return c.outputAttribute(w, args[0], e)
 		}
-		fmt.Fprintln(c.stdout, e.ID)
-		return exitOK
+		if c.outputFormat == "" {
+			if c.json {
+				return c.printJSON(e.ID)
+			}
+			fmt.Fprintln(c.stdout, e.ID)
+			return exitOK
+		}
+		names = args
 	}
 	format := c.outputFormat
 	if c.json {
 		format = "json"
 	}
 	type out struct {
-		ID     string `json:"id" yaml:"id"`
-		Type   string `json:"type" yaml:"type"`
-		SHA256 string `json:"sha256" yaml:"sha256"`
+		ID         string            `json:"id" yaml:"id"`
+		Type       string            `json:"type" yaml:"type"`
+		SHA256     string            `json:"sha256" yaml:"sha256"`
+		Attributes map[string]string `json:"attributes,omitempty" yaml:"attributes,omitempty"`
 	}
 	all := map[string]out{}
-	for n, e := range st.Assets {
-		all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256}
+	for _, n := range names {
+		e := st.Assets[n]
+		all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256, Attributes: e.Attributes}
 	}
 	switch format {
 	case "json":
@@ -149,7 +172,7 @@ func runOutput(c *cli, args []string) int {
 			}
 			return c.fail(fmt.Errorf("%s: cannot print -format env: %s; rename one asset of each pair in the manifest and apply, or `wxmedia forget` the one no longer used", w.lockPath, strings.Join(lines, "; ")))
 		}
-		for _, n := range st.Names() {
+		for _, n := range names {
 			fmt.Fprintf(c.stdout, "%s=%s\n", envName(n), shellQuote(st.Assets[n].ID))
 		}
 	case "":
@@ -161,6 +184,28 @@ func runOutput(c *cli, args []string) int {
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
 	}
+	return exitOK
+}
+
+// outputAttribute prints the attribute -attribute names of entry e.
+func (c *cli) outputAttribute(w *workspace, name string, e *lockfile.Entry) int {
+	v, ok := e.Attributes[c.attribute]
+	if !ok {
+		keys := make([]string, 0, len(e.Attributes))
+		for k := range e.Attributes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		has := "it has none"
+		if len(keys) > 0 {
+			has = "it has: " + strings.Join(keys, ", ")
+		}
+		return c.fail(fmt.Errorf("asset %s in %s has no attribute %q; %s", name, w.stateName(), c.attribute, has))
+	}
+	if c.json {
+		return c.printJSON(v)
+	}
+	fmt.Fprintln(c.stdout, v)
 	return exitOK
 }
 

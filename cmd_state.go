@@ -23,11 +23,21 @@ func init() {
 			fs.BoolVar(&c.markdown, "markdown", false, "render as Markdown for a pull-request comment")
 		},
 		run: runShow})
-	register(&command{name: "import", usage: "NAME ID", synopsis: "record an ID uploaded elsewhere for the current content of NAME's file",
+	var fromSerial string
+	register(&command{name: "import", usage: "NAME ID | NAME -from-serial SERIAL", synopsis: "record an ID uploaded elsewhere for the current content of NAME's file",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
+			fs.StringVar(&fromSerial, "from-serial", "", "bring NAME's entry back from the kept state version `SERIAL` (see `wxmedia state history`)")
 		},
-		run: runImport})
+		run: func(c *cli, args []string) int {
+			if fromSerial != "" {
+				if len(args) != 1 {
+					return c.usageError("import -from-serial needs exactly one asset name")
+				}
+				return runImportFromSerial(c, args[0], fromSerial)
+			}
+			return runImport(c, args)
+		}})
 	register(&command{name: "forget", usage: "NAME", synopsis: "drop a lockfile entry (the remote media cannot be deleted)",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
@@ -114,7 +124,7 @@ func runImport(c *cli, args []string) int {
 	}
 	err = c.editLockfile(w, "import", func(s *lockfile.State) error {
 		if old, ok := s.Assets[name]; ok && old.ID != id {
-			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.lockPath, name)
+			return fmt.Errorf("%s already has ID %s in %s; run `wxmedia forget %s` first to replace it", name, old.ID, w.stateName(), name)
 		}
 		s.Assets[name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: mchid, File: a.File, Filename: a.Filename,
 			Size: size, SHA256: sum, ID: id, Endpoint: origin, UploadedAt: time.Now().UTC().Format(time.RFC3339)}
@@ -140,7 +150,7 @@ func runForget(c *cli, args []string) int {
 	err = c.editLockfile(w, "forget", func(s *lockfile.State) error {
 		e, ok := s.Assets[name]
 		if !ok {
-			return fmt.Errorf("no asset %q in %s; run `wxmedia output` to list what is recorded", name, w.lockPath)
+			return fmt.Errorf("no asset %q in %s; run `wxmedia output` to list what is recorded", name, w.stateName())
 		}
 		id = e.ID
 		delete(s.Assets, name)

@@ -19,8 +19,8 @@ import (
 func init() {
 	var out string
 	var force bool
-	register(&command{name: "state", usage: "pull|push [FILE]",
-		synopsis: "copy the lockfile between the manifest's state backend (PostgreSQL) and a local file",
+	register(&command{name: "state", usage: "pull|push [FILE] | history | show SERIAL | restore SERIAL | merge BASE OURS THEIRS",
+		synopsis: "copy, list, restore and merge kept versions of the state",
 		help: "`state pull` writes the stored lockfile document to the local lockfile\n" +
 			"(wxmedia.lock.json beside the manifest, or -lockfile), atomically, for\n" +
 			"application configs to read; -out FILE writes it elsewhere, -out - to stdout.\n" +
@@ -28,15 +28,21 @@ func init() {
 			"`state push [FILE]` stores a local lockfile (default: the local lockfile) in\n" +
 			"the backend, to move an existing project there or to bring back a\n" +
 			"wxmedia.errored.lock.json. It refuses to replace a stored state of another\n" +
-			"lineage, or one written after FILE, unless -force is given.",
+			"lineage, or one written after FILE, unless -force is given.\n" +
+			"`state history` lists the kept versions (every write keeps one: in PostgreSQL\n" +
+			"in a versions table, locally the last 100 in .wxmedia/history/, or\n" +
+			"WXMEDIA_HISTORY_LIMIT); `state show SERIAL` prints one; `state restore SERIAL`\n" +
+			"writes one back as a new serial, under the lock, after confirmation.\n" +
+			"`state merge BASE OURS THEIRS` is the git merge driver for lockfiles.",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.StringVar(&out, "out", "", "pull: write to `FILE` instead of the local lockfile (- for stdout)")
 			fs.BoolVar(&force, "force", false, "push: replace the stored state even if it has another lineage or is newer")
-			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "push: wait up to `DUR` for another apply's lock")
+			fs.DurationVar(&c.lockTimeout, "lock-timeout", 0, "push, restore: wait up to `DUR` for another apply's lock")
+			fs.BoolVar(&c.autoApprove, "auto-approve", false, "restore: skip the interactive confirmation")
 		},
 		run: func(c *cli, args []string) int {
 			if len(args) == 0 {
-				return c.usageError("state needs a subcommand: pull or push")
+				return c.usageError("state needs a subcommand: pull, push, history, show, restore or merge")
 			}
 			switch args[0] {
 			case "pull":
@@ -54,7 +60,10 @@ func init() {
 				}
 				return runStatePush(c, file, force)
 			}
-			return c.usageError(fmt.Sprintf("unknown state subcommand %q; use pull or push", args[0]))
+			if sub, ok := stateSubcommands[args[0]]; ok {
+				return sub(c, args[1:])
+			}
+			return c.usageError(fmt.Sprintf("unknown state subcommand %q; use pull, push, history, show, restore or merge", args[0]))
 		}})
 }
 
@@ -63,21 +72,29 @@ func (w *workspace) backend() lockfile.Backend {
 	if w.remote != nil {
 		return w.remote
 	}
-	return &lockfile.FileBackend{Path: w.lockPath}
+	return &lockfile.FileBackend{Path: w.lockPath, History: w.history}
 }
 
 // lock takes the apply lock of the workspace's state.
 func (w *workspace) lock(ctx context.Context, op string, timeout time.Duration) (lockfile.Unlocker, error) {
+	ctx = lockfile.WithWaitNotice(ctx, func(holder *lockfile.LockInfo) {
+		who := "another wxmedia process (its details could not be read)"
+		if holder != nil {
+			who = holder.String()
+		}
+		fmt.Fprintf(w.stderr, "Waiting up to %s for the lock on %s, held by %s...\n", timeout, w.stateName(), who)
+	})
 	return w.backend().Lock(ctx, lockfile.NewLockInfo(op, commandLine()), timeout)
 }
 
 // openStore opens the single writer of the workspace's state. A failed
 // write dumps the state beside the local lockfile either way.
 func (w *workspace) openStore(ctx context.Context) (*lockfile.Store, error) {
-	if w.remote == nil {
-		return lockfile.Open(w.lockPath)
+	st, err := lockfile.OpenBackend(ctx, w.backend(), filepath.Dir(w.lockPath))
+	if err == nil {
+		st.SetErroredPath(lockfile.ErroredPathFor(w.lockPath))
 	}
-	return lockfile.OpenBackend(ctx, w.remote, filepath.Dir(w.lockPath))
+	return st, err
 }
 
 // loadExisting reads the state; the error wraps lockfile.ErrNotExist when
@@ -117,7 +134,8 @@ func runStatePull(c *cli, out string) int {
 		return c.fail(err)
 	}
 	// Never hand applications a document wxmedia would not read itself.
-	if _, err := lockfile.Parse(w.remote.Name(), data); err != nil {
+	st, err := lockfile.Parse(w.remote.Name(), data)
+	if err != nil {
 		return c.fail(err)
 	}
 	if out == "-" {
@@ -132,9 +150,10 @@ func runStatePull(c *cli, out string) int {
 	if err := lockfile.WriteFile(out, data, 0o644); err != nil {
 		return c.fail(fmt.Errorf("writing %s: %w", out, err))
 	}
-	if !c.json {
-		fmt.Fprintf(c.stdout, "Wrote %s from %s.\n", out, w.remote.Name())
+	if c.json {
+		return c.printJSON(map[string]any{"written": out, "from": w.remote.Name(), "lineage": st.Lineage, "serial": st.Serial, "assets": len(st.Assets)})
 	}
+	fmt.Fprintf(c.stdout, "Wrote %s from %s (serial %d, %d %s).\n", out, w.remote.Name(), st.Serial, len(st.Assets), plural(len(st.Assets), "asset", "assets"))
 	return exitOK
 }
 

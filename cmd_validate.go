@@ -32,7 +32,7 @@ func runValidate(c *cli, args []string) int {
 	w, err := c.loadWorkspace()
 	errs := []error{err}
 	var notes []error
-	if w != nil && w.m != nil {
+	if w != nil && w.m != nil && !c.noSecrets {
 		r := c.newResolver(w)
 		defer r.Close()
 		for _, e := range flatten(r.Check(true)) {
@@ -42,6 +42,9 @@ func runValidate(c *cli, args []string) int {
 				errs = append(errs, e)
 			}
 		}
+	}
+	if w != nil && w.m != nil {
+		errs = append(errs, c.environmentProblems(w, joinProblems(errs...)))
 	}
 	var lines map[string]int
 	if w != nil && w.m != nil {
@@ -86,6 +89,9 @@ func runValidate(c *cli, args []string) int {
 	}
 	n := len(w.m.Assets)
 	fmt.Fprintf(c.stdout, "Success! %s is valid: %d %s, %d %s.\n", w.m.Path, len(w.m.Accounts), plural(len(w.m.Accounts), "account", "accounts"), n, plural(n, "asset", "assets"))
+	if c.noSecrets {
+		fmt.Fprintln(c.stdout, "Keys and certificates were not checked (-no-secrets); run `wxmedia validate` where the secrets are available to check them.")
+	}
 	return exitOK
 }
 

@@ -19,8 +19,16 @@ import (
 // means bash, zsh and fish complete alike, and tests need no shell.
 const completeCommand = "__complete"
 
-// stateSubcommands are the words after `wxmedia state` (CONTRACT.md).
-var stateSubcommands = []string{"history", "merge", "pull", "push", "restore", "show"}
+// stateWords are the words after `wxmedia state` (CONTRACT.md): pull,
+// push and the subcommands in stateSubcommands.
+func stateWords() []string {
+	words := []string{"pull", "push"}
+	for w := range stateSubcommands {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	return words
+}
 
 // assetArgCommands take an asset name as their first argument, read from
 // the lockfile (recorded assets) or the manifest (declared ones).
@@ -29,7 +37,7 @@ var assetArgCommands = map[string]string{"output": "lockfile", "forget": "lockfi
 // fileFlags take a path; dirFlags a directory; assetFlags an asset name.
 var (
 	fileFlags  = map[string]bool{"manifest": true, "lockfile": true, "out": true, "log-file": true, "log": true, "url-file": true}
-	dirFlags   = map[string]bool{"chdir": true, "write-keys": true}
+	dirFlags   = map[string]bool{"chdir": true, "write-keys": true, "write-keys-only": true}
 	assetFlags = map[string]bool{"target": true, "replace": true}
 )
 
@@ -106,7 +114,7 @@ func completions(c *cli, before []string, cur string) []string {
 	}
 	switch {
 	case cmd.name == "state" && len(args) == 0:
-		return stateSubcommands
+		return stateWords()
 	case cmd.name == "completion" && len(args) == 0:
 		return []string{"bash", "fish", "zsh"}
 	case assetArgCommands[cmd.name] != "" && len(args) == 0:

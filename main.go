@@ -55,6 +55,7 @@ type cli struct {
 	chdir        string
 	manifestPath string
 	lockfilePath string
+	env          string // -env, or WXMEDIA_ENV
 	noColor      bool
 	json         bool
 	logFile      string
@@ -71,20 +72,24 @@ type cli struct {
 	markdown     bool
 	retryPolicy  providers.RetryPolicy
 	outputFormat string
+	attribute    string // output -attribute KEY
 	validate     validateOptions
+	// noSecrets: validate -no-secrets checks no key or certificate.
+	noSecrets bool
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.chdir, "chdir", c.chdir, "switch to `DIR` before doing anything else")
 	fs.StringVar(&c.manifestPath, "manifest", c.manifestPath, "manifest `FILE`")
-	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest)")
+	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest; NAME.lock.json for -manifest NAME.yaml; wxmedia.ENV.lock.json for -env ENV)")
+	fs.StringVar(&c.env, "env", c.env, "select the environment `ENV` of the manifest's environments block (also WXMEDIA_ENV)")
 	fs.BoolVar(&c.noColor, "no-color", c.noColor, "disable colour (also honours NO_COLOR)")
 	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
 	fs.StringVar(&c.logFile, "log-file", c.logFile, "append a redacted debug trace of every HTTP exchange to `FILE` (see WXMEDIA_LOG)")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy, env: os.Getenv("WXMEDIA_ENV")}
 	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	c.globalFlags(top)
@@ -217,6 +222,7 @@ func (c *cli) mainUsage(w io.Writer) {
 	fmt.Fprintln(w, "  -chdir DIR       switch to DIR before doing anything else")
 	fmt.Fprintln(w, "  -manifest FILE   manifest file (default wxmedia.yaml)")
 	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
+	fmt.Fprintln(w, "  -env ENV         select an environment of the manifest (also WXMEDIA_ENV)")
 	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
 	fmt.Fprintln(w, "  -json            machine-readable output")
 	fmt.Fprintln(w, "  -log-file FILE   append a redacted HTTP debug trace to FILE (or WXMEDIA_LOG=debug: to stderr)")

@@ -145,7 +145,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	},
 }
 
-// ciCommands returns the shell lines that start with "wxmedia " in the
+// ciCommands returns the shell lines that start with "wxmedia " (or run a
+// recipe script, "sh ci/…") in the
 // steps of job (GitHub: jobs.JOB.steps[].run; GitLab: JOB.script[]).
 func ciCommands(data []byte, job string) ([]string, error) {
 	var doc map[string]any
@@ -176,7 +177,7 @@ func ciCommands(data []byte, job string) ([]string, error) {
 	var out []string
 	for _, s := range scripts {
 		for _, l := range strings.Split(s, "\n") {
-			if l = strings.TrimSpace(l); strings.HasPrefix(l, "wxmedia ") {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "wxmedia ") || strings.HasPrefix(l, "sh ci/") {
 				out = append(out, l)
 			}
 		}

@@ -130,11 +130,11 @@ func TestPGApplyPlanPullOutput(t *testing.T) {
 	// Applications reading the pulled file see what output shows.
 	plain := strings.SplitN(string(mustRead(t, w.Path("wxmedia.yaml"))), "accounts:", 2)[1]
 	w.Write(t, "local.yaml", []byte("version: 1\naccounts:"+plain))
-	if got := l.run(0, "-manifest", "local.yaml", "output", "-json").stdout; got != outJSON {
+	if got := l.run(0, "-manifest", "local.yaml", "-lockfile", "wxmedia.lock.json", "output", "-json").stdout; got != outJSON {
 		t.Errorf("output from the pulled lockfile:\n%s\nfrom PostgreSQL:\n%s", got, outJSON)
 	}
 	// The local manifest sees the pulled file as up to date.
-	l.run(0, "-manifest", "local.yaml", "plan", "-detailed-exitcode")
+	l.run(0, "-manifest", "local.yaml", "-lockfile", "wxmedia.lock.json", "plan", "-detailed-exitcode")
 
 	// forget and import go through PostgreSQL too.
 	l.run(0, "forget", "img001")
@@ -180,7 +180,7 @@ func TestPGPushMatchesLocalApply(t *testing.T) {
 	l := &cliLog{t: t, dir: w.Dir}
 	plain := strings.SplitN(string(mustRead(t, w.Path("wxmedia.yaml"))), "accounts:", 2)[1]
 	w.Write(t, "local.yaml", []byte("version: 1\naccounts:"+plain))
-	l.run(0, "-manifest", "local.yaml", "apply", "-auto-approve")
+	l.run(0, "-manifest", "local.yaml", "-lockfile", "wxmedia.lock.json", "apply", "-auto-approve")
 	localBytes := mustRead(t, w.Path("wxmedia.lock.json"))
 
 	l.run(0, "state", "push")

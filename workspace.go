@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/wxmedia/wxmedia/lockfile"
@@ -24,6 +23,9 @@ type workspace struct {
 	stderr   io.Writer // for warnings that must not fail the command
 	// remote is the manifest's state backend; nil: the local lockfile.
 	remote *pgstate.Backend
+	// history keeps the local lockfile's past versions (nil with remote,
+	// which keeps its own).
+	history *lockfile.History
 	// cache is the stat cache as read before the manifest's files were
 	// checked: nil with -refresh-hashes, empty when there is none or it
 	// cannot be used.
@@ -49,13 +51,13 @@ func (c *cli) loadWorkspace() (*workspace, error) { return c.openWorkspace(false
 func (c *cli) loadReadOnlyWorkspace() (*workspace, error) { return c.openWorkspace(true) }
 
 func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
-	lp := c.lockfilePath
-	if lp == "" {
-		lp = filepath.Join(filepath.Dir(c.manifestPath), "wxmedia.lock.json")
+	lp, err := c.defaultLockfile()
+	if err != nil {
+		return nil, err
 	}
 	// Once, for everything: every spelling of one lockfile shares one lock,
 	// and a lockfile that is a link is written through.
-	lp, err := lockfile.Resolve(lp)
+	lp, err = lockfile.Resolve(lp)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +71,7 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 			w.prefetched <- prefetch{st, err}
 		}()
 	}
-	var opts manifest.Options
+	opts := manifest.Options{SkipCredentialFiles: c.noSecrets, Env: c.env}
 	if !c.pf.refreshHashes {
 		// The cache is a hint: one that cannot be read is rebuilt. It is
 		// read while the manifest is parsed and its globs expanded, and
@@ -105,6 +107,8 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 		if w.remote, err = pgstate.New(m.State); err != nil {
 			return nil, err
 		}
+	} else if w.history, err = lockfile.HistoryFor(m.Dir, lp); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -132,6 +136,7 @@ func (w *workspace) makePlan(ctx context.Context, st *lockfile.State, exists boo
 	}
 	w.warnUnmatched(st, pf)
 	w.noteUnrecordedEndpoints(p)
+	p.Environment = w.m.Env
 	if !exists {
 		p.Lockfile = planner.LockRef{}
 	}

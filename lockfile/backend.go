@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,6 +43,13 @@ type Unlocker interface {
 // locks with a lock file beside it.
 type FileBackend struct {
 	Path string
+	// History, when set, keeps every document written, and the one found
+	// on disk before the first write.
+	History *History
+	// last is the document a write replaces: what was read from disk
+	// before the first write, then what was last written.
+	last   []byte
+	seeded bool
 }
 
 // Name returns the lockfile path.
@@ -58,7 +66,53 @@ func (f *FileBackend) Load(ctx context.Context) ([]byte, error) {
 
 // Write replaces the lockfile atomically.
 func (f *FileBackend) Write(ctx context.Context, data []byte) error {
+	if f.History != nil {
+		if err := f.keep(data); err != nil {
+			return err
+		}
+	}
 	return WriteFile(f.Path, data, 0o644)
+}
+
+// keep records data in the history before it replaces the lockfile, and
+// first the lockfile's current document (from git, or an older wxmedia),
+// so that what a write replaces can always be brought back.
+func (f *FileBackend) keep(data []byte) error {
+	now := time.Now()
+	writer := Writer()
+	if !f.seeded {
+		f.seeded = true
+		if prev, err := os.ReadFile(f.Path); err == nil {
+			if _, perr := Parse(f.Path, prev); perr == nil {
+				f.last, writer = prev, "(found on disk)"
+			}
+		}
+	}
+	if f.last != nil {
+		if err := f.History.Record(f.last, writer, now, idCount(f.last) > idCount(data)); err != nil {
+			return err
+		}
+	}
+	if err := f.History.Record(data, Writer(), now, false); err != nil {
+		return err
+	}
+	f.last = data
+	return nil
+}
+
+// idCount counts the asset IDs in a canonical document: a write that
+// lowers it forgets IDs. (Canonical documents put each asset's fields on
+// lines of their own at this indentation.)
+func idCount(data []byte) int {
+	return bytes.Count(data, []byte("\n      \"id\": \""))
+}
+
+// Snapshots returns the kept versions (none without a History).
+func (f *FileBackend) Snapshots(ctx context.Context) ([]Snapshot, error) {
+	if f.History == nil {
+		return nil, nil
+	}
+	return f.History.Snapshots(ctx)
 }
 
 // Lock takes the lock file beside the lockfile (see AcquireLock).
@@ -110,6 +164,27 @@ func (st *Store) Exists() bool {
 	return st.written != nil
 }
 
+// ErroredPathFor is where the state of the lockfile lockPath is dumped when
+// it cannot be written: ErroredName beside it, or NAME.errored.lock.json for
+// a lockfile NAME.lock.json of an environment or another manifest, so that
+// one environment's dump is never taken for another's.
+func ErroredPathFor(lockPath string) string {
+	base := filepath.Base(lockPath)
+	name := ErroredName
+	if stem, ok := strings.CutSuffix(base, ".lock.json"); ok && base != "wxmedia.lock.json" {
+		name = stem + ".errored.lock.json"
+	}
+	return filepath.Join(filepath.Dir(lockPath), name)
+}
+
+// SetErroredPath makes the store dump its state to path (instead of
+// ErroredName in its errored directory) when a write fails.
+func (st *Store) SetErroredPath(path string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.erroredFile = path
+}
+
 // Canonical reports whether data is exactly the canonical encoding of the
 // state it holds.
 func Canonical(name string, data []byte) (*State, bool, error) {
@@ -124,10 +199,16 @@ func Canonical(name string, data []byte) (*State, bool, error) {
 	return s, bytes.Equal(m, data), nil
 }
 
-// erroredDirOf is the directory dumpErrored writes to first.
-func (st *Store) erroredDirOf() string {
-	if st.erroredDir != "" {
-		return st.erroredDir
+// erroredPath is where dumpErrored writes first: the path SetErroredPath
+// gave, else the dump named for the lockfile (ErroredPathFor) in the
+// errored directory.
+func (st *Store) erroredPath() string {
+	if st.erroredFile != "" {
+		return st.erroredFile
 	}
-	return filepath.Dir(st.path)
+	dir := st.erroredDir
+	if dir == "" {
+		dir = filepath.Dir(st.path)
+	}
+	return filepath.Join(dir, filepath.Base(ErroredPathFor(st.path)))
 }

@@ -88,6 +88,7 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 	start := time.Now()
 	delay := 100 * time.Millisecond
 	unreadable := 0
+	noticed := false
 	for {
 		l, err := tryLock(path)
 		if err != nil {
@@ -117,6 +118,10 @@ func AcquireLock(ctx context.Context, lockfilePath string, info LockInfo, timeou
 				continue
 			}
 			return nil, &LockError{Path: path, Info: info, Waited: waited, Timeout: timeout > 0}
+		}
+		if !noticed {
+			noticed = true
+			NoticeWait(ctx, ReadLockInfo(path))
 		}
 		d := min(delay, timeout-waited)
 		select {
@@ -222,4 +227,22 @@ func IsLocked(lockfilePath string) (bool, error) {
 	// We took it only to look: release without removing the holder's info.
 	l.fl.Close()
 	return false, nil
+}
+
+type waitNoticeKey struct{}
+
+// WithWaitNotice returns a context under which a Backend's Lock, when it
+// finds the lock taken and is about to wait, calls fn once with the
+// holder (nil when unknown), so that a waiting command can say whom it
+// waits for.
+func WithWaitNotice(ctx context.Context, fn func(holder *LockInfo)) context.Context {
+	return context.WithValue(ctx, waitNoticeKey{}, fn)
+}
+
+// NoticeWait calls the function WithWaitNotice put in ctx, if any. Backends
+// call it once per Lock, when they start waiting.
+func NoticeWait(ctx context.Context, holder *LockInfo) {
+	if fn, ok := ctx.Value(waitNoticeKey{}).(func(*LockInfo)); ok && fn != nil {
+		fn(holder)
+	}
 }

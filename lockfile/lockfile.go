@@ -159,7 +159,7 @@ const (
 
 func parse(name string, data []byte, mode decodeMode) (*State, error) {
 	if line := conflictMarker(data); line > 0 {
-		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line)}
+		return nil, &ParseError{Path: name, Reason: fmt.Sprintf("line %d has a git conflict marker", line) + mergeNote(data)}
 	}
 	var s *State
 	ok := false
@@ -529,6 +529,8 @@ type Store struct {
 	path       string  // the backend's name, for messages
 	backend    Backend // where the state is written
 	erroredDir string  // where ErroredName is dumped ("": beside path)
+	// erroredFile, when set, is the dump's path instead (SetErroredPath).
+	erroredFile string
 
 	mu       sync.Mutex
 	flushed  *sync.Cond // signalled when a write ends

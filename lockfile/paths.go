@@ -74,22 +74,23 @@ func Resolve(path string) (string, error) {
 }
 
 // ErroredPaths lists, in the order they are tried, where the state is
-// dumped when the lockfile in dir cannot be written: ErroredName in dir,
-// then, when that cannot be written either (a read-only or vanished
-// directory), a file in the user cache directory named for dir. apply
-// refuses to run, and plan warns, while either exists.
-func ErroredPaths(dir string) []string {
-	paths := []string{filepath.Join(dir, ErroredName)}
+// dumped when a lockfile cannot be written: primary (beside the lockfile,
+// see ErroredPathFor), then, when that cannot be written either (a
+// read-only or vanished directory), a file in the user cache directory
+// named for primary's directory. apply refuses to run, and plan warns,
+// while either exists.
+func ErroredPaths(primary string) []string {
+	paths := []string{primary}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return paths
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(filepath.Dir(primary))
 	if err != nil {
 		return paths
 	}
 	sum := sha256.Sum256([]byte(abs))
-	name := fmt.Sprintf("%s-%x.%s", filepath.Base(abs), sum[:8], ErroredName)
+	name := fmt.Sprintf("%s-%x.%s", filepath.Base(abs), sum[:8], filepath.Base(primary))
 	return append(paths, filepath.Join(cache, "wxmedia", name))
 }
 
@@ -100,7 +101,7 @@ func (st *Store) writeErrored(data []byte) (path, beside string, besideErr error
 	if st.dumpedTo != "" && WriteFile(st.dumpedTo, data, 0o644) == nil {
 		return st.dumpedTo, "", nil
 	}
-	for i, p := range ErroredPaths(st.erroredDirOf()) {
+	for i, p := range ErroredPaths(st.erroredPath()) {
 		var err error
 		if i > 0 { // beside the lockfile, never create its directory
 			err = os.MkdirAll(filepath.Dir(p), 0o700)

@@ -129,7 +129,7 @@ func TestErroredDumpFallsBackToCacheDir(t *testing.T) {
 	if !errors.As(err, &we) || we.Errored == "" {
 		t.Fatalf("Update = %v, want a *WriteError naming where the state was saved", err)
 	}
-	paths := lockfile.ErroredPaths(dir)
+	paths := lockfile.ErroredPaths(filepath.Join(dir, lockfile.ErroredName))
 	if len(paths) != 2 || paths[0] != filepath.Join(dir, lockfile.ErroredName) || we.Errored != paths[1] {
 		t.Fatalf("dumped to %s; ErroredPaths(%s) = %v, want it second", we.Errored, dir, paths)
 	}
@@ -151,7 +151,7 @@ func TestErroredDumpFallsBackToCacheDir(t *testing.T) {
 		t.Error("the second upload is missing from the fallback dump")
 	}
 	// Another lockfile directory has another fallback.
-	if other := lockfile.ErroredPaths(t.TempDir()); other[1] == paths[1] {
+	if other := lockfile.ErroredPaths(filepath.Join(t.TempDir(), lockfile.ErroredName)); other[1] == paths[1] {
 		t.Errorf("two lockfile directories share the fallback dump %s", other[1])
 	}
 }

@@ -432,6 +432,9 @@ func (c *accountCheck) credFile(n *yaml.Node, k, s string) string {
 		c.errorf(n, k, "%s contains a NUL byte; fix the path", k)
 		return ""
 	}
+	if c.p.opts.SkipCredentialFiles {
+		return s
+	}
 	abs := filepath.FromSlash(s)
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(c.p.dir, abs)

@@ -36,6 +36,14 @@
 // "<asset>/<base name>". A glob matching nothing is a warning
 // (Manifest.Warnings), not an error.
 //
+// # Environments
+//
+// The optional `environments:` block overrides account settings per
+// environment (never api). Options.Env selects one: its overrides are
+// merged into the accounts before they are validated, so problems point at
+// the override's own line, and a state block's workspace becomes
+// "<workspace>.<env>". Manifest.Environments lists the declared ones.
+//
 // # YAML features
 //
 // Anchors, aliases and merge keys (`<<: *defaults`) are supported. Alias

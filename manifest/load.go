@@ -40,6 +40,13 @@ type Options struct {
 	// can go on to check the keys of accounts that have other problems.
 	// Such a manifest must never be planned or applied.
 	KeepPartial bool
+	// Env selects an entry of the `environments:` block, whose account
+	// overrides are merged in; "" uses the accounts as written.
+	Env string
+	// SkipCredentialFiles leaves key, certificate and CA files unchecked
+	// (beyond their paths' form), for `validate -no-secrets` in pipelines
+	// that get no secrets.
+	SkipCredentialFiles bool
 }
 
 // LoadWith is Load with options.
@@ -131,7 +138,7 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 const nameRule = "names must start with a letter or digit and contain only letters, digits, '_', '.' and '-', because they become lockfile keys and IDs"
 
-var topKeys = []string{"version", "accounts", "assets", "state"}
+var topKeys = []string{"version", "accounts", "assets", "state", "environments"}
 
 // parser holds the state of one Parse call.
 type parser struct {
@@ -231,7 +238,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		return nil
 	}
 
-	var version, accounts, assets, state *entry
+	var version, accounts, assets, state, environments *entry
 	for _, e := range p.entries(root, "") {
 		e := e
 		switch e.name {
@@ -243,6 +250,8 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 			assets = &e
 		case "state":
 			state = &e
+		case "environments":
+			environments = &e
 		default:
 			p.unknownKey(e, "", "top-level key", topKeys)
 		}
@@ -262,6 +271,30 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 	declared := map[string]bool{}
 	if accounts != nil {
 		accountNodes, declared = p.section(accounts, "accounts", "account")
+	}
+	envs := p.environments(environments, declared)
+	for n := range envs {
+		m.Environments = append(m.Environments, n)
+	}
+	sort.Strings(m.Environments)
+	if env := p.opts.Env; env != "" {
+		overrides, ok := envs[env]
+		switch {
+		case !ok && environments == nil:
+			p.errorf(root, "environments", "environment %s was selected (-env or WXMEDIA_ENV), but the manifest has no environments block; add `environments: {%s: {accounts: {…}}}` or drop -env", show(env), env)
+		case !ok:
+			p.errorf(environments.key, "environments", "environment %s was selected (-env or WXMEDIA_ENV), but is not declared; declared: %s", show(env), environmentNames(envs))
+		}
+		m.Env = env
+		for i, e := range accountNodes {
+			if o := overrides[e.name]; o != nil {
+				accountNodes[i].val = mergeAccount(p.resolve(e.val), o)
+			}
+		}
+		if m.State != nil {
+			// Each environment keeps its own state.
+			m.State.Workspace += "." + env
+		}
 	}
 	for _, e := range accountNodes {
 		if a := p.account(e); a != nil {

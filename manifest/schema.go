@@ -18,10 +18,11 @@ const SchemaID = "https://github.com/wxmedia/wxmedia/schema/wxmedia.schema.json"
 // fails when a key has no description, so the two cannot drift.
 var keySchemas = map[string]map[string]any{
 	// top level
-	"version":  {"const": 1, "description": "Manifest format version; must be 1."},
-	"accounts": nil, // built in Schema
-	"assets":   nil, // built in Schema
-	"state":    nil, // built in Schema
+	"version":      {"const": 1, "description": "Manifest format version; must be 1."},
+	"accounts":     nil, // built in Schema
+	"assets":       nil, // built in Schema
+	"state":        nil, // built in Schema
+	"environments": nil, // built in Schema
 	// accounts
 	"api": {"enum": mediatype.APIs(), "description": "Which WeChat Pay API the account uses."},
 	"mchid": {"description": "Merchant ID (v2: mch_id; brand: brand_id). Quote it.",
@@ -97,6 +98,26 @@ func Schema() map[string]any {
 	top["assets"] = map[string]any{"type": "object", "propertyNames": map[string]any{"pattern": namePattern.String()}, "additionalProperties": asset}
 	if _, ok := top["state"]; ok {
 		top["state"] = stateSchema
+	}
+	overridable := []string{}
+	for _, k := range accountKeys {
+		if k != "api" {
+			overridable = append(overridable, k)
+		}
+	}
+	top["environments"] = map[string]any{
+		"type":          "object",
+		"description":   "Environments selected with -env NAME (or WXMEDIA_ENV): each overrides account settings and keeps its own lockfile (wxmedia.NAME.lock.json) or PostgreSQL workspace (<workspace>.NAME).",
+		"propertyNames": map[string]any{"pattern": namePattern.String()},
+		"additionalProperties": map[string]any{
+			"type": []string{"object", "null"}, "additionalProperties": false,
+			"properties": map[string]any{
+				"accounts": map[string]any{
+					"type": "object", "description": "Settings that replace those of the declared account of the same name.",
+					"additionalProperties": map[string]any{"type": "object", "additionalProperties": false, "properties": properties(overridable)},
+				},
+			},
+		},
 	}
 	return map[string]any{
 		"$schema":              "https://json-schema.org/draft/2020-12/schema",

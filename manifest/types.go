@@ -19,6 +19,10 @@ type Manifest struct {
 	Assets []*Asset
 	// State selects a shared state backend; nil keeps the local lockfile.
 	State *State
+	// Env is the selected environment ("" for none).
+	Env string
+	// Environments lists the declared environments, sorted.
+	Environments []string
 	// StatedAt is the time taken before the first asset file was stat'ed:
 	// Asset.Info is no older than this.
 	StatedAt time.Time

@@ -38,6 +38,9 @@ import (
 const (
 	StateTable = "wxmedia_state"
 	LocksTable = "wxmedia_locks"
+	// VersionsTable keeps every document written (and the one each write
+	// replaced), so that no write loses an ID for good.
+	VersionsTable = "wxmedia_state_versions"
 )
 
 // opTimeout bounds each statement, so a stuck server fails a command
@@ -241,6 +244,14 @@ func (b *Backend) ensureTables(ctx context.Context, c *pgx.Conn) error {
 				serial     bigint NOT NULL,
 				document   text NOT NULL,
 				updated_at timestamptz NOT NULL DEFAULT now())`,
+			"CREATE TABLE IF NOT EXISTS " + b.table(VersionsTable) + ` (
+				workspace  text NOT NULL,
+				lineage    text NOT NULL,
+				serial     bigint NOT NULL,
+				writer     text NOT NULL,
+				written_at timestamptz NOT NULL DEFAULT now(),
+				document   text NOT NULL,
+				PRIMARY KEY (workspace, lineage, serial))`,
 			"CREATE TABLE IF NOT EXISTS " + b.table(LocksTable) + ` (
 				workspace   text PRIMARY KEY,
 				backend_pid integer NOT NULL,
@@ -336,14 +347,27 @@ func (b *Backend) Write(ctx context.Context, data []byte) error {
 			return err
 		}
 		var tag pgconn.CommandTag
-		var err error
-		if b.known == nil {
-			tag, err = c.Exec(ctx, "INSERT INTO "+b.table(StateTable)+" (workspace, lineage, serial, document) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace) DO NOTHING",
-				b.workspace, ref.Lineage, ref.Serial, string(data))
-		} else {
-			tag, err = c.Exec(ctx, "UPDATE "+b.table(StateTable)+" SET lineage = $2, serial = $3, document = $4, updated_at = now() WHERE workspace = $1 AND lineage = $5 AND serial = $6",
-				b.workspace, ref.Lineage, ref.Serial, string(data), b.known.Lineage, b.known.Serial)
-		}
+		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			// The document being replaced is kept first (it may predate the
+			// history), then the new one, in the same transaction.
+			if _, err := tx.Exec(ctx, "INSERT INTO "+b.table(VersionsTable)+" (workspace, lineage, serial, writer, written_at, document) SELECT workspace, lineage, serial, '(found in the state table)', updated_at, document FROM "+b.table(StateTable)+" WHERE workspace = $1 ON CONFLICT DO NOTHING", b.workspace); err != nil {
+				return err
+			}
+			var err error
+			if b.known == nil {
+				tag, err = tx.Exec(ctx, "INSERT INTO "+b.table(StateTable)+" (workspace, lineage, serial, document) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace) DO NOTHING",
+					b.workspace, ref.Lineage, ref.Serial, string(data))
+			} else {
+				tag, err = tx.Exec(ctx, "UPDATE "+b.table(StateTable)+" SET lineage = $2, serial = $3, document = $4, updated_at = now() WHERE workspace = $1 AND lineage = $5 AND serial = $6",
+					b.workspace, ref.Lineage, ref.Serial, string(data), b.known.Lineage, b.known.Serial)
+			}
+			if err != nil || tag.RowsAffected() != 1 {
+				return err
+			}
+			_, err = tx.Exec(ctx, "INSERT INTO "+b.table(VersionsTable)+" (workspace, lineage, serial, writer, document) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace, lineage, serial) DO UPDATE SET writer = excluded.writer, written_at = excluded.written_at, document = excluded.document",
+				b.workspace, ref.Lineage, ref.Serial, lockfile.Writer(), string(data))
+			return err
+		})
 		if err != nil {
 			return b.wrap("writing", err)
 		}
@@ -363,6 +387,40 @@ func (b *Backend) Write(ctx context.Context, data []byte) error {
 	}
 	b.known = ref
 	return nil
+}
+
+// Snapshots returns the kept versions of the workspace's state, oldest
+// first.
+func (b *Backend) Snapshots(ctx context.Context) ([]lockfile.Snapshot, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []lockfile.Snapshot
+	err := b.withConn(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, "SELECT lineage, serial, writer, written_at, document FROM "+b.table(VersionsTable)+" WHERE workspace = $1 ORDER BY serial, written_at", b.workspace)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v lockfile.Snapshot
+			var serial int64
+			var at time.Time
+			var doc string
+			if err := rows.Scan(&v.Lineage, &serial, &v.Writer, &at, &doc); err != nil {
+				return err
+			}
+			v.Serial, v.Time, v.Data = uint64(serial), at.UTC().Format(time.RFC3339), []byte(doc)
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	if missingTable(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, b.wrap("reading the history of", err)
+	}
+	return out, nil
 }
 
 // lockKey derives the advisory lock key of a workspace: a 64-bit FNV-1a of
@@ -395,6 +453,7 @@ func (b *Backend) Lock(ctx context.Context, info lockfile.LockInfo, timeout time
 	}
 	start := time.Now()
 	delay := 100 * time.Millisecond
+	noticed := false
 	for {
 		ok, err := b.tryLock(ctx, c, infoJSON)
 		if err != nil {
@@ -412,6 +471,10 @@ func (b *Backend) Lock(ctx context.Context, info lockfile.LockInfo, timeout time
 			le := &lockfile.LockError{Path: b.Name(), Info: b.holder(ctx, c), Waited: waited, Timeout: timeout > 0, Advice: lockAdvice}
 			c.Close(context.Background())
 			return nil, le
+		}
+		if !noticed {
+			noticed = true
+			lockfile.NoticeWait(ctx, b.holder(ctx, c))
 		}
 		select {
 		case <-ctx.Done():

@@ -103,10 +103,12 @@ type Summary struct {
 
 // Plan is the outcome of planning: one Change per asset, sorted by name.
 type Plan struct {
-	FormatVersion string    `json:"format_version"`
-	Lockfile      LockRef   `json:"lockfile"`
-	Changes       []*Change `json:"changes"`
-	Summary       Summary   `json:"summary"`
+	FormatVersion string `json:"format_version"`
+	// Environment is the manifest environment planned for ("" for none).
+	Environment string    `json:"environment,omitempty"`
+	Lockfile    LockRef   `json:"lockfile"`
+	Changes     []*Change `json:"changes"`
+	Summary     Summary   `json:"summary"`
 }
 
 // HasChanges reports whether applying the plan would do anything.

@@ -48,7 +48,11 @@ func mdCode(s string) string {
 
 func (v *planMarkdown) Render(p *planner.Plan) error {
 	var head, rows, tail strings.Builder
-	head.WriteString("### wxmedia plan\n\n")
+	head.WriteString("### wxmedia plan")
+	if p.Environment != "" {
+		fmt.Fprintf(&head, " (environment %s)", mdCode(p.Environment))
+	}
+	head.WriteString("\n\n")
 	if !p.HasChanges() {
 		fmt.Fprintf(&head, "**No changes.** %d %s up to date with the lockfile.\n", p.Summary.NoOp, plural(p.Summary.NoOp, "asset is", "assets are"))
 		_, err := io.WriteString(v.w, head.String())

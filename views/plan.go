@@ -10,6 +10,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -88,6 +89,9 @@ func ActionLabel(a planner.Action) string {
 }
 
 func (v *planHuman) Render(p *planner.Plan) error {
+	if p.Environment != "" {
+		fmt.Fprintf(v.w, "Environment: %s\n\n", boldColor.Sprint(safetext.Escape(p.Environment)))
+	}
 	if !p.HasChanges() {
 		_, err := fmt.Fprintf(v.w, "%s %d %s up to date with the lockfile.\n",
 			boldColor.Sprint("No changes."), p.Summary.NoOp, plural(p.Summary.NoOp, "asset is", "assets are"))
