@@ -187,6 +187,7 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 	} else {
 		view = views.NewApply(hookOut, c.json)
 	}
+	pacers := newPacers(view)
 	ex := &executor.Executor{
 		Store:       store,
 		Dir:         w.m.Dir,
@@ -204,6 +205,7 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 			}
 			policy := c.retryPolicy
 			policy.OnRetry = view.Retrying
+			policy.Pacer = pacers.get(a, typ)
 			return providers.WithRetry(u, policy), nil
 		},
 	}

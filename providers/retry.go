@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -20,11 +21,19 @@ type RetryPolicy struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnRetry, if set, is told about each retry before its backoff.
 	OnRetry func(req *Request, attempt int, delay time.Duration, err error)
+	// Throttles is how many throttling answers (IsThrottle) an upload may
+	// get, apart from Attempts, before it fails: while the rate adapts,
+	// being throttled says nothing about the upload itself. 0 counts them
+	// as ordinary failures.
+	Throttles int
+	// Pacer, if set, paces every HTTP request of the upload (through the
+	// account's RateLimitTransport) and learns from its throttles.
+	Pacer *Pacer
 }
 
 // DefaultRetryPolicy is what apply uses: five tries over about half a
 // minute.
-var DefaultRetryPolicy = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 15 * time.Second}
+var DefaultRetryPolicy = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 15 * time.Second, Throttles: 30}
 
 // WithRetry wraps u so that retryable failures (IsRetryable: 429, 5xx,
 // transport errors) are tried again with exponential backoff and full
@@ -66,23 +75,44 @@ func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return nil
 	}
+	if r.p.Pacer != nil {
+		ctx = withPacer(ctx, r.p.Pacer)
+	}
 	var err error
+	throttles := 0
 	for i := 1; ; i++ {
 		attempt.Session = latest
 		var res *Result
+		sent := time.Now()
 		res, err = r.u.Upload(ctx, &attempt)
 		if err == nil {
 			return res, nil
 		}
-		if i >= r.p.Attempts || !IsRetryable(err) || ctx.Err() != nil {
+		throttled := IsThrottle(err)
+		if throttled && r.p.Pacer != nil {
+			var ae *APIError
+			if errors.As(err, &ae) && ae.HTTPStatus != http.StatusTooManyRequests {
+				// A v2 FREQUENCY_LIMITED comes with HTTP 200, which the
+				// transport took for a success.
+				r.p.Pacer.Throttled(sent, RetryAfter(err))
+			}
+		}
+		if throttled && throttles < r.p.Throttles && ctx.Err() == nil {
+			throttles++
+			i-- // not a failure of this upload
+		} else if i >= r.p.Attempts || !IsRetryable(err) || ctx.Err() != nil {
 			return nil, err
 		}
-		d := Backoff(r.p.Base, r.p.Max, i)
+		n := i
+		if throttled {
+			n = min(throttles, 2)
+		}
+		d := Backoff(r.p.Base, r.p.Max, max(n, 1))
 		if ra := RetryAfter(err); ra > d {
 			d = ra
 		}
 		if r.p.OnRetry != nil {
-			r.p.OnRetry(req, i, d, err)
+			r.p.OnRetry(req, max(i, 1), d, err)
 		}
 		if serr := r.p.Sleep(ctx, d); serr != nil {
 			return nil, err
@@ -123,21 +153,51 @@ func sleep(ctx context.Context, d time.Duration) error {
 type RateLimitTransport struct {
 	Base    http.RoundTripper
 	Limiter *rate.Limiter
+	// Fallback paces requests that carry no Pacer (the endpoint's default
+	// rate when the account configures none); nil means none.
+	Fallback *rate.Limiter
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. A request whose context carries
+// a Pacer (see RetryPolicy.Pacer) waits for the pacer too, and tells it
+// whether it was throttled. Limiter may be nil.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.Limiter.Wait(req.Context()); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
+	p := pacerFrom(req.Context())
+	if p != nil {
+		if _, err := p.Wait(req.Context()); err != nil {
+			return nil, closeBody(req, err)
 		}
-		return nil, err
+	}
+	for _, l := range []*rate.Limiter{t.Limiter, t.Fallback} {
+		if l == nil || (l == t.Fallback && p != nil) {
+			continue
+		}
+		if err := l.Wait(req.Context()); err != nil {
+			return nil, closeBody(req, err)
+		}
 	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return base.RoundTrip(req)
+	sent := time.Now()
+	resp, err := base.RoundTrip(req)
+	if p != nil && err == nil {
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			p.Throttled(sent, ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		case resp.StatusCode < 500:
+			p.Succeeded()
+		}
+	}
+	return resp, err
+}
+
+func closeBody(req *http.Request, err error) error {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return err
 }
 
 // NewLimiter returns the limiter for perSecond requests per second. It

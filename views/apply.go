@@ -139,6 +139,11 @@ type Event struct {
 	Failed  int              `json:"failed,omitempty"`
 	// Plan is set on the planned_changes event.
 	Plan *planner.Plan `json:"plan,omitempty"`
+	// Account, AssetType and Rate (requests per second) are set on
+	// apply_rate events.
+	Account   string  `json:"account,omitempty"`
+	AssetType string  `json:"asset_type,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
 }
 
 func (v *applyJSON) emit(e Event) {
