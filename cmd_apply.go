@@ -210,6 +210,11 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 		},
 	}
 	rep, err := ex.Apply(ctx, p)
+	// Uploads were recorded in the journal beside the lockfile; write them
+	// into the lockfile itself now.
+	if ferr := store.Fold(); ferr != nil && store.Err() == nil {
+		err = errors.Join(err, ferr)
+	}
 	signal.Stop(sigs)
 	view.Complete(rep.Done, rep.Failed, interrupted.Load())
 	if err != nil && !(interrupted.Load() && onlyStopped(err)) {

@@ -90,6 +90,15 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	s, err := LoadFrom(ctx, b)
 	if errors.Is(err, ErrNotExist) {
 		st.state = New()
+		if fb, ok := b.(*FileBackend); ok {
+			// Journal records continue a lockfile on disk; the first
+			// write of a new one is a full write.
+			st.jr = &journal{path: JournalPath(fb.Path)}
+			st.foldAt = minFoldAt
+			if _, err := os.Stat(st.jr.path); err == nil {
+				return nil, &JournalError{Path: st.jr.path, Reason: "there is no lockfile for it to continue"}
+			}
+		}
 		return st, nil
 	}
 	if err != nil {
@@ -98,6 +107,11 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	st.state = s
 	if st.written, err = s.content(); err != nil {
 		return nil, err
+	}
+	if fb, ok := b.(*FileBackend); ok {
+		if err := st.openJournal(fb.Path); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }

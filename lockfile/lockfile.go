@@ -126,7 +126,15 @@ func Load(path string) (*State, error) {
 	// share its memory. That saves copying a large lockfile, which in a
 	// short-lived process costs about as much again as decoding it, mostly
 	// in fresh memory and a garbage collection the copy brings on early.
-	return parse(path, data, fastShared)
+	s, err := parse(path, data, fastShared)
+	if err != nil {
+		return nil, err
+	}
+	// Uploads an interrupted apply recorded after its last full write.
+	if _, err := applyJournalFile(s, path); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // LoadOrNew is Load, but returns New() when the file does not exist.
@@ -454,6 +462,13 @@ type Store struct {
 	applied uint64 // updates applied in memory
 	durable uint64 // updates known to be on disk
 	writing bool   // a goroutine is writing outside the lock
+
+	// Journal mode (FileBackend only; see journal.go).
+	jr       *journal
+	dirty    map[string]bool // names changed by UpdateNames since the last write
+	needFull bool            // an Update changed the state in ways only a full write records
+	foldAt    int64           // journal size that triggers a fold
+	forceFold bool            // Fold asked for the journal to be folded now
 }
 
 // Open loads path (or starts a new state when it does not exist) and
@@ -510,6 +525,13 @@ func (st *Store) Update(fn func(*State)) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	fn(st.state)
+	st.needFull = true
+	return st.commitLocked()
+}
+
+// commitLocked counts an update applied to the state and waits until it is
+// durable.
+func (st *Store) commitLocked() error {
 	if st.failed != nil {
 		st.dumpErrored()
 		return st.failed
@@ -532,6 +554,15 @@ func (st *Store) Update(fn func(*State)) error {
 // flushLocked writes everything applied so far. It releases the lock
 // during the file write so that other updates can queue behind it.
 func (st *Store) flushLocked() {
+	if st.jr != nil && !st.needFull && !st.forceFold && st.jr.size < st.foldAt {
+		st.appendLocked()
+		return
+	}
+	if st.jr != nil && st.jr.size > 0 {
+		st.foldLocked()
+		return
+	}
+	st.dirty, st.needFull, st.forceFold = nil, false, false
 	target := st.applied
 	content, err := st.state.content()
 	if err != nil {
