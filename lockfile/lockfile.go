@@ -464,9 +464,9 @@ type Store struct {
 	writing bool   // a goroutine is writing outside the lock
 
 	// Journal mode (FileBackend only; see journal.go).
-	jr       *journal
-	dirty    map[string]bool // names changed by UpdateNames since the last write
-	needFull bool            // an Update changed the state in ways only a full write records
+	jr        *journal
+	dirty     map[string]bool // names changed by UpdateNames since the last write
+	needFull  bool            // an Update changed the state in ways only a full write records
 	foldAt    int64           // journal size that triggers a fold
 	forceFold bool            // Fold asked for the journal to be folded now
 }
