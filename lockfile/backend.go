@@ -42,6 +42,7 @@ type Unlocker interface {
 // locks with a lock file beside it.
 type FileBackend struct {
 	Path string
+	jr   *journal // the journal file, once appended to or removed
 }
 
 // Name returns the lockfile path.
@@ -78,7 +79,15 @@ func LoadFrom(ctx context.Context, b Backend) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(b.Name(), data)
+	s, err := Parse(b.Name(), data)
+	if err != nil {
+		return nil, err
+	}
+	// Writes an interrupted apply journaled after its last full write.
+	if err := applyJournal(ctx, s, b); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenBackend loads the state in b (or starts a new one when b holds none)
@@ -90,13 +99,9 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	s, err := LoadFrom(ctx, b)
 	if errors.Is(err, ErrNotExist) {
 		st.state = New()
-		if fb, ok := b.(*FileBackend); ok {
-			// Journal records continue a lockfile on disk; the first
-			// write of a new one is a full write.
-			st.jr = &journal{path: JournalPath(fb.Path)}
-			st.foldAt = minFoldAt
-			if _, err := os.Stat(st.jr.path); err == nil {
-				return nil, &JournalError{Path: st.jr.path, Reason: "there is no lockfile for it to continue"}
+		if jb, ok := b.(JournalBackend); ok {
+			if err := st.openJournal(ctx, jb); err != nil {
+				return nil, err
 			}
 		}
 		return st, nil
@@ -108,8 +113,8 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	if st.written, err = s.content(); err != nil {
 		return nil, err
 	}
-	if fb, ok := b.(*FileBackend); ok {
-		if err := st.openJournal(fb.Path); err != nil {
+	if jb, ok := b.(JournalBackend); ok {
+		if err := st.openJournal(ctx, jb); err != nil {
 			return nil, err
 		}
 	}

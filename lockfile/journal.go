@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,26 +154,56 @@ func decodeJournalLine(line []byte) (*journalRecord, string) {
 	return &rec, ""
 }
 
-// applyJournalFile applies the journal beside lockfilePath, if there is
-// one, to s. It returns whether a journal existed.
-func applyJournalFile(s *State, lockfilePath string) (bool, error) {
-	path := JournalPath(lockfilePath)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	_, err = replayJournal(s, path, data)
-	return true, err
+// JournalBackend is a Backend that keeps a write-ahead journal beside its
+// document, so that a Store records each write in O(1). FileBackend keeps
+// it in a file beside the lockfile; pgstate in a table.
+type JournalBackend interface {
+	Backend
+	// JournalName is how messages refer to the journal.
+	JournalName() string
+	// AppendJournal appends one line (see encodeJournalLine) and returns
+	// once it is durable.
+	AppendJournal(ctx context.Context, line []byte) error
+	// ReadJournal returns the journal's lines in order, or nil when there
+	// is none.
+	ReadJournal(ctx context.Context) ([]byte, error)
+	// RemoveJournal deletes the journal, after its records were folded
+	// into the document.
+	RemoveJournal(ctx context.Context) error
 }
 
-// journal is the append side, owned by a Store.
+// JournalName returns the journal file beside the lockfile.
+func (f *FileBackend) JournalName() string { return JournalPath(f.Path) }
+
+// AppendJournal appends line to the journal file and fsyncs it.
+func (f *FileBackend) AppendJournal(ctx context.Context, line []byte) error {
+	if f.jr == nil {
+		f.jr = &journal{path: JournalPath(f.Path)}
+	}
+	return f.jr.append(line)
+}
+
+// ReadJournal reads the journal file, if there is one.
+func (f *FileBackend) ReadJournal(ctx context.Context) ([]byte, error) {
+	data, err := os.ReadFile(JournalPath(f.Path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// RemoveJournal deletes the journal file.
+func (f *FileBackend) RemoveJournal(ctx context.Context) error {
+	if f.jr == nil {
+		f.jr = &journal{path: JournalPath(f.Path)}
+	}
+	return f.jr.remove()
+}
+
+// journal is the append side of a journal file.
 type journal struct {
 	path string
 	f    *os.File // nil until the first append
-	size int64
 }
 
 // append writes line and fsyncs it. A new journal file's directory entry is
@@ -192,11 +223,7 @@ func (j *journal) append(line []byte) error {
 	if _, err := j.f.Write(line); err != nil {
 		return err
 	}
-	if err := j.f.Sync(); err != nil {
-		return err
-	}
-	j.size += int64(len(line))
-	return nil
+	return j.f.Sync()
 }
 
 // remove deletes the journal after its records were folded into the
@@ -206,7 +233,6 @@ func (j *journal) remove() error {
 		j.f.Close()
 		j.f = nil
 	}
-	j.size = 0
 	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

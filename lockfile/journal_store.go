@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 )
 
 // minFoldAt is the smallest journal that is folded into the lockfile
@@ -18,7 +19,7 @@ const minFoldAt = 1 << 20
 func (st *Store) UpdateNames(names []string, fn func(*State)) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.jr == nil || st.written == nil {
+	if st.jb == nil || st.written == nil {
 		fn(st.state)
 		st.needFull = true
 		return st.commitLocked()
@@ -74,7 +75,7 @@ func (st *Store) Fold() error {
 	if st.failed != nil {
 		return st.failed
 	}
-	if st.jr == nil || (st.jr.size == 0 && len(st.dirty) == 0) {
+	if st.jb == nil || (st.jsize == 0 && len(st.dirty) == 0) {
 		return nil
 	}
 	st.forceFold = true
@@ -106,13 +107,14 @@ func (st *Store) appendLocked() {
 	st.state.Serial++
 	st.writing = true
 	st.mu.Unlock()
-	err = st.jr.append(line)
+	err = st.jb.AppendJournal(context.Background(), line)
 	st.mu.Lock()
 	st.writing = false
 	if err != nil {
-		st.failed = &WriteError{Path: st.jr.path, Err: err}
+		st.failed = &WriteError{Path: st.jb.JournalName(), Err: err}
 		st.dumpErrored()
 	} else {
+		st.jsize += int64(len(line))
 		st.durable = target
 	}
 	st.flushed.Broadcast()
@@ -142,7 +144,7 @@ func (st *Store) foldLocked() {
 	if err == nil {
 		// The lockfile now holds every record: a journal that could not
 		// be removed is skipped when replayed (its serials are folded).
-		_ = st.jr.remove()
+		_ = st.jb.RemoveJournal(context.Background())
 	}
 	st.mu.Lock()
 	st.writing = false
@@ -151,33 +153,60 @@ func (st *Store) foldLocked() {
 		st.dumpErrored()
 	} else {
 		st.written = content
+		st.jsize = 0
 		st.foldAt = max(minFoldAt, int64(len(data)))
 		st.durable = target
 	}
 	st.flushed.Broadcast()
 }
 
-// openJournal replays a journal a killed apply left beside the lockfile
+// openJournal replays a journal a killed apply left beside the document
 // and folds it in at once, before anything else uses the state; the
-// caller holds the apply lock.
-func (st *Store) openJournal(lockfilePath string) error {
-	st.jr = &journal{path: JournalPath(lockfilePath)}
+// caller holds the apply lock. state is nil when the backend holds no
+// document: then a journal is an error, and the first write will be a full
+// one.
+func (st *Store) openJournal(ctx context.Context, jb JournalBackend) error {
+	st.jb = jb
 	st.foldAt = max(minFoldAt, int64(len(st.written)))
-	existed, err := applyJournalFile(st.state, lockfilePath)
-	if err != nil || !existed {
+	data, err := jb.ReadJournal(ctx)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", jb.JournalName(), err)
+	}
+	if data == nil {
+		return nil
+	}
+	if st.written == nil {
+		return &JournalError{Path: jb.JournalName(), Reason: "there is no lockfile for it to continue"}
+	}
+	if _, err := replayJournal(st.state, jb.JournalName(), data); err != nil {
 		return err
 	}
 	content, err := st.state.content()
 	if err != nil {
 		return err
 	}
-	data, err := st.state.Marshal()
+	out, err := st.state.Marshal()
 	if err != nil {
 		return err
 	}
-	if err := st.backend.Write(context.Background(), data); err != nil {
+	if err := jb.Write(ctx, out); err != nil {
 		return &WriteError{Path: st.path, Err: err}
 	}
 	st.written = content
-	return st.jr.remove()
+	return jb.RemoveJournal(ctx)
+}
+
+// applyJournal applies the journal of b, if b keeps one, to s (loaded
+// from b), for readers that take no lock.
+func applyJournal(ctx context.Context, s *State, b Backend) error {
+	jb, ok := b.(JournalBackend)
+	if !ok {
+		return nil
+	}
+	data, err := jb.ReadJournal(ctx)
+	if err != nil || data == nil {
+		return err
+	}
+	_, err = replayJournal(s, jb.JournalName(), data)
+	return err
 }

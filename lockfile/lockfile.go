@@ -131,7 +131,7 @@ func Load(path string) (*State, error) {
 		return nil, err
 	}
 	// Uploads an interrupted apply recorded after its last full write.
-	if _, err := applyJournalFile(s, path); err != nil {
+	if err := applyJournal(context.Background(), s, &FileBackend{Path: path}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -464,7 +464,8 @@ type Store struct {
 	writing bool   // a goroutine is writing outside the lock
 
 	// Journal mode (FileBackend only; see journal.go).
-	jr        *journal
+	jb        JournalBackend  // nil: every write is a full write
+	jsize     int64           // bytes appended to the journal since the last fold
 	dirty     map[string]bool // names changed by UpdateNames since the last write
 	needFull  bool            // an Update changed the state in ways only a full write records
 	foldAt    int64           // journal size that triggers a fold
@@ -554,11 +555,11 @@ func (st *Store) commitLocked() error {
 // flushLocked writes everything applied so far. It releases the lock
 // during the file write so that other updates can queue behind it.
 func (st *Store) flushLocked() {
-	if st.jr != nil && !st.needFull && !st.forceFold && st.jr.size < st.foldAt {
+	if st.jb != nil && !st.needFull && !st.forceFold && st.jsize < st.foldAt {
 		st.appendLocked()
 		return
 	}
-	if st.jr != nil && st.jr.size > 0 {
+	if st.jb != nil && st.jsize > 0 {
 		st.foldLocked()
 		return
 	}

@@ -201,8 +201,10 @@ func closeBody(req *http.Request, err error) error {
 }
 
 // NewLimiter returns the limiter for perSecond requests per second. It
-// allows no bursts and keeps a 5% margin below the limit, so that arrival
-// jitter never pushes a server's per-second window over.
+// allows no bursts and keeps a 10% margin below the limit, so that arrival
+// jitter (up to a tenth of a second here) never puts more than perSecond
+// requests into a server's one-second window: a configured rate_limit is a
+// hard ceiling.
 func NewLimiter(perSecond float64) *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(perSecond*0.95), 1)
+	return rate.NewLimiter(rate.Limit(perSecond*0.9), 1)
 }
