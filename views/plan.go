@@ -83,6 +83,15 @@ func (v *planHuman) Render(p *planner.Plan) error {
 	}
 	fmt.Fprintln(v.w, "wxmedia will perform the following actions:")
 	fmt.Fprintln(v.w)
+	header := []string{"ACTION", "ASSET", "TYPE", "SIZE", "REASON"}
+	if p.Summary.Create+p.Summary.Replace+p.Summary.Rename+p.Summary.Forget > streamRowsAbove {
+		if err := streamTable(v.w, header, p); err != nil {
+			return err
+		}
+		fmt.Fprintln(v.w)
+		_, err := fmt.Fprintln(v.w, boldColor.Sprint(SummaryLine(p.Summary)))
+		return err
+	}
 	t := tablewriter.NewTable(v.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
@@ -98,20 +107,12 @@ func (v *planHuman) Render(p *planner.Plan) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	t.Header("ACTION", "ASSET", "TYPE", "SIZE", "REASON")
+	t.Header(header)
 	for _, c := range p.Changes {
 		if c.Action == planner.NoOp {
 			continue
 		}
-		size := ""
-		if c.After != nil {
-			size = planner.HumanSize(c.After.Size)
-		}
-		name := c.Name
-		if c.From != "" {
-			name = c.From + " → " + c.Name
-		}
-		if err := t.Append([]string{ActionLabel(c.Action), name, c.Type, size, c.Reason}); err != nil {
+		if err := t.Append(planRow(c)); err != nil {
 			return err
 		}
 	}
