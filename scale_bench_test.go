@@ -114,3 +114,56 @@ func BenchmarkPlanScale(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWarmPlanVsGitStatus: a warm no-op `wxmedia plan` of 10,000
+// unchanged files, the whole command (process start included), against
+// `git status` on the same tree with every file committed, alternating
+// runs. Target: wxmedia/git ≤ 2.
+func BenchmarkWarmPlanVsGitStatus(b *testing.B) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		b.Skip("no git on PATH")
+	}
+	bin, _ := buildBench(b)
+	dir := b.TempDir()
+	paths := benchTree(b, dir, 10000, 1024, "image", "png")
+	ageTree(b, paths)
+	writeLock(b, dir)
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(".wxmedia/\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qm", "tree"}} {
+		cmd := exec.Command(git, append([]string{"-C", dir}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	runOnce := func(name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%s %v: %v\n%s", name, args, err, out.String())
+		}
+		d := time.Since(start)
+		if name == bin && !strings.Contains(out.String(), "No changes.") {
+			b.Fatalf("the plan is not a no-op:\n%.1000s", out.String())
+		}
+		return d
+	}
+	runOnce(bin, "-chdir", dir, "plan") // warm the stat cache
+	runOnce(git, "-C", dir, "status")
+	var ours, theirs time.Duration
+	n := 0
+	for b.Loop() {
+		for range 10 {
+			ours += runOnce(bin, "-chdir", dir, "plan")
+			theirs += runOnce(git, "-C", dir, "status")
+			n++
+		}
+	}
+	b.ReportMetric(ours.Seconds()/float64(n)*1000, "wxmedia-plan-ms")
+	b.ReportMetric(theirs.Seconds()/float64(n)*1000, "git-status-ms")
+	b.ReportMetric(ours.Seconds()/theirs.Seconds(), "wxmedia/git")
+}
