@@ -40,6 +40,7 @@ func runApply(c *cli, args []string) int {
 	if len(args) > 1 {
 		return c.usageError("apply takes at most one plan file")
 	}
+	defer tuneGCForApply()()
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)

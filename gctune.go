@@ -29,3 +29,20 @@ func tuneGCForPlan() (restore func()) {
 		debug.SetMemoryLimit(limit)
 	}
 }
+
+// applyHeapLimit bounds the heap of apply (see tuneGCForApply).
+const applyHeapLimit = 192 << 20
+
+// tuneGCForApply keeps the garbage collector's usual pacing for a long
+// apply but caps the heap: the state of 100,000 assets (plan, lockfile, and
+// the sandbox emulator's records when endpoint: sandbox) is ~100 MB live,
+// and proportional pacing alone let the heap double that. Near the limit
+// the collector runs more often instead. GOGC or GOMEMLIMIT in the
+// environment win.
+func tuneGCForApply() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(applyHeapLimit)
+	return func() { debug.SetMemoryLimit(limit) }
+}

@@ -67,6 +67,7 @@ func (v *applyHuman) Finished(c *planner.Change, id string, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	elapsed := time.Since(v.start[c.Name]).Round(time.Millisecond)
+	delete(v.start, c.Name) // keeps memory to the uploads in flight
 	if err != nil {
 		fmt.Fprintf(v.w, "%s: %s after %s\n", c.Name, forgetColor.Sprint("failed"), elapsed)
 		return
