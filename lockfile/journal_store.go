@@ -133,16 +133,21 @@ func (st *Store) foldLocked() {
 	if err == nil {
 		data, err = st.state.Marshal()
 	}
-	if err != nil {
-		st.failed = err
-		st.flushed.Broadcast()
-		return
-	}
+	st.writeFullLocked(target, content, data, err)
+}
+
+// writeFullLocked writes data (the state, whose content() is content, as
+// of update target; err is any failure to encode it) to the backend,
+// releasing the lock meanwhile, then removes the journal it supersedes.
+func (st *Store) writeFullLocked(target uint64, content, data []byte, err error) {
+	supersedes := st.jb != nil && st.jsize > 0
 	st.writing = true
 	st.mu.Unlock()
-	err = st.backend.Write(context.Background(), data)
 	if err == nil {
-		// The lockfile now holds every record: a journal that could not
+		err = st.backend.Write(context.Background(), data)
+	}
+	if err == nil && supersedes {
+		// The document now holds every record: a journal that could not
 		// be removed is skipped when replayed (its serials are folded).
 		_ = st.jb.RemoveJournal(context.Background())
 	}

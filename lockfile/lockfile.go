@@ -578,21 +578,7 @@ func (st *Store) flushLocked() {
 	}
 	st.state.Serial++
 	data, err := st.state.Marshal()
-	st.writing = true
-	st.mu.Unlock()
-	if err == nil {
-		err = st.backend.Write(context.Background(), data)
-	}
-	st.mu.Lock()
-	st.writing = false
-	if err != nil {
-		st.failed = &WriteError{Path: st.path, Err: err}
-		st.dumpErrored()
-	} else {
-		st.written = content
-		st.durable = target
-	}
-	st.flushed.Broadcast()
+	st.writeFullLocked(target, content, data, err)
 }
 
 func (st *Store) dumpErrored() {
