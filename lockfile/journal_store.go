@@ -128,10 +128,10 @@ func (st *Store) foldLocked() {
 		st.state.Serial++
 	}
 	st.dirty, st.needFull, st.forceFold = nil, false, false
-	content, err := st.state.content()
-	var data []byte
+	data, err := st.state.marshal(int(st.foldAt))
+	var content []byte
 	if err == nil {
-		data, err = st.state.Marshal()
+		content = contentSum(data, st.state.Serial)
 	}
 	st.writeFullLocked(target, content, data, err)
 }
@@ -172,7 +172,8 @@ func (st *Store) writeFullLocked(target uint64, content, data []byte, err error)
 // one.
 func (st *Store) openJournal(ctx context.Context, jb JournalBackend) error {
 	st.jb = jb
-	st.foldAt = max(minFoldAt, int64(len(st.written)))
+	// About the lockfile's size: a few hundred bytes per asset.
+	st.foldAt = max(minFoldAt, 300*int64(len(st.state.Assets)))
 	data, err := jb.ReadJournal(ctx)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", jb.JournalName(), err)
@@ -186,10 +187,6 @@ func (st *Store) openJournal(ctx context.Context, jb JournalBackend) error {
 	if _, err := replayJournal(st.state, jb.JournalName(), data); err != nil {
 		return err
 	}
-	content, err := st.state.content()
-	if err != nil {
-		return err
-	}
 	out, err := st.state.Marshal()
 	if err != nil {
 		return err
@@ -197,7 +194,7 @@ func (st *Store) openJournal(ctx context.Context, jb JournalBackend) error {
 	if err := jb.Write(ctx, out); err != nil {
 		return &WriteError{Path: st.path, Err: err}
 	}
-	st.written = content
+	st.written = contentSum(out, st.state.Serial)
 	return jb.RemoveJournal(ctx)
 }
 

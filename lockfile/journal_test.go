@@ -3,6 +3,7 @@ package lockfile
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -284,6 +285,65 @@ func FuzzJournalReplay(f *testing.F) {
 		}
 		if _, err := Parse("replayed", out); err != nil {
 			t.Fatalf("replayed state does not reload: %v", err)
+		}
+	})
+}
+
+// marshalStd is the encoding Marshal had before it wrote entry by entry:
+// encoding/json over the whole State.
+func marshalStd(s *State) []byte {
+	c := *s
+	if c.Assets == nil {
+		c.Assets = map[string]*Entry{}
+	}
+	if c.Pending == nil {
+		c.Pending = map[string]*Pending{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&c); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+func TestMarshalMatchesEncodingJSON(t *testing.T) {
+	states := canonicalStates()
+	nilMaps := New()
+	nilMaps.Assets, nilMaps.Pending = nil, nil
+	withNil := New()
+	withNil.Assets["x"] = nil
+	withNil.Assets["<&>"] = &Entry{ID: "<&>\u2028", Attributes: map[string]string{"b": "1", "a": "2"}}
+	states = append(states, nilMaps, withNil)
+	for i, s := range states {
+		got, err := s.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := marshalStd(s); !bytes.Equal(got, want) {
+			t.Errorf("state %d:\n got %s\nwant %s", i, got, want)
+		}
+		if sum, err := s.content(); err != nil || !bytes.Equal(sum, contentSum(marshalStd(&State{Version: s.Version, Lineage: s.Lineage, Assets: s.Assets, Pending: s.Pending}), 0)) {
+			t.Errorf("state %d: content digest differs from the serial-0 encoding's", i)
+		}
+	}
+}
+
+// FuzzMarshalMatchesEncodingJSON: for any lockfile Parse accepts, Marshal
+// writes what encoding/json writes.
+func FuzzMarshalMatchesEncodingJSON(f *testing.F) {
+	for _, s := range canonicalStates() {
+		f.Add(must(s.Marshal()))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("f", data)
+		if err != nil {
+			return
+		}
+		if got, want := must(s.Marshal()), marshalStd(s); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
 		}
 	})
 }

@@ -357,31 +357,17 @@ func newUUID() string {
 }
 
 // Marshal returns the canonical bytes of s: sorted keys, two-space indent,
-// trailing newline.
-func (s *State) Marshal() ([]byte, error) {
-	c := *s
-	if c.Assets == nil {
-		c.Assets = map[string]*Entry{}
-	}
-	if c.Pending == nil {
-		c.Pending = map[string]*Pending{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&c); err != nil {
+// trailing newline (see marshal).
+func (s *State) Marshal() ([]byte, error) { return s.marshal(0) }
+
+// content is the digest of the canonical encoding with the serial zeroed,
+// used to decide whether a write changes anything.
+func (s *State) content() ([]byte, error) {
+	data, err := s.Marshal()
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
-}
-
-// content is the canonical encoding with the serial zeroed, used to decide
-// whether a write changes anything.
-func (s *State) content() ([]byte, error) {
-	c := *s
-	c.Serial = 0
-	return c.Marshal()
+	return contentSum(data, s.Serial), nil
 }
 
 // WriteFile writes data to path atomically: a temporary file in the same
@@ -457,7 +443,7 @@ type Store struct {
 	mu      sync.Mutex
 	flushed *sync.Cond // signalled when a write ends
 	state   *State
-	written []byte // content() of what is on disk (nil: nothing on disk yet)
+	written []byte // content() (a digest) of what is on disk (nil: nothing on disk yet)
 	failed  error  // first write failure; no further writes are attempted
 	applied uint64 // updates applied in memory
 	durable uint64 // updates known to be on disk
