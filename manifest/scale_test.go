@@ -49,3 +49,27 @@ func TestManyDeclaredAssetsFitTheBudget(t *testing.T) {
 		t.Errorf("the exhausted budget also produced \"missing\" errors:\n%.800v", err)
 	}
 }
+
+// Glob matches are not YAML nodes: a glob expanding to many more files
+// than the node budget is accepted (a manifest whose glob matched
+// 1,000,000 files validated; BENCHMARKS.md).
+func TestGlobMatchesDoNotCountAgainstTheBudget(t *testing.T) {
+	defer func(n int) { nodeBudget = n }(nodeBudget)
+	nodeBudget = 50
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "media"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		if err := os.WriteFile(filepath.Join(dir, "media", fmt.Sprintf("%03d.png", i)), []byte(pngData), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := Parse("wxmedia.yaml", []byte("version: 1\naccounts:\n  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\nassets:\n  pics: {type: image, account: shop, glob: media/*.png}\n"), dir)
+	if err != nil {
+		t.Fatalf("a 500-file glob with a 50-node budget: %.300v", err)
+	}
+	if len(m.Assets) != 500 {
+		t.Errorf("%d assets, want 500", len(m.Assets))
+	}
+}
