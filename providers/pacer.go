@@ -60,6 +60,8 @@ const (
 	// pacerPauseTokens is how many requests' worth of time all requests
 	// wait after a throttle.
 	pacerPauseTokens = 2
+	// pacerMaxPause bounds that wait at low rates.
+	pacerMaxPause = 2 * time.Second
 	// pacerProbeMax bounds probing above the default when no rate_limit is
 	// configured.
 	pacerProbeMax = 20
@@ -118,9 +120,9 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 
 // Throttled reports a throttling answer to a request sent at sent, which
 // came with Retry-After retryAfter (0 if none). Besides cutting the rate, it
-// holds every request back for min(retryAfter, pacerPauseTokens / new rate),
-// so that a server's token bucket, which the throttle says is empty, gains
-// a few tokens to absorb arrival jitter; the throttled request itself waits
+// holds every request back for min(retryAfter, pacerPauseTokens / new rate,
+// pacerMaxPause), so that a server's token bucket, which the throttle says
+// is empty, gains a few tokens to absorb arrival jitter; the throttled request itself waits
 // the whole Retry-After (WithRetry).
 func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 	p.mu.Lock()
@@ -132,7 +134,7 @@ func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 	p.lastMax = p.cur
 	p.cur = math.Max(pacerMinRate, p.cur*pacerBeta)
 	p.lastCut, p.epoch = now, now
-	pause := time.Duration(pacerPauseTokens / p.cur * float64(time.Second))
+	pause := min(time.Duration(pacerPauseTokens/p.cur*float64(time.Second)), pacerMaxPause)
 	if retryAfter > 0 && retryAfter < pause {
 		pause = retryAfter
 	}
