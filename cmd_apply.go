@@ -41,6 +41,7 @@ func runApply(c *cli, args []string) int {
 	if len(args) > 1 {
 		return c.usageError("apply takes at most one plan file")
 	}
+	defer tuneGCForApply()()
 	w, err := c.loadWorkspace()
 	if err != nil {
 		return c.fail(err)
@@ -217,6 +218,7 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 	} else {
 		view = views.NewApply(hookOut, c.json)
 	}
+	pacers := newPacers(view)
 	ex := &executor.Executor{
 		Store:       store,
 		Dir:         w.m.Dir,
@@ -237,10 +239,16 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 				view.Retrying(req, attempt, delay, err)
 				debuglog.Default().Retry(req.Asset, attempt, delay, err)
 			}
+			policy.Pacer = pacers.get(a, typ)
 			return providers.WithRetry(u, policy), nil
 		},
 	}
 	rep, err := ex.Apply(ctx, p)
+	// Uploads were recorded in the journal beside the lockfile; write them
+	// into the lockfile itself now.
+	if ferr := store.Fold(); ferr != nil && store.Err() == nil {
+		err = errors.Join(err, ferr)
+	}
 	signal.Stop(sigs)
 	view.Complete(rep.Done, rep.Failed, interrupted.Load())
 	if err != nil && !(interrupted.Load() && onlyStopped(err)) {

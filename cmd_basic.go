@@ -66,6 +66,7 @@ func runPlan(c *cli, args []string) int {
 	if len(args) > 0 {
 		return c.usageError("plan takes no arguments")
 	}
+	defer tuneGCForPlan()()
 	w, err := c.loadReadOnlyWorkspace()
 	if err != nil {
 		return c.fail(err)

@@ -30,7 +30,19 @@ func TestPGHistoryUndoesAStaleForget(t *testing.T) {
 	}
 
 	res := l.run(0, "state", "history")
-	if strings.Count(res.stdout, "  1  (current)") != 1 || strings.Count(res.stdout, "0        0          1") != 3 {
+	// Apply records through the journal, so the history keeps a version per
+	// fold, not per upload: the three forgets may share one version.
+	forgotten, current := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		if strings.HasSuffix(line, "(current)") {
+			current++
+			f = f[:len(f)-1]
+		}
+		n, _ := strconv.Atoi(f[len(f)-1]) // the FORGOTTEN column
+		forgotten += n
+	}
+	if forgotten != 3 || current != 1 || !strings.HasSuffix(strings.TrimSpace(res.stdout), "(current)") {
 		t.Fatalf("state history does not show the three forgets, the last current:\n%s", res.stdout)
 	}
 	if !strings.Contains(res.stdout, lockfile.Writer()) {

@@ -51,14 +51,23 @@ var DefaultEndpoint = manifest.DefaultEndpoint
 var DefaultRateLimit = map[string]float64{"v3": 10, "global": 10, "brand": 10, "v2": 5}
 
 // limit wraps the client's transport with the debug trace, when one is
-// installed (package debuglog), and the account's rate limiter, so that a
-// traced latency does not include waiting for the limiter.
-func limit(c *http.Client, perSecond float64) *http.Client {
-	c.Transport = debuglog.Default().Transport(c.Transport)
-	if perSecond <= 0 {
-		return c
+// installed (package debuglog), and the account's rate limits, so that a
+// traced latency does not include waiting for a limiter: the configured
+// rate_limit, a hard ceiling, and otherwise the endpoint's default, which
+// applies to requests an adaptive Pacer does not pace (see
+// providers.RetryPolicy.Pacer). It records both on a for the pacers.
+func limit(c *http.Client, a *providers.Account, configured, def float64) *http.Client {
+	t := &providers.RateLimitTransport{Base: debuglog.Default().Transport(c.Transport)}
+	a.RateCeiling = configured
+	switch {
+	case configured > 0:
+		t.Limiter = providers.NewLimiter(configured)
+		a.RateStart = configured
+	case def > 0:
+		t.Fallback = providers.NewLimiter(def)
+		a.RateStart = def
 	}
-	c.Transport = &providers.RateLimitTransport{Base: c.Transport, Limiter: providers.NewLimiter(perSecond)}
+	c.Transport = t
 	return c
 }
 
@@ -312,11 +321,7 @@ func (r *Resolver) build(ma *manifest.Account, requireEnv bool) (*providers.Acco
 	if a.BaseURL == "" {
 		a.BaseURL = DefaultEndpoint[ma.API]
 	}
-	rl := ma.RateLimit
-	if rl == 0 {
-		rl = DefaultRateLimit[ma.API]
-	}
-	a.HTTPClient = limit(newHTTPClient(tlsConf), rl)
+	a.HTTPClient = limit(newHTTPClient(tlsConf), a, ma.RateLimit, DefaultRateLimit[ma.API])
 	return a, nil
 }
 

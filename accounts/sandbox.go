@@ -102,7 +102,8 @@ func (sb *sandboxServer) account(ma *manifest.Account, now func() time.Time) (*p
 		WechatPayKeys:        map[string]*rsa.PublicKey{emulator.SandboxWechatPayKeyID: sb.wxKey},
 		WechatPayPublicKeyID: emulator.SandboxWechatPayKeyID,
 		APIKey:               sm.APIKey, SignType: ma.SignType, BaseURL: strings.TrimRight(sb.info.URL, "/"),
-		HTTPClient: limit(&http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}, ma.RateLimit), Now: now}
+		Now: now}
+	a.HTTPClient = limit(&http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}, a, ma.RateLimit, 0)
 	if a.SignType == "" && a.API == "v2" {
 		a.SignType = "MD5"
 	}
@@ -112,7 +113,7 @@ func (sb *sandboxServer) account(ma *manifest.Account, now func() time.Time) (*p
 		}
 		a.BaseURL = sb.tlsURL
 		a.HTTPClient = limit(&http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16,
-			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: sb.tlsPool, Certificates: []tls.Certificate{sb.v2Client}}}}, ma.RateLimit)
+			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: sb.tlsPool, Certificates: []tls.Certificate{sb.v2Client}}}}, a, ma.RateLimit, 0)
 	} else {
 		k, err := signing.ParsePrivateKey(sm.PrivateKeyPEM)
 		if err != nil {

@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -40,5 +41,37 @@ func BenchmarkApplyParallelism(b *testing.B) {
 		b.ReportMetric(secs[0], "s/p1")
 		b.ReportMetric(secs[1], "s/p8")
 		b.ReportMetric(secs[0]/secs[1], "speedup")
+	}
+}
+
+// BenchmarkAdaptiveRate uploads 200 images with no rate_limit and
+// parallelism 8 through the pacer apply uses, against an emulator limiting
+// each merchant to 5 and then 20 requests per second. Targets: no failure,
+// wall time ≤ 1.15 × 200/limit, at most one throttled request per four
+// assets.
+//
+//	go test -run '^$' -bench AdaptiveRate -benchtime 1x ./executor/
+//
+// WXMEDIA_BENCH_FILES overrides the file count (default 200).
+func BenchmarkAdaptiveRate(b *testing.B) {
+	n := 200
+	if v, err := strconv.Atoi(os.Getenv("WXMEDIA_BENCH_FILES")); err == nil && v > 0 {
+		n = v
+	}
+	for b.Loop() {
+		for _, limit := range []float64{5, 20} {
+			e := newEnv(b, emulator.Config{RateLimit: limit}, n, "")
+			store, p := e.plan(b, context.Background())
+			start := time.Now()
+			rep, err := e.pacedExecutor(store, 8, nil).Apply(context.Background(), p)
+			wall := time.Since(start).Seconds()
+			if err != nil {
+				b.Logf("limit %g: %v", limit, err)
+			}
+			tag := fmt.Sprintf("limit%g-", limit)
+			b.ReportMetric(float64(rep.Failed), tag+"failed")
+			b.ReportMetric(wall/(float64(n)/limit), tag+"wall/ideal")
+			b.ReportMetric(float64(e.stats.count(429))/float64(n), tag+"throttled/asset")
+		}
 	}
 }

@@ -128,7 +128,7 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 	}
 	local := func(c *planner.Change) {
 		hook.Started(c)
-		err := e.Store.Update(func(s *lockfile.State) { applyLocal(s, c) })
+		err := e.Store.UpdateNames([]string{c.Name, c.From}, func(s *lockfile.State) { applyLocal(s, c) })
 		id := ""
 		if c.Before != nil && c.Action == planner.Rename {
 			id = c.Before.ID
@@ -373,11 +373,11 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 			return f, nil
 		},
 	}
-	if pd := e.Store.State().Pending[c.Name]; pd != nil && pd.SHA256 == c.After.SHA256 && pd.Type == c.Type && pd.Account == c.Account {
+	if pd := e.Store.PendingFor(c.Name); pd != nil && pd.SHA256 == c.After.SHA256 && pd.Type == c.Type && pd.Account == c.Account {
 		req.Session = &providers.Session{UploadID: pd.UploadID, PartSize: pd.PartSize, PartCount: pd.PartCount, Acked: pd.Acked}
 	}
 	req.OnSession = func(s providers.Session) error {
-		return e.Store.Update(func(st *lockfile.State) {
+		return e.Store.UpdateNames([]string{c.Name}, func(st *lockfile.State) {
 			st.Pending[c.Name] = &lockfile.Pending{Type: c.Type, Account: c.Account, SHA256: c.After.SHA256,
 				UploadID: s.UploadID, PartSize: s.PartSize, PartCount: s.PartCount, Acked: append([]int(nil), s.Acked...),
 				StartedAt: e.now().UTC().Format(time.RFC3339)}
@@ -391,7 +391,11 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 		return "", err
 	}
 	now := e.now().UTC().Format(time.RFC3339)
-	if err := e.Store.Update(func(s *lockfile.State) {
+	names := make([]string, len(group))
+	for i, c := range group {
+		names[i] = c.Name
+	}
+	if err := e.Store.UpdateNames(names, func(s *lockfile.State) {
 		for _, c := range group {
 			s.Assets[c.Name] = &lockfile.Entry{Type: c.Type, Account: c.Account, MchID: c.After.MchID, File: c.After.File,
 				Filename: c.After.Filename, Size: c.After.Size, SHA256: c.After.SHA256, ID: res.ID,
@@ -474,7 +478,7 @@ func (e *Executor) expand(ctx context.Context, c *planner.Change, u providers.Up
 		return err
 	}
 	now := e.now().UTC().Format(time.RFC3339)
-	if err := e.Store.Update(func(s *lockfile.State) {
+	if err := e.Store.UpdateNames([]string{c.Name}, func(s *lockfile.State) {
 		old := s.Assets[c.Name]
 		if old == nil || old.ID != uploadID {
 			return // forgotten or replaced meanwhile: nothing to record

@@ -50,6 +50,7 @@ type FileBackend struct {
 	// before the first write, then what was last written.
 	last   []byte
 	seeded bool
+	jr     *journal // the journal file, once appended to or removed
 }
 
 // Name returns the lockfile path.
@@ -132,7 +133,15 @@ func LoadFrom(ctx context.Context, b Backend) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(b.Name(), data)
+	s, err := Parse(b.Name(), data)
+	if err != nil {
+		return nil, err
+	}
+	// Writes an interrupted apply journaled after its last full write.
+	if err := applyJournal(ctx, s, b); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenBackend loads the state in b (or starts a new one when b holds none)
@@ -144,6 +153,11 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	s, err := LoadFrom(ctx, b)
 	if errors.Is(err, ErrNotExist) {
 		st.state = New()
+		if jb, ok := b.(JournalBackend); ok {
+			if err := st.openJournal(ctx, jb); err != nil {
+				return nil, err
+			}
+		}
 		return st, nil
 	}
 	if err != nil {
@@ -152,6 +166,11 @@ func OpenBackend(ctx context.Context, b Backend, erroredDir string) (*Store, err
 	st.state = s
 	if st.written, err = s.content(); err != nil {
 		return nil, err
+	}
+	if jb, ok := b.(JournalBackend); ok {
+		if err := st.openJournal(ctx, jb); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }

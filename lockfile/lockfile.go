@@ -131,7 +131,15 @@ func Load(path string) (*State, error) {
 	// share its memory. That saves copying a large lockfile, which in a
 	// short-lived process costs about as much again as decoding it, mostly
 	// in fresh memory and a garbage collection the copy brings on early.
-	return parse(path, data, fastShared)
+	s, err := parse(path, data, fastShared)
+	if err != nil {
+		return nil, err
+	}
+	// Uploads an interrupted apply recorded after its last full write.
+	if err := applyJournal(context.Background(), s, &FileBackend{Path: path}); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // LoadOrNew is Load, but returns New() when the file does not exist.
@@ -433,31 +441,17 @@ func newUUID() string {
 }
 
 // Marshal returns the canonical bytes of s: sorted keys, two-space indent,
-// trailing newline.
-func (s *State) Marshal() ([]byte, error) {
-	c := *s
-	if c.Assets == nil {
-		c.Assets = map[string]*Entry{}
-	}
-	if c.Pending == nil {
-		c.Pending = map[string]*Pending{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&c); err != nil {
+// trailing newline (see marshal).
+func (s *State) Marshal() ([]byte, error) { return s.marshal(0) }
+
+// content is the digest of the canonical encoding with the serial zeroed,
+// used to decide whether a write changes anything.
+func (s *State) content() ([]byte, error) {
+	data, err := s.Marshal()
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
-}
-
-// content is the canonical encoding with the serial zeroed, used to decide
-// whether a write changes anything.
-func (s *State) content() ([]byte, error) {
-	c := *s
-	c.Serial = 0
-	return c.Marshal()
+	return contentSum(data, s.Serial), nil
 }
 
 // WriteFile writes data to path atomically: a temporary file in the same
@@ -535,12 +529,20 @@ type Store struct {
 	mu       sync.Mutex
 	flushed  *sync.Cond // signalled when a write ends
 	state    *State
-	written  []byte // content() of what is on disk (nil: nothing on disk yet)
+	written  []byte // content() (a digest) of what is on disk (nil: nothing on disk yet)
 	failed   error  // first write failure; no further writes are attempted
 	applied  uint64 // updates applied in memory
 	durable  uint64 // updates known to be on disk
 	writing  bool   // a goroutine is writing outside the lock
 	dumpedTo string // where the errored dump went ("": nowhere yet)
+
+	// Journal mode (FileBackend only; see journal.go).
+	jb        JournalBackend  // nil: every write is a full write
+	jsize     int64           // bytes appended to the journal since the last fold
+	dirty     map[string]bool // names changed by UpdateNames since the last write
+	needFull  bool            // an Update changed the state in ways only a full write records
+	foldAt    int64           // journal size that triggers a fold
+	forceFold bool            // Fold asked for the journal to be folded now
 }
 
 // Open loads path (or starts a new state when it does not exist) and
@@ -606,6 +608,13 @@ func (st *Store) Update(fn func(*State)) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	fn(st.state)
+	st.needFull = true
+	return st.commitLocked()
+}
+
+// commitLocked counts an update applied to the state and waits until it is
+// durable.
+func (st *Store) commitLocked() error {
 	if st.failed != nil {
 		st.dumpErrored()
 		return st.failed
@@ -628,6 +637,15 @@ func (st *Store) Update(fn func(*State)) error {
 // flushLocked writes everything applied so far. It releases the lock
 // during the file write so that other updates can queue behind it.
 func (st *Store) flushLocked() {
+	if st.jb != nil && !st.needFull && !st.forceFold && st.jsize < st.foldAt {
+		st.appendLocked()
+		return
+	}
+	if st.jb != nil && st.jsize > 0 {
+		st.foldLocked()
+		return
+	}
+	st.dirty, st.needFull, st.forceFold = nil, false, false
 	target := st.applied
 	content, err := st.state.content()
 	if err != nil {
@@ -642,21 +660,7 @@ func (st *Store) flushLocked() {
 	}
 	st.state.Serial++
 	data, err := st.state.Marshal()
-	st.writing = true
-	st.mu.Unlock()
-	if err == nil {
-		err = st.backend.Write(context.Background(), data)
-	}
-	st.mu.Lock()
-	st.writing = false
-	if err != nil {
-		st.failed = &WriteError{Path: st.path, Err: err}
-		st.dumpErrored()
-	} else {
-		st.written = content
-		st.durable = target
-	}
-	st.flushed.Broadcast()
+	st.writeFullLocked(target, content, data, err)
 }
 
 func (st *Store) dumpErrored() {

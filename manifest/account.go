@@ -78,7 +78,11 @@ func (p *parser) account(e entry) *Account {
 	}
 	a := &Account{Name: e.name, Pos: Pos{Line: e.key.Line, Col: e.key.Column}}
 	f := map[string]entry{}
-	for _, c := range p.entries(v, path) {
+	fields := p.entries(v, path)
+	if p.exhausted {
+		return nil // cut short: reported once, not as missing keys
+	}
+	for _, c := range fields {
 		if !contains(accountKeys, c.name) {
 			p.unknownKey(c, path, "key", accountKeys)
 			continue

@@ -38,7 +38,11 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		return nil
 	}
 	f := map[string]entry{}
-	for _, c := range p.entries(v, kp) {
+	fields := p.entries(v, kp)
+	if p.exhausted {
+		return nil // cut short: reported once, not as missing keys
+	}
+	for _, c := range fields {
 		if !contains(assetKeys, c.name) {
 			p.unknownKey(c, kp, "key", assetKeys)
 			continue

@@ -130,8 +130,25 @@ func (m *Manifest) Resolve(p string) string {
 
 // nodeBudget bounds how many YAML nodes the validator visits, counting every
 // alias expansion, so that an alias bomb is rejected in bounded time. Real
-// manifests need a few nodes per asset. It is a variable for tests.
+// manifests need a few nodes per asset, all of them in the file: the
+// budget is nodeBudget or twice the nodes the document itself holds,
+// whichever is more (see budgetFor), so only aliases can exhaust it, and
+// glob matches never count. It is a variable for tests.
 var nodeBudget = 1_000_000
+
+// budgetFor returns the node budget for the document rooted at root.
+func budgetFor(root *yaml.Node) int {
+	n := 0
+	var walk func(*yaml.Node)
+	walk = func(x *yaml.Node) {
+		n++
+		for _, c := range x.Content { // aliases are not followed
+			walk(c)
+		}
+	}
+	walk(root)
+	return max(nodeBudget, 2*n)
+}
 
 // namePattern is the rule for account and asset names.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -151,6 +168,7 @@ type parser struct {
 	warnings     []*FieldError
 	dropped      int // problems past maxErrors, counted but not kept
 	budget       int
+	limit        int // the budget at the start, for the message
 	exhausted    bool
 	dupChecked   map[*yaml.Node]bool
 	// realDirs caches filepath.EvalSymlinks of the directories holding
@@ -200,7 +218,7 @@ func (p *parser) step(at *yaml.Node, n int) bool {
 	p.budget -= n
 	if p.budget < 0 {
 		p.exhausted = true
-		p.force(at, "", "the manifest is too complex: its aliases expand to more than %d nodes; avoid aliasing large structures", nodeBudget)
+		p.force(at, "", "the manifest is too complex: its aliases expand to more than %d nodes (the limit: %d, or twice the nodes the file itself holds); avoid aliasing large structures", p.limit, nodeBudget)
 		return false
 	}
 	return true
@@ -228,6 +246,8 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 	if root == nil {
 		return nil
 	}
+	p.budget = budgetFor(root)
+	p.limit = p.budget
 	root = p.resolve(root)
 	if root.Kind != yaml.MappingNode {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {

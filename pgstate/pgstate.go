@@ -64,6 +64,8 @@ type Backend struct {
 	lockConn *pgx.Conn // the connection holding the apply lock, if any
 	known    *docRef   // what this process last read or wrote; nil: no row
 	ensured  bool      // the tables are known to exist
+
+	journalEnsured bool // the journal table is known to exist
 }
 
 // docRef is the identity of a stored document.

@@ -131,6 +131,12 @@ type Account struct {
 	Now func() time.Time
 	// ClientCert is the parsed client certificate (v2), for messages only.
 	ClientCert *x509.Certificate
+	// RateStart is the request rate an adaptive Pacer starts at (the
+	// endpoint's default, or rate_limit); 0 means the account is not paced.
+	RateStart float64
+	// RateCeiling is the configured rate_limit, which a Pacer never
+	// exceeds; 0 means none was configured.
+	RateCeiling float64
 }
 
 // Clock returns a.Now, or time.Now when unset.

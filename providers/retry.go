@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -21,11 +22,19 @@ type RetryPolicy struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnRetry, if set, is told about each retry before its backoff.
 	OnRetry func(req *Request, attempt int, delay time.Duration, err error)
+	// Throttles is how many throttling answers (IsThrottle) an upload may
+	// get, apart from Attempts, before it fails: while the rate adapts,
+	// being throttled says nothing about the upload itself. 0 counts them
+	// as ordinary failures.
+	Throttles int
+	// Pacer, if set, paces every HTTP request of the upload (through the
+	// account's RateLimitTransport) and learns from its throttles.
+	Pacer *Pacer
 }
 
 // DefaultRetryPolicy is what apply uses: five tries over about half a
 // minute.
-var DefaultRetryPolicy = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 15 * time.Second}
+var DefaultRetryPolicy = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 15 * time.Second, Throttles: 30}
 
 // WithRetry wraps u so that retryable failures (IsRetryable: 429, 5xx,
 // transport errors) are tried again with exponential backoff and full
@@ -67,7 +76,7 @@ func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
 		}
 		return nil
 	}
-	return r.do(ctx, req, func() (*Result, error) {
+	return r.do(ctx, req, func(ctx context.Context) (*Result, error) {
 		attempt.Session = latest
 		return r.u.Upload(ctx, &attempt)
 	})
@@ -75,21 +84,44 @@ func (r *retrying) Upload(ctx context.Context, req *Request) (*Result, error) {
 
 // do calls try until it succeeds, fails for good, or the policy's attempts
 // are spent, backing off between tries; req is what OnRetry is told.
-func (r *retrying) do(ctx context.Context, req *Request, try func() (*Result, error)) (*Result, error) {
+// Throttling answers count apart from failures (RetryPolicy.Throttles) and
+// teach the policy's Pacer, which paces every request try sends.
+func (r *retrying) do(ctx context.Context, req *Request, try func(context.Context) (*Result, error)) (*Result, error) {
+	if r.p.Pacer != nil {
+		ctx = withPacer(ctx, r.p.Pacer)
+	}
+	throttles := 0
 	for i := 1; ; i++ {
-		res, err := try()
+		sent := time.Now()
+		res, err := try(ctx)
 		if err == nil {
 			return res, nil
 		}
-		if i >= r.p.Attempts || !IsRetryable(err) || ctx.Err() != nil {
+		throttled := IsThrottle(err)
+		if throttled && r.p.Pacer != nil {
+			var ae *APIError
+			if errors.As(err, &ae) && ae.HTTPStatus != http.StatusTooManyRequests {
+				// A v2 FREQUENCY_LIMITED comes with HTTP 200, which the
+				// transport took for a success.
+				r.p.Pacer.Throttled(sent, RetryAfter(err))
+			}
+		}
+		if throttled && throttles < r.p.Throttles && ctx.Err() == nil {
+			throttles++
+			i-- // not a failure of this upload
+		} else if i >= r.p.Attempts || !IsRetryable(err) || ctx.Err() != nil {
 			return nil, err
 		}
-		d := Backoff(r.p.Base, r.p.Max, i)
+		n := i
+		if throttled {
+			n = min(throttles, 2)
+		}
+		d := Backoff(r.p.Base, r.p.Max, max(n, 1))
 		if ra := RetryAfter(err); ra > d {
 			d = ra
 		}
 		if r.p.OnRetry != nil {
-			r.p.OnRetry(req, i, d, err)
+			r.p.OnRetry(req, max(i, 1), d, err)
 		}
 		if serr := r.p.Sleep(ctx, d); serr != nil {
 			return nil, err
@@ -106,7 +138,7 @@ func (r *retrying) Expand(ctx context.Context, req *ExpandRequest) (*Result, err
 	if !ok {
 		return nil, fmt.Errorf("%s: expand: %w", req.Asset, ErrUnsupportedType)
 	}
-	return r.do(ctx, &Request{Asset: req.Asset}, func() (*Result, error) { return x.Expand(ctx, req) })
+	return r.do(ctx, &Request{Asset: req.Asset}, func(ctx context.Context) (*Result, error) { return x.Expand(ctx, req) })
 }
 
 // Backoff returns the delay before retry number n (1-based): a random
@@ -142,26 +174,58 @@ func sleep(ctx context.Context, d time.Duration) error {
 type RateLimitTransport struct {
 	Base    http.RoundTripper
 	Limiter *rate.Limiter
+	// Fallback paces requests that carry no Pacer (the endpoint's default
+	// rate when the account configures none); nil means none.
+	Fallback *rate.Limiter
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. A request whose context carries
+// a Pacer (see RetryPolicy.Pacer) waits for the pacer too, and tells it
+// whether it was throttled. Limiter may be nil.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.Limiter.Wait(req.Context()); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
+	p := pacerFrom(req.Context())
+	if p != nil {
+		if _, err := p.Wait(req.Context()); err != nil {
+			return nil, closeBody(req, err)
 		}
-		return nil, err
+	}
+	for _, l := range []*rate.Limiter{t.Limiter, t.Fallback} {
+		if l == nil || (l == t.Fallback && p != nil) {
+			continue
+		}
+		if err := l.Wait(req.Context()); err != nil {
+			return nil, closeBody(req, err)
+		}
 	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return base.RoundTrip(req)
+	sent := time.Now()
+	resp, err := base.RoundTrip(req)
+	if p != nil && err == nil {
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			p.Throttled(sent, ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		case resp.StatusCode < 500:
+			p.Succeeded()
+		}
+	}
+	return resp, err
+}
+
+func closeBody(req *http.Request, err error) error {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return err
 }
 
 // NewLimiter returns the limiter for perSecond requests per second. It
-// allows no bursts and keeps a 5% margin below the limit, so that arrival
-// jitter never pushes a server's per-second window over.
+// allows no bursts and keeps a 10% margin below the limit, so that arrival
+// jitter (up to a tenth of a second here) never puts more than perSecond
+// requests into a server's one-second window: a configured rate_limit is a
+// hard ceiling.
 func NewLimiter(perSecond float64) *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(perSecond*0.95), 1)
+	return rate.NewLimiter(rate.Limit(perSecond*0.9), 1)
 }

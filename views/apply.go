@@ -69,6 +69,7 @@ func (v *applyHuman) Finished(c *planner.Change, id string, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	elapsed := time.Since(v.start[c.Name]).Round(time.Millisecond)
+	delete(v.start, c.Name) // keeps memory to the uploads in flight
 	if err != nil {
 		fmt.Fprintf(v.w, "%s: %s after %s\n", c.Name, forgetColor.Sprint("failed"), elapsed)
 		return
@@ -144,6 +145,11 @@ type Event struct {
 	Failed  int              `json:"failed,omitempty"`
 	// Plan is set on the planned_changes event.
 	Plan *planner.Plan `json:"plan,omitempty"`
+	// Account, AssetType and Rate (requests per second) are set on
+	// apply_rate events.
+	Account   string  `json:"account,omitempty"`
+	AssetType string  `json:"asset_type,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
 }
 
 func (v *applyJSON) emit(e Event) {

@@ -100,6 +100,16 @@ func (v *planHuman) Render(p *planner.Plan) error {
 	fmt.Fprintln(v.w, legend(p))
 	fmt.Fprintln(v.w, "wxmedia will perform the following actions:")
 	fmt.Fprintln(v.w)
+	tbl := planTable(p)
+	tbl.fit(v.width)
+	if len(tbl.rows) > streamRowsAbove {
+		if err := streamTable(v.w, tbl); err != nil {
+			return err
+		}
+		fmt.Fprintln(v.w)
+		_, err := fmt.Fprintln(v.w, boldColor.Sprint(SummaryLine(p.Summary)))
+		return err
+	}
 	t := tablewriter.NewTable(v.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
@@ -115,8 +125,6 @@ func (v *planHuman) Render(p *planner.Plan) error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	tbl := planTable(p)
-	tbl.fit(v.width)
 	t.Header(tbl.header)
 	for i, row := range tbl.rows {
 		row[0] = ActionLabel(tbl.actions[i]) // colour after measuring
