@@ -38,22 +38,30 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
-// Path is the request path of the v2 upload.
-const Path = "/secapi/mch/uploadmedia"
+// media is legacy_image's entry in package mediatype, which defines its
+// endpoint, ID field and limits once.
+var media = mediatype.Lookup("legacy_image")
+
+// Descriptor registers the provider (see providers/registry).
+var Descriptor = providers.Descriptor{Media: media, New: func(a *providers.Account) providers.Uploader { return New(a) }}
+
+// Path is the request path of the v2 upload (mediatype's).
+var Path = media.Path
 
 // endpoint names the call in errors.
-const endpoint = http.MethodPost + " " + Path
+var endpoint = http.MethodPost + " " + Path
 
 // MaxResponseSize caps how much of a response body is read.
 const MaxResponseSize = 1 << 20
 
-// MaxMediaIDLen is the documented bound on media_id (string ≤ 256).
-const MaxMediaIDLen = 256
+// MaxMediaIDLen is the documented bound on media_id (string ≤ 256; the ID
+// shape in package mediatype).
+var MaxMediaIDLen = media.ID().Max
 
 // SendSignTypeMD5 decides whether sign_type is sent when it is MD5. The
 // field is optional and MD5 is the default when it is absent (docs/PROTOCOL.md
@@ -170,7 +178,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
 	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/xml, text/xml")
-	hreq.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
+	hreq.Header.Set("User-Agent", c.acct.UserAgentHeader())
 
 	resp, err := c.http.Do(hreq)
 	if err != nil {

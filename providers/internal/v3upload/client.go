@@ -12,15 +12,11 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/signing"
 )
-
-// Version is sent in the User-Agent header as "wxmedia/<Version>"; main sets
-// it at start-up.
-var Version = "dev"
 
 // MaxResponseSize caps how much of a response body is read.
 const MaxResponseSize = 1 << 20
@@ -42,6 +38,30 @@ type Endpoint struct {
 	IDField string
 	// IDMinLen and IDMaxLen bound the ID's length in bytes, as documented.
 	IDMinLen, IDMaxLen int
+}
+
+// EndpointFor returns the endpoint of a multipart type: its path, ID field
+// and ID length bounds are t's (package mediatype defines them once); the
+// account api decides the Authorization scheme (brand: the brand scheme)
+// and the meta key of the digest (global: "digest", else "sha256").
+func EndpointFor(t *mediatype.Type) Endpoint {
+	ep := Endpoint{Type: t.Name, Path: t.Path, DigestKey: "sha256", Scheme: signing.SchemeV3, IDField: t.IDField}
+	if id := t.ID(); id != nil {
+		ep.IDMinLen, ep.IDMaxLen = id.Min, id.Max
+	}
+	switch t.API {
+	case "global":
+		ep.DigestKey = "digest"
+	case "brand":
+		ep.Scheme = signing.SchemeBrand
+	}
+	return ep
+}
+
+// Descriptor returns the descriptor of the provider of multipart type t.
+func Descriptor(t *mediatype.Type) providers.Descriptor {
+	ep := EndpointFor(t)
+	return providers.Descriptor{Media: t, New: func(a *providers.Account) providers.Uploader { return New(ep, a) }}
 }
 
 // String returns the method and path, e.g. "POST /v3/merchant/media/upload".
@@ -142,7 +162,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	hreq.Header.Set("Authorization", auth)
 	hreq.Header.Set("Accept", "application/json")
 	hreq.Header.Set("Content-Type", contentType)
-	hreq.Header.Set("User-Agent", "wxmedia/"+Version)
+	hreq.Header.Set("User-Agent", c.acct.UserAgentHeader())
 	if id := c.acct.WechatPayPublicKeyID; id != "" {
 		hreq.Header.Set(signing.HeaderSerial, id)
 	}
@@ -226,6 +246,3 @@ func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, conten
 		pw.Write(meta)
 	}, "file", filename)
 }
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration { return providers.ParseRetryAfter(v, now) }
