@@ -71,6 +71,16 @@ func IsDailyQuota(message string) bool {
 	return false
 }
 
+// RateLimitHint is the advice for a rate-limit answer: come back tomorrow
+// when message says the daily upload quota is used up, else lower the
+// rate; more, if set, is added to the latter (e.g. "; a retry resumes …").
+func RateLimitHint(message, more string) string {
+	if IsDailyQuota(message) {
+		return "the daily upload quota is used up: run apply again tomorrow"
+	}
+	return "rate limited: lower the account's rate_limit or -parallelism" + more
+}
+
 // Excerpt returns up to max bytes of b, whitespace collapsed, as valid
 // UTF-8 on one line, with "…" when cut.
 func Excerpt(b []byte, max int) string {

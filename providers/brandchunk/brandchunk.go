@@ -656,10 +656,9 @@ func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b 
 		}
 		return nil, up.sendError(ctx, st, err)
 	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
+	data, tooLong, err := providers.ReadAnswer(resp, MaxResponseSize)
 	if err != nil {
-		return nil, up.sendError(ctx, st, fmt.Errorf("read response: %w", err))
+		return nil, up.sendError(ctx, st, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, up.apiError(st, resp, data)

@@ -58,10 +58,7 @@ func hint(st step, status int, code, message string) string {
 		}
 		return "the endpoint does not exist for this account: check the account's api and endpoint"
 	case "RATELIMIT_EXCEEDED", "FREQUENCY_LIMIT_EXCEED", "FREQUENCY_LIMITED":
-		if providers.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism; a retry resumes from the acknowledged parts"
+		return providers.RateLimitHint(message, "; a retry resumes from the acknowledged parts")
 	case "SYSTEM_ERROR":
 		return "WeChat Pay had an internal error: retry later; the upload resumes from the acknowledged parts"
 	}

@@ -53,10 +53,7 @@ func hint(code, message string) string {
 	case CodeInvalidRequest:
 		return "check the client certificate (client_cert_file/client_key_file must be this merchant's API certificate) and that the merchant has permission to upload media"
 	case CodeFrequencyLimited:
-		if providers.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism"
+		return providers.RateLimitHint(message, "")
 	case CodeSystemError:
 		return "WeChat Pay had an internal error: retry later with the same file"
 	}

@@ -23,7 +23,6 @@
 package v2image
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -170,24 +169,19 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	defer file.Close()
 	// The media part is checked against the planned sha256 as it streams,
 	// so it is also the content media_hash was computed from.
-	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	hreq, err := providers.NewStreamingPost(ctx, u.String(), prefix, req.Content(file), req.Size, suffix, contentType, c.acct.UserAgentHeader())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
-	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
-	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/xml, text/xml")
-	hreq.Header.Set("User-Agent", c.acct.UserAgentHeader())
 
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, c.sendError(ctx, req, err)
 	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
+	data, tooLong, err := providers.ReadAnswer(resp, MaxResponseSize)
 	if err != nil {
-		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
+		return nil, c.sendError(ctx, req, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.httpError(req, resp, data)

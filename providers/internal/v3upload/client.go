@@ -1,12 +1,10 @@
 package v3upload
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -153,16 +151,12 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	// The meta above already carries the planned sha256: the file part is
 	// checked against it as it streams, and the request is cut short
 	// before its end if the bytes differ.
-	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	hreq, err := providers.NewStreamingPost(ctx, u.String(), prefix, req.Content(file), req.Size, suffix, contentType, c.acct.UserAgentHeader())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
-	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
 	hreq.Header.Set("Authorization", auth)
 	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("Content-Type", contentType)
-	hreq.Header.Set("User-Agent", c.acct.UserAgentHeader())
 	if id := c.acct.WechatPayPublicKeyID; id != "" {
 		hreq.Header.Set(signing.HeaderSerial, id)
 	}
@@ -171,10 +165,9 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	if err != nil {
 		return nil, c.sendError(ctx, req, err)
 	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
+	data, tooLong, err := providers.ReadAnswer(resp, MaxResponseSize)
 	if err != nil {
-		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
+		return nil, c.sendError(ctx, req, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, c.apiError(req, resp, data)

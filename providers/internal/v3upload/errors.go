@@ -45,10 +45,7 @@ func hint(status int, code, message, assetType string) string {
 	case "NOT_FOUND":
 		return "the endpoint does not exist for this account: check the account's api and endpoint"
 	case "FREQUENCY_LIMIT_EXCEED", "RATELIMIT_EXCEEDED", "FREQUENCY_LIMITED":
-		if providers.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism"
+		return providers.RateLimitHint(message, "")
 	case "SYSTEM_ERROR":
 		return "WeChat Pay had an internal error: retry later with the same file"
 	}
@@ -56,10 +53,7 @@ func hint(status int, code, message, assetType string) string {
 	case status == http.StatusUnauthorized:
 		return "check serial_no, the private key and the system clock"
 	case status == http.StatusTooManyRequests:
-		if providers.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism"
+		return providers.RateLimitHint(message, "")
 	case status >= 300 && status < 400:
 		return "unexpected redirect: check the account's endpoint"
 	case status >= 500:
