@@ -55,6 +55,18 @@ func ReadAnswer(resp *http.Response, max int64) (data []byte, tooLong bool, err 
 	return data, tooLong, err
 }
 
+// Exchange sends hreq with hc and reads up to max bytes of the answer
+// (ReadAnswer). An error is a failure to send or to read, for the caller to
+// classify (NetworkError, AsFileChanged, …).
+func Exchange(hc *http.Client, hreq *http.Request, max int64) (resp *http.Response, data []byte, tooLong bool, err error) {
+	resp, err = hc.Do(hreq)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	data, tooLong, err = ReadAnswer(resp, max)
+	return resp, data, tooLong, err
+}
+
 // NewStreamingPost returns a POST to url whose body is prefix, size bytes
 // of content, then suffix, with that exact Content-Length: a multipart
 // upload whose file streams between the two halves of its frame

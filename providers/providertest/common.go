@@ -74,6 +74,32 @@ func sampleCancel(t *testing.T, c *Case) {
 	})
 }
 
+// tamperedAnswer runs one tamper test: tp alters the 2xx answers to the
+// requests only selects (nil: all), the upload of c.Samples[0] must fail
+// verification, and after, if set, checks the emulator.
+func tamperedAnswer(t *testing.T, c *Case, name string, only func(*http.Request) bool, tp tamper, after func(*testing.T, *env)) {
+	base := c.Samples[0]
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		e := start(t, c, options{})
+		e.proxy(t, func(r *http.Request, resp *http.Response) error {
+			if !is2xx(resp) || (only != nil && !only(r)) {
+				return nil
+			}
+			return tp.modify(resp)
+		})
+		if tp.prepare != nil {
+			tp.prepare(e)
+		}
+		req := request(assetName(c, "tamper"), base.Filename, base.Content)
+		res, err := e.upload(context.Background(), req)
+		checkVerifyError(t, req, res, err)
+		if after != nil {
+			after(t, e)
+		}
+	})
+}
+
 // cancelLatency is the emulator latency of the cancellation tests: long
 // enough that an upload which waited for the answer could not look
 // cancelled.

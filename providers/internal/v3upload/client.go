@@ -161,11 +161,7 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 		hreq.Header.Set(signing.HeaderSerial, id)
 	}
 
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return nil, c.sendError(ctx, req, err)
-	}
-	data, tooLong, err := providers.ReadAnswer(resp, MaxResponseSize)
+	resp, data, tooLong, err := providers.Exchange(c.http, hreq, MaxResponseSize)
 	if err != nil {
 		return nil, c.sendError(ctx, req, err)
 	}
