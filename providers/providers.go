@@ -142,6 +142,15 @@ type Account struct {
 	UserAgent string
 }
 
+// HTTP returns the client requests for a are sent with: a.HTTPClient
+// (TLS settings, extra CAs), or DefaultHTTPClient when a or it is nil.
+func (a *Account) HTTP() *http.Client {
+	if a == nil || a.HTTPClient == nil {
+		return DefaultHTTPClient
+	}
+	return a.HTTPClient
+}
+
 // DefaultUserAgent is the User-Agent of an account that sets none.
 const DefaultUserAgent = "wxmedia/dev"
 

@@ -92,14 +92,10 @@ var (
 // WechatPayPublicKeyID (sent as Wechatpay-Serial) is required. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: providers.DefaultHTTPClient}
-	if acct == nil {
-		return c
+	c := &Client{acct: acct, http: acct.HTTP()}
+	if acct != nil {
+		c.signer, c.verifier = acct.Signer(signing.SchemeBrand), acct.Verifier()
 	}
-	if acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	c.signer, c.verifier = acct.Signer(signing.SchemeBrand), acct.Verifier()
 	return c
 }
 

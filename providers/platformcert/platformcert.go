@@ -68,10 +68,6 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 	if err := a.CheckSigner("mchid", false); err != nil {
 		return nil, fail("%v", err)
 	}
-	hc := a.HTTPClient
-	if hc == nil {
-		hc = providers.DefaultHTTPClient
-	}
 	auth, err := a.Signer(signing.SchemeV3).Authorization(http.MethodGet, Path, nil)
 	if err != nil {
 		return nil, fail("%v", err)
@@ -86,7 +82,7 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 	if a.WechatPayPublicKeyID != "" {
 		req.Header.Set(signing.HeaderSerial, a.WechatPayPublicKeyID)
 	}
-	resp, err := hc.Do(req)
+	resp, err := a.HTTP().Do(req)
 	if err != nil {
 		return nil, fail("%v; check the endpoint and the network, or remove apiv3_key_env to use platform_certificate_files alone", err)
 	}

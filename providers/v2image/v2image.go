@@ -88,11 +88,9 @@ var _ providers.Uploader = (*Client)(nil)
 // carry the merchant API certificate as a TLS client certificate. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: providers.DefaultHTTPClient} // no client certificate: WeChat Pay refuses the call and the error says how to configure one
-	if acct != nil && acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	return c
+	// Without a client certificate WeChat Pay refuses the call, and the
+	// error says how to configure one.
+	return &Client{acct: acct, http: acct.HTTP()}
 }
 
 // signType returns the account's sign type in canonical form.

@@ -82,14 +82,10 @@ var _ providers.Uploader = (*Client)(nil)
 // responses, …) are reported by the first Upload, before any network
 // traffic.
 func New(ep Endpoint, acct *providers.Account) *Client {
-	c := &Client{ep: ep, acct: acct, http: providers.DefaultHTTPClient}
-	if acct == nil {
-		return c
+	c := &Client{ep: ep, acct: acct, http: acct.HTTP()}
+	if acct != nil {
+		c.signer, c.verifier = acct.Signer(ep.Scheme), acct.Verifier()
 	}
-	if acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	c.signer, c.verifier = acct.Signer(ep.Scheme), acct.Verifier()
 	return c
 }
 
