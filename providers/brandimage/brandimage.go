@@ -1,8 +1,9 @@
-// Package brandimage is the `brand_image` provider: brand product-coupon
-// image upload, POST /brand/marketing/product-coupon/media/upload-image
-// (docs/PROTOCOL.md §10), which returns an image_url. It uses brand authentication
-// and needs the account's wechatpay_public_key_id. Its client is the shared multipart one
-// (providers/internal/v3upload); mediatype holds the endpoint and ID field.
+// Package brandimage is the `brand_image` provider: brand product-coupon image
+// upload, POST /brand/marketing/product-coupon/media/upload-image
+// (docs/PROTOCOL.md §10), which returns an image_url. It uses brand
+// authentication and needs the account's wechatpay_public_key_id. Its client
+// is the shared multipart one (providers/internal/v3upload); mediatype holds
+// the endpoint and ID field.
 package brandimage
 
 import (

@@ -1,7 +1,7 @@
 // Package globalfile is the `global_file` provider: global merchant-storage
-// file upload, POST /v3/global/merchant-storage/file/upload (docs/PROTOCOL.md §6),
-// which returns a file_id. Its meta carries the SHA-256 under "digest", as
-// the API's parameter table says. Its client is the shared multipart one
+// file upload, POST /v3/global/merchant-storage/file/upload (docs/PROTOCOL.md
+// §6), which returns a file_id. Its meta carries the SHA-256 under "digest",
+// as the API's parameter table says. Its client is the shared multipart one
 // (providers/internal/v3upload); mediatype holds the endpoint and ID field.
 package globalfile
 
