@@ -20,6 +20,7 @@ import (
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/providers/registry"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -230,7 +231,7 @@ func (c *cli) execute(w *workspace, store *lockfile.Store, p *planner.Plan) int 
 			if err != nil {
 				return nil, err
 			}
-			u, err := newUploader(typ, a)
+			u, err := registry.New(typ, a, "wxmedia/"+version)
 			if err != nil {
 				return nil, err
 			}

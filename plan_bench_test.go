@@ -26,6 +26,7 @@ import (
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/providers/registry"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -320,7 +321,7 @@ func BenchmarkApplyPeakRSS(b *testing.B) {
 		bigRSS, smallRSS float64
 	}
 	loads := []*load{{label: "video", typ: "video", ext: "mp4", big: 5 << 20, small: 512 << 10}}
-	if _, ok := uploaders["user_package"]; ok {
+	if _, ok := registry.Lookup("user_package"); ok {
 		sandbox := strings.Replace(strings.Replace(fmt.Sprintf(benchManifest, "user_package", "csv"), "api: v3", "api: brand", 1),
 			"glob: media/*.csv}", "glob: media/*.csv, data_type: openid}", 1)
 		loads = append(loads,

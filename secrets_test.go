@@ -15,6 +15,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/providers/registry"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -157,7 +158,7 @@ func TestSecretsNeverWritten(t *testing.T) {
     endpoint: %s
 `, envMchID, k.Brand.SerialNo, k.WechatPayPublicKeyID, url)
 	assets := "  a: {type: image, account: shop, file: media/a.png}\n  b: {type: image, account: envshop, file: media/b.png}\n"
-	if _, ok := uploaders["legacy_image"]; ok {
+	if _, ok := registry.Lookup("legacy_image"); ok {
 		tlsURL, caPEM, stopTLS, err := emulator.StartTLS(rec)
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +237,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 
 	sigs := rec.signatures()
 	want := 4 // a and b, twice
-	if _, ok := uploaders["legacy_image"]; ok {
+	if _, ok := registry.Lookup("legacy_image"); ok {
 		want++ // and c
 	}
 	if len(sigs) < want {

@@ -25,6 +25,7 @@ import (
 	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/providers/registry"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -243,8 +244,8 @@ func TestTamperedResponses(t *testing.T) {
 // TestTamperedV2Sign forges the sign of a v2 (legacy_image) answer over
 // mutual TLS: refused, nothing recorded.
 func TestTamperedV2Sign(t *testing.T) {
-	if _, ok := uploaders["legacy_image"]; !ok {
-		t.Skip("legacy_image is not registered in uploaders.go yet (providers/v2image is not wired into the CLI); this test runs once it is")
+	if _, ok := registry.Lookup("legacy_image"); !ok {
+		t.Skip("legacy_image is not registered in providers/registry yet (providers/v2image is not wired into the CLI); this test runs once it is")
 	}
 	k := emulator.Sandbox()
 	srv, err := emulator.NewSandbox(emulator.Config{})

@@ -127,7 +127,7 @@ func (e *env) executor(store *lockfile.Store, parallelism int, policy providers.
 			if err != nil {
 				return nil, err
 			}
-			return providers.WithRetry(v3image.New(a), policy), nil
+			return providers.WithRetry(v3image.Descriptor.New(a), policy), nil
 		}}
 }
 

@@ -73,7 +73,7 @@ func TestApplyStreamsFiles(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return v3video.New(a), nil
+			return v3video.Descriptor.New(a), nil
 		}}
 
 	runtime.GC()

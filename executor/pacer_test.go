@@ -62,7 +62,7 @@ func (e *env) pacedExecutor(store *lockfile.Store, parallelism int, onChange fun
 			once.Do(func() { p = providers.NewPacer(a.RateStart, a.RateCeiling, onChange) })
 			policy := providers.DefaultRetryPolicy
 			policy.Pacer = p
-			return providers.WithRetry(v3image.New(a), policy), nil
+			return providers.WithRetry(v3image.Descriptor.New(a), policy), nil
 		}}
 }
 

@@ -37,9 +37,16 @@ type Type struct {
 	MaxFilename int
 	// FilenamePattern, when set, restricts the filename's characters.
 	FilenamePattern *regexp.Regexp
-	// IDField is the response field recorded as the asset's id.
+	// IDField is the response field recorded as the asset's id. It is the
+	// one definition: the provider reads the ID from this field.
 	IDField string
-	// Endpoint is the method and path, for messages and docs.
+	// Path is the request path of the upload (of the session call, for a
+	// chunked upload). It is the one definition: the provider sends to it.
+	Path string
+	// Steps, when set, names the requests that follow the first, for docs.
+	Steps string
+	// Endpoint is the method and path, for messages and docs: "POST "+Path,
+	// then Steps in brackets.
 	Endpoint string
 }
 
@@ -50,22 +57,31 @@ var imageExts = []string{"jpg", "jpeg", "bmp", "png"}
 
 var types = map[string]*Type{
 	"image": {Name: "image", API: "v3", MaxSize: 2 * MiB, Extensions: imageExts, MaxFilename: 128,
-		IDField: "media_id", Endpoint: "POST /v3/merchant/media/upload"},
+		IDField: "media_id", Path: "/v3/merchant/media/upload"},
 	"video": {Name: "video", API: "v3", MaxSize: 5 * MiB,
 		Extensions:  []string{"avi", "wmv", "mpeg", "mp4", "mov", "mkv", "flv", "f4v", "m4v", "rmvb"},
-		MaxFilename: 128, IDField: "media_id", Endpoint: "POST /v3/merchant/media/video_upload"},
+		MaxFilename: 128, IDField: "media_id", Path: "/v3/merchant/media/video_upload"},
 	"legacy_image": {Name: "legacy_image", API: "v2", MaxSize: 2*MiB - 1, Extensions: imageExts, MaxFilename: 128,
-		IDField: "media_id", Endpoint: "POST /secapi/mch/uploadmedia"},
+		IDField: "media_id", Path: "/secapi/mch/uploadmedia"},
 	"global_file": {Name: "global_file", API: "global", MaxSize: 5 * MiB, Extensions: []string{"pdf", "jpg", "bmp", "png"},
-		MaxFilename: 256, IDField: "file_id", Endpoint: "POST /v3/global/merchant-storage/file/upload"},
+		MaxFilename: 256, IDField: "file_id", Path: "/v3/global/merchant-storage/file/upload"},
 	"user_package": {Name: "user_package", API: "brand", MaxSize: 20 * MiB, Extensions: []string{"csv"},
 		// The session call takes CSV only (docs/PROTOCOL.md §7.2).
 		MaxFilename: 128, FilenamePattern: brandFilename, IDField: "upload_id",
-		Endpoint: "POST /brand/marketing/user-package/uploads (+ PUT parts, merge)"},
+		Path: "/brand/marketing/user-package/uploads", Steps: "+ PUT parts, merge"},
 	"marketing_image": {Name: "marketing_image", API: "v3", MaxSize: 2 * MiB, Extensions: []string{"jpg", "jpeg", "bmp", "png"},
-		MaxFilename: 128, IDField: "media_url", Endpoint: "POST /v3/marketing/favor/media/image-upload"},
+		MaxFilename: 128, IDField: "media_url", Path: "/v3/marketing/favor/media/image-upload"},
 	"brand_image": {Name: "brand_image", API: "brand", MaxSize: 2 * MiB, Extensions: []string{"jpg", "jpeg", "bmp", "png"},
-		MaxFilename: 128, IDField: "image_url", Endpoint: "POST /brand/marketing/product-coupon/media/upload-image"},
+		MaxFilename: 128, IDField: "image_url", Path: "/brand/marketing/product-coupon/media/upload-image"},
+}
+
+func init() {
+	for _, t := range types {
+		t.Endpoint = "POST " + t.Path
+		if t.Steps != "" {
+			t.Endpoint += " (" + t.Steps + ")"
+		}
+	}
 }
 
 // Lookup returns the rules for a type name, or nil.

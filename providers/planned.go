@@ -159,3 +159,47 @@ func (l *LockedFile) Close() error {
 	l.closed = true
 	return l.f.Close()
 }
+
+// BodyGuard is shared by the readers of one request's body (the first
+// send and any GetBody retry by the transport): after Release, reads fail
+// instead of reading a file the upload may have closed. It also keeps the
+// first error a read met (other than EOF), which tells a file that changed
+// under the upload from a network failure. The zero value is ready.
+type BodyGuard struct {
+	mu       sync.Mutex
+	released bool
+	err      error
+}
+
+// Reader returns r as a request body under g.
+func (g *BodyGuard) Reader(r io.Reader) io.ReadCloser { return &guardedReader{g: g, r: r} }
+
+// Release stops all reads and returns the first read error.
+func (g *BodyGuard) Release() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.released = true
+	return g.err
+}
+
+// guardedReader is a request body reader under a BodyGuard.
+type guardedReader struct {
+	g *BodyGuard
+	r io.Reader
+}
+
+func (r *guardedReader) Read(p []byte) (int, error) {
+	g := r.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.released {
+		return 0, errors.New("request finished")
+	}
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && g.err == nil {
+		g.err = err
+	}
+	return n, err
+}
+
+func (r *guardedReader) Close() error { return nil }

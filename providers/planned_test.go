@@ -93,3 +93,42 @@ func TestRequestContent(t *testing.T) {
 		t.Errorf("AsFileChanged = %v", fc)
 	}
 }
+
+// errAfter reads n bytes of zeros, then fails with err.
+type errAfter struct {
+	n   int
+	err error
+}
+
+func (r *errAfter) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := min(len(p), r.n)
+	clear(p[:k])
+	r.n -= k
+	return k, nil
+}
+
+// TestBodyGuard: once released, no reader of the body reads again, and
+// Release reports the first read error (a file that changed under the
+// upload), not EOF.
+func TestBodyGuard(t *testing.T) {
+	var g providers.BodyGuard
+	changed := errors.New("file changed")
+	first := g.Reader(&errAfter{n: 4, err: changed})
+	retry := g.Reader(strings.NewReader("retry body"))
+	if _, err := io.ReadAll(first); !errors.Is(err, changed) {
+		t.Fatalf("first read: %v, want %v", err, changed)
+	}
+	if err := g.Release(); !errors.Is(err, changed) {
+		t.Errorf("Release = %v, want the first read error", err)
+	}
+	if n, err := retry.Read(make([]byte, 8)); n != 0 || err == nil {
+		t.Errorf("read after Release = %d, %v; want 0 and an error", n, err)
+	}
+	var clean providers.BodyGuard
+	if _, err := io.ReadAll(clean.Reader(strings.NewReader("ok"))); err != nil || clean.Release() != nil {
+		t.Errorf("a clean body: read %v, Release %v", err, clean.Release())
+	}
+}

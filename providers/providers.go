@@ -137,6 +137,29 @@ type Account struct {
 	// RateCeiling is the configured rate_limit, which a Pacer never
 	// exceeds; 0 means none was configured.
 	RateCeiling float64
+	// UserAgent is sent as the User-Agent header of every request, e.g.
+	// "wxmedia/1.2.0"; empty means DefaultUserAgent.
+	UserAgent string
+}
+
+// HTTP returns the client requests for a are sent with: a.HTTPClient
+// (TLS settings, extra CAs), or DefaultHTTPClient when a or it is nil.
+func (a *Account) HTTP() *http.Client {
+	if a == nil || a.HTTPClient == nil {
+		return DefaultHTTPClient
+	}
+	return a.HTTPClient
+}
+
+// DefaultUserAgent is the User-Agent of an account that sets none.
+const DefaultUserAgent = "wxmedia/dev"
+
+// UserAgentHeader returns a.UserAgent, or DefaultUserAgent when unset.
+func (a *Account) UserAgentHeader() string {
+	if a.UserAgent != "" {
+		return a.UserAgent
+	}
+	return DefaultUserAgent
 }
 
 // Clock returns a.Now, or time.Now when unset.

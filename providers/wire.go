@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
 	"strings"
 
@@ -39,6 +40,47 @@ func ReadBody(r io.Reader, max int64) (data []byte, tooLong bool, err error) {
 		return data[:max], true, err
 	}
 	return data, false, err
+}
+
+// ReadAnswer reads up to max bytes of resp's body and closes it; tooLong
+// reports that the body was longer. A read failure is wrapped as "read
+// response: …" for the caller to classify (a file that changed under the
+// upload, or the network).
+func ReadAnswer(resp *http.Response, max int64) (data []byte, tooLong bool, err error) {
+	defer resp.Body.Close()
+	data, tooLong, err = ReadBody(resp.Body, max)
+	if err != nil {
+		err = fmt.Errorf("read response: %w", err)
+	}
+	return data, tooLong, err
+}
+
+// Exchange sends hreq with hc and reads up to max bytes of the answer
+// (ReadAnswer). An error is a failure to send or to read, for the caller to
+// classify (NetworkError, AsFileChanged, …).
+func Exchange(hc *http.Client, hreq *http.Request, max int64) (resp *http.Response, data []byte, tooLong bool, err error) {
+	resp, err = hc.Do(hreq)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	data, tooLong, err = ReadAnswer(resp, max)
+	return resp, data, tooLong, err
+}
+
+// NewStreamingPost returns a POST to url whose body is prefix, size bytes
+// of content, then suffix, with that exact Content-Length: a multipart
+// upload whose file streams between the two halves of its frame
+// (MultipartFrame). It sets the Content-Type and User-Agent headers.
+func NewStreamingPost(ctx context.Context, url string, prefix []byte, content io.Reader, size int64, suffix []byte, contentType, userAgent string) (*http.Request, error) {
+	body := io.MultiReader(bytes.NewReader(prefix), content, bytes.NewReader(suffix))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, io.NopCloser(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.ContentLength = int64(len(prefix)) + size + int64(len(suffix))
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("User-Agent", userAgent)
+	return hreq, nil
 }
 
 // FileChangedError reports a file that no longer matches what was planned

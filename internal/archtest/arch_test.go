@@ -107,49 +107,31 @@ func short(path string) string {
 func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
 
 // providerPkgs are the provider implementations: subpackages of providers
-// other than the emulator (the test oracle) and providertest (the
-// conformance suite, which imports the emulator and providers by design).
+// other than the emulator (the test oracle), providertest (the conformance
+// suite, which imports the emulator and providers by design), the registry
+// (which lists them all) and providers/internal (the wire code they share).
 func providerPkgs(g map[string]*pkg) []string {
 	var out []string
 	for _, path := range own(g) {
-		if strings.HasPrefix(path, module+"/providers/") && path != module+"/providers/emulator" && path != module+"/providers/providertest" {
+		if strings.HasPrefix(path, module+"/providers/") && path != module+"/providers/emulator" && path != module+"/providers/providertest" &&
+			path != registryPkg && !under(path, module+"/providers/internal") {
 			out = append(out, path)
 		}
 	}
 	return out
 }
 
+// registryPkg lists every provider; it is how main reaches them.
+const registryPkg = module + "/providers/registry"
+
 // An exception is an import that breaks a rule today and is allowed until
 // issue 13 (the architecture refactor) removes it. An exception that is no
 // longer needed fails the test, so the list only shrinks.
 type exception struct{ from, to, why string }
 
-// v3uploadShared: the providers share the v3 signing, multipart and
-// response-verification client through the sibling package v3upload
-// (NewClient, Do, MultipartBody, ...). Issue 13 moves that into the
-// providers contract package or an internal package, so no provider
-// imports another.
-const v3uploadShared = "shares the v3 client through the sibling v3upload (issue 13 moves it out of the providers)"
-
 var exceptions = []exception{
-	{"providers/brandchunk", "providers/v3upload", v3uploadShared},
-	{"providers/brandimage", "providers/v3upload", v3uploadShared},
-	{"providers/globalfile", "providers/v3upload", v3uploadShared},
-	{"providers/marketingimage", "providers/v3upload", v3uploadShared},
-	{"providers/v2image", "providers/v3upload", v3uploadShared},
-	{"providers/v3image", "providers/v3upload", v3uploadShared},
-	{"providers/v3video", "providers/v3upload", v3uploadShared},
-	{"providers/platformcert", "providers/v3upload", v3uploadShared},
 	{"main", "github.com/fatih/color", "main sets color.NoColor from -no-color and NO_COLOR (issue 13 moves it into views)"},
 	{"main", "github.com/mattn/go-isatty", "main decides whether stdin and stderr are terminals (issue 13 moves it into views)"},
-	{"main", "providers/brandchunk", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/brandimage", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/globalfile", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/marketingimage", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/v2image", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/v3image", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/v3video", "uploaders.go maps types to providers (issue 13: a provider registry)"},
-	{"main", "providers/v3upload", "uploaders.go sets v3upload.Version for the User-Agent (issue 13: a provider registry)"},
 }
 
 // checker collects violations and the exceptions that were used.
@@ -202,9 +184,30 @@ func TestArchitecture(t *testing.T) {
 	// No provider imports a sibling.
 	for _, p := range providerPkgs(g) {
 		for _, d := range g[p].Deps {
-			if strings.HasPrefix(d, module+"/providers/") && d != p && !under(d, p) {
+			if strings.HasPrefix(d, module+"/providers/") && d != p && !under(d, p) && !under(d, module+"/providers/internal") {
 				c.forbid("no provider imports a sibling provider", short(p), short(d))
 			}
+		}
+	}
+
+	// The shared wire code under providers/internal serves every provider,
+	// so it depends on none of them (nor on the registry).
+	for _, p := range own(g) {
+		if !under(p, module+"/providers/internal") {
+			continue
+		}
+		for _, d := range g[p].Deps {
+			if slices.Contains(providerPkgs(g), d) || d == registryPkg {
+				c.forbid("providers/internal is shared wire code: it imports no provider", short(p), short(d))
+			}
+		}
+	}
+
+	// The registry is how the CLI reaches providers; no other package
+	// (least of all a provider) builds on it.
+	for _, p := range own(g) {
+		if p != module && slices.Contains(g[p].Imports, registryPkg) {
+			c.forbid("only main imports providers/registry", short(p), "providers/registry")
 		}
 	}
 
@@ -227,7 +230,7 @@ func TestArchitecture(t *testing.T) {
 
 	// main reaches providers only through a registry.
 	for _, d := range g[module].Imports {
-		if strings.HasPrefix(d, module+"/providers/") && d != emu {
+		if strings.HasPrefix(d, module+"/providers/") && d != emu && d != registryPkg {
 			c.forbid("main imports no provider subpackage except through the registry", "main", short(d))
 		}
 	}

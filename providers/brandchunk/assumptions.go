@@ -1,5 +1,7 @@
 package brandchunk
 
+import "github.com/wxmedia/wxmedia/mediatype"
+
 // This file is the one switch point for what docs/PROTOCOL.md §7 does not
 // document. Every name marked [ASSUMED] is our reading (shared with the
 // emulator, providers/emulator/session.go); change it here if WeChat Pay
@@ -7,8 +9,9 @@ package brandchunk
 
 // PathUploads is the session collection (docs/PROTOCOL.md §7.1): POST creates a
 // session (E5a), PUT PathUploads/{upload_id}/{part_number} uploads a part
-// (E5), POST PathUploads/{upload_id} merges the parts (E5b).
-const PathUploads = "/brand/marketing/user-package/uploads"
+// (E5), POST PathUploads/{upload_id} merges the parts (E5b). It is
+// user_package's Path in package mediatype, defined there once.
+var PathUploads = mediatype.Lookup("user_package").Path
 
 // E5a request body: {"user_package_file_info":{"filename":…,"digest":…,"file_size":…}}.
 const (

@@ -45,11 +45,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -57,8 +55,14 @@ import (
 // package mediatype (20 MiB).
 const MaxFileSize = 20 * mediatype.MiB
 
-// MaxUploadIDLen bounds upload_id (string ≤ 128, docs/PROTOCOL.md §7.3).
-const MaxUploadIDLen = 128
+// Descriptor registers the provider (see providers/registry). Its
+// endpoint (the session call, PathUploads), ID field and limits are
+// user_package's entry in package mediatype.
+var Descriptor = providers.Descriptor{Media: mediatype.Lookup("user_package"), New: func(a *providers.Account) providers.Uploader { return New(a) }}
+
+// MaxUploadIDLen bounds upload_id (string ≤ 128, docs/PROTOCOL.md §7.3; the
+// ID shape in package mediatype).
+var MaxUploadIDLen = mediatype.Lookup("user_package").ID().Max
 
 // MaxResponseSize caps how much of a response body is read.
 const MaxResponseSize = 1 << 20
@@ -88,14 +92,10 @@ var (
 // WechatPayPublicKeyID (sent as Wechatpay-Serial) is required. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: providers.DefaultHTTPClient}
-	if acct == nil {
-		return c
+	c := &Client{acct: acct, http: acct.HTTP()}
+	if acct != nil {
+		c.signer, c.verifier = acct.Signer(signing.SchemeBrand), acct.Verifier()
 	}
-	if acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	c.signer, c.verifier = acct.Signer(signing.SchemeBrand), acct.Verifier()
 	return c
 }
 
@@ -618,10 +618,10 @@ func (up *upload) sign(st step, b []byte) (*url.URL, string, error) {
 // no Content-Type) and returns the verified 2xx body.
 func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b *reqBody) ([]byte, error) {
 	c, req := up.c, up.req
-	g := &guard{}
+	g := &providers.BodyGuard{}
 	var rd io.Reader
 	if b != nil {
-		rd = &guardedReader{g: g, r: b.open()}
+		rd = g.Reader(b.open())
 	}
 	hreq, err := http.NewRequestWithContext(ctx, st.method, u.String(), rd)
 	if err != nil {
@@ -629,19 +629,19 @@ func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b 
 	}
 	if b != nil {
 		hreq.ContentLength = b.n
-		hreq.GetBody = func() (io.ReadCloser, error) { return &guardedReader{g: g, r: b.open()}, nil }
+		hreq.GetBody = func() (io.ReadCloser, error) { return g.Reader(b.open()), nil }
 		hreq.Header.Set("Content-Type", "application/json")
 	}
 	hreq.Header.Set("Authorization", auth)
 	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
+	hreq.Header.Set("User-Agent", c.acct.UserAgentHeader())
 	hreq.Header.Set(signing.HeaderSerial, c.acct.WechatPayPublicKeyID)
 
 	resp, err := c.http.Do(hreq)
 	// The transport may still be reading the body after an early answer;
 	// from now on it reads nothing, since the file is closed once Upload
 	// returns.
-	readErr := g.release()
+	readErr := g.Release()
 	if err != nil {
 		var fc *providers.FileChangedError
 		if errors.As(readErr, &fc) {
@@ -652,10 +652,9 @@ func (up *upload) call(ctx context.Context, st step, u *url.URL, auth string, b 
 		}
 		return nil, up.sendError(ctx, st, err)
 	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
+	data, tooLong, err := providers.ReadAnswer(resp, MaxResponseSize)
 	if err != nil {
-		return nil, up.sendError(ctx, st, fmt.Errorf("read response: %w", err))
+		return nil, up.sendError(ctx, st, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, up.apiError(st, resp, data)
@@ -722,46 +721,6 @@ func firstOf(reasons ...string) string {
 	}
 	return ""
 }
-
-// guard is shared by the readers of one request's body: after release,
-// reads fail instead of reading a file the upload may have closed. It also
-// keeps the first error a read met (other than EOF), which tells a file
-// that changed under the upload from a network failure.
-type guard struct {
-	mu       sync.Mutex
-	released bool
-	err      error
-}
-
-// release stops all reads and returns the first read error.
-func (g *guard) release() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.released = true
-	return g.err
-}
-
-// guardedReader is a request body reader under a guard.
-type guardedReader struct {
-	g *guard
-	r io.Reader
-}
-
-func (r *guardedReader) Read(p []byte) (int, error) {
-	g := r.g
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.released {
-		return 0, errors.New("request finished")
-	}
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF && g.err == nil {
-		g.err = err
-	}
-	return n, err
-}
-
-func (r *guardedReader) Close() error { return nil }
 
 // isMergeRefused reports a 400 INVALID_REQUEST from the merge call: the
 // server does not hold every part the session's record says it does.

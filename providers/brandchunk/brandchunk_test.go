@@ -466,6 +466,34 @@ func TestUploadAPIErrorsOnPart(t *testing.T) {
 	}
 }
 
+// TestUploadAPIErrorIsCapped: a brand error body's code and message are
+// capped as the v3 providers cap them (one decoder, providers.DecodeV3Error),
+// so a server cannot fill our messages and logs. brandchunk used to keep
+// them whole.
+func TestUploadAPIErrorIsCapped(t *testing.T) {
+	s := newServer(t, 10)
+	long := strings.Repeat("x", 5000)
+	s.setHook(func(w http.ResponseWriter, r *recorded) bool {
+		if r.Part != 2 {
+			return false
+		}
+		fail(w, 400, "PARAM_ERROR"+long, "bad "+long)
+		return true
+	})
+	req, _, _ := request(csv25)
+	_, err := brandchunk.New(account(s)).Upload(context.Background(), req)
+	var ae *providers.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("Upload() = %v (%T); want *providers.APIError", err, err)
+	}
+	if len(ae.Code) > 64+len("…") || !strings.HasPrefix(ae.Code, "PARAM_ERROR") {
+		t.Errorf("Code is %d bytes (%.20q…), want at most 64 and an ellipsis", len(ae.Code), ae.Code)
+	}
+	if max := len("part 2 of 3: ") + 500 + len("…"); len(ae.Message) > max || !strings.HasPrefix(ae.Message, "part 2 of 3: bad x") {
+		t.Errorf("Message is %d bytes (%.30q…), want at most %d", len(ae.Message), ae.Message, max)
+	}
+}
+
 func TestUploadInitNotFoundIsNotASessionLoss(t *testing.T) {
 	s := newServer(t, 10)
 	s.setHook(func(w http.ResponseWriter, r *recorded) bool {

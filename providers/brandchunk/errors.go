@@ -1,46 +1,31 @@
 package brandchunk
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 )
 
-// errorBody is the v3 error body (docs/PROTOCOL.md §1.3).
-type errorBody struct {
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Detail  json.RawMessage `json:"detail"`
-}
-
 // apiError turns a non-2xx answer into *providers.APIError (docs/PROTOCOL.md
-// §7.3): 429 and 5xx are retryable (v3upload.Retryable), 4xx are not. Error
-// bodies are not signed, so they are not verified. The message names the
-// step, e.g. "part 2 of 3".
+// §7.3): 429 and 5xx are retryable (providers.RetryableStatus), 4xx are
+// not. Error bodies are not signed, so they are not verified. The message
+// names the step, e.g. "part 2 of 3".
 func (up *upload) apiError(st step, resp *http.Response, data []byte) *providers.APIError {
-	var eb errorBody
-	if err := json.Unmarshal(data, &eb); err != nil || (eb.Code == "" && eb.Message == "") {
-		eb = errorBody{Message: v3upload.Excerpt(data, 200)}
-	} else if d := strings.TrimSpace(string(eb.Detail)); d != "" && d != "null" && d != "{}" {
-		eb.Message += "; detail: " + v3upload.Excerpt(eb.Detail, 300)
-	}
+	code, message := providers.DecodeV3Error(data)
 	msg := st.name
-	if eb.Message != "" {
-		msg += ": " + eb.Message
+	if message != "" {
+		msg += ": " + message
 	}
 	return &providers.APIError{
 		Asset:           up.req.Asset,
 		Endpoint:        st.endpoint,
 		HTTPStatus:      resp.StatusCode,
-		Code:            eb.Code,
+		Code:            code,
 		Message:         msg,
 		RequestID:       resp.Header.Get("Request-ID"),
-		Retryable:       v3upload.Retryable(resp.StatusCode, eb.Code, eb.Message),
-		RetryAfterDelay: v3upload.ParseRetryAfter(resp.Header.Get("Retry-After"), up.c.acct.Clock()),
-		Hint:            hint(st, resp.StatusCode, eb.Code, eb.Message),
+		Retryable:       providers.RetryableStatus(resp.StatusCode, message),
+		RetryAfterDelay: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), up.c.acct.Clock()),
+		Hint:            hint(st, resp.StatusCode, code, message),
 	}
 }
 
@@ -73,10 +58,7 @@ func hint(st step, status int, code, message string) string {
 		}
 		return "the endpoint does not exist for this account: check the account's api and endpoint"
 	case "RATELIMIT_EXCEEDED", "FREQUENCY_LIMIT_EXCEED", "FREQUENCY_LIMITED":
-		if v3upload.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism; a retry resumes from the acknowledged parts"
+		return providers.RateLimitHint(message, "; a retry resumes from the acknowledged parts")
 	case "SYSTEM_ERROR":
 		return "WeChat Pay had an internal error: retry later; the upload resumes from the acknowledged parts"
 	}

@@ -44,7 +44,7 @@ const (
 
 func loadKey(t testing.TB, name string) *rsa.PrivateKey {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "v3upload", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "internal", "v3upload", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

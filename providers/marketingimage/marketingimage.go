@@ -1,26 +1,14 @@
 // Package marketingimage is the `marketing_image` provider: marketing image
-// upload, POST /v3/marketing/favor/media/image-upload (docs/PROTOCOL.md §9), which
-// returns a media_url. [ASSUMED] the URL's length is undocumented; up to 2048
-// bytes is accepted. It is a v3upload.Client configured for that endpoint.
+// upload, POST /v3/marketing/favor/media/image-upload (docs/PROTOCOL.md §9),
+// which returns a media_url. [ASSUMED] the URL's length is undocumented; up to
+// 2048 bytes is accepted. Its client is the shared multipart one
+// (providers/internal/v3upload); mediatype holds the endpoint and ID field.
 package marketingimage
 
 import (
-	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
-	"github.com/wxmedia/wxmedia/signing"
+	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/providers/internal/v3upload"
 )
 
-var endpoint = v3upload.Endpoint{
-	Type:      "marketing_image",
-	Path:      "/v3/marketing/favor/media/image-upload",
-	DigestKey: "sha256",
-	Scheme:    signing.SchemeV3,
-	IDField:   "media_url",
-	IDMinLen:  1,
-	IDMaxLen:  2048,
-}
-
-var _ providers.Uploader = (*v3upload.Client)(nil)
-
-// New returns the marketing_image uploader for acct.
-func New(acct *providers.Account) *v3upload.Client { return v3upload.New(endpoint, acct) }
+// Descriptor registers the provider (see providers/registry).
+var Descriptor = v3upload.Descriptor(mediatype.Lookup("marketing_image"))

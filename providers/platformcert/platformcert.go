@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -69,10 +68,6 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 	if err := a.CheckSigner("mchid", false); err != nil {
 		return nil, fail("%v", err)
 	}
-	hc := a.HTTPClient
-	if hc == nil {
-		hc = providers.DefaultHTTPClient
-	}
 	auth, err := a.Signer(signing.SchemeV3).Authorization(http.MethodGet, Path, nil)
 	if err != nil {
 		return nil, fail("%v", err)
@@ -83,11 +78,11 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 	}
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
+	req.Header.Set("User-Agent", a.UserAgentHeader())
 	if a.WechatPayPublicKeyID != "" {
 		req.Header.Set(signing.HeaderSerial, a.WechatPayPublicKeyID)
 	}
-	resp, err := hc.Do(req)
+	resp, err := a.HTTP().Do(req)
 	if err != nil {
 		return nil, fail("%v; check the endpoint and the network, or remove apiv3_key_env to use platform_certificate_files alone", err)
 	}
@@ -97,7 +92,7 @@ func Download(ctx context.Context, a *providers.Account, apiv3Key string) ([]Cer
 		return nil, fail("reading the answer: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fail("WeChat Pay answered HTTP %d: %s [Request-ID %s]", resp.StatusCode, v3upload.Excerpt(body, 200), resp.Header.Get("Request-ID"))
+		return nil, fail("WeChat Pay answered HTTP %d: %s [Request-ID %s]", resp.StatusCode, providers.Excerpt(body, 200), resp.Header.Get("Request-ID"))
 	}
 	if tooLong {
 		return nil, fail("the answer is larger than %d bytes", maxAnswer)

@@ -25,6 +25,8 @@ type wantAPI struct {
 	// noRequestID: the answer carries no Request-ID the client can keep
 	// (v2 business answers are read from the XML only).
 	noRequestID bool
+	// noIssued: the emulator must have issued no ID (a refused upload).
+	noIssued bool
 }
 
 // checkAPIError checks that err is the *providers.APIError w describes and

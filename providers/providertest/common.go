@@ -16,6 +16,90 @@ import (
 	"github.com/wxmedia/wxmedia/signing"
 )
 
+// A scenario is one conformance scenario: it adds its (parallel) subtests
+// for c. Each runner (runMultipart, runLegacy, runChunked) is a list of
+// scenarios, one function each.
+type scenario func(t *testing.T, c *Case)
+
+// runScenarios runs each scenario for c, in order.
+func runScenarios(t *testing.T, c *Case, scenarios ...scenario) {
+	for _, s := range scenarios {
+		s(t, c)
+	}
+}
+
+// setupFunc may change a test's env and returns the request to send (it
+// is given one for c.Samples[0]).
+type setupFunc func(t *testing.T, e *env, req *providers.Request) *providers.Request
+
+// withRequest is a setup that sends req instead.
+func withRequest(req *providers.Request) setupFunc {
+	return func(*testing.T, *env, *providers.Request) *providers.Request { return req }
+}
+
+// refused runs one error test on a fresh emulator: setup (nil: none) may
+// change the env and the request for c.Samples[0]; the upload must fail
+// as w describes.
+func refused(t *testing.T, c *Case, name string, o options, setup setupFunc, w wantAPI) {
+	base := c.Samples[0]
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		e := start(t, c, o)
+		req := request(assetName(c, name), base.Filename, base.Content)
+		if setup != nil {
+			req = setup(t, e, req)
+		}
+		res, err := e.upload(context.Background(), req)
+		checkAPIError(t, req, res, err, w)
+		if n := len(e.srv.Issued()); w.noIssued && n != 0 {
+			t.Errorf("emulator issued %d IDs for a refused upload", n)
+		}
+	})
+}
+
+// sampleTransport is testTransport with requests for c.Samples[0].
+func sampleTransport(t *testing.T, c *Case) {
+	base := c.Samples[0]
+	testTransport(t, c, func(name string) *providers.Request {
+		return request(assetName(c, name), base.Filename, base.Content)
+	})
+}
+
+// sampleCancel is testCancel with a request for c.Samples[0].
+func sampleCancel(t *testing.T, c *Case) {
+	base := c.Samples[0]
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		testCancel(t, c, request(assetName(c, "cancel"), base.Filename, base.Content))
+	})
+}
+
+// tamperedAnswer runs one tamper test: tp alters the 2xx answers to the
+// requests only selects (nil: all), the upload of c.Samples[0] must fail
+// verification, and after, if set, checks the emulator.
+func tamperedAnswer(t *testing.T, c *Case, name string, only func(*http.Request) bool, tp tamper, after func(*testing.T, *env)) {
+	base := c.Samples[0]
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		e := start(t, c, options{})
+		e.proxy(t, func(r *http.Request, resp *http.Response) error {
+			if !is2xx(resp) || (only != nil && !only(r)) {
+				return nil
+			}
+			return tp.modify(resp)
+		})
+		if tp.prepare != nil {
+			tp.prepare(e)
+		}
+		req := request(assetName(c, "tamper"), base.Filename, base.Content)
+		res, err := e.upload(context.Background(), req)
+		checkVerifyError(t, req, res, err)
+		if after != nil {
+			after(t, e)
+		}
+	})
+}
+
 // cancelLatency is the emulator latency of the cancellation tests: long
 // enough that an upload which waited for the answer could not look
 // cancelled.

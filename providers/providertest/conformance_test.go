@@ -2,15 +2,17 @@ package providertest_test
 
 import (
 	"regexp"
+	"slices"
+	"sort"
 	"testing"
 
-	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/brandchunk"
 	"github.com/wxmedia/wxmedia/providers/brandimage"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 	"github.com/wxmedia/wxmedia/providers/globalfile"
 	"github.com/wxmedia/wxmedia/providers/marketingimage"
 	"github.com/wxmedia/wxmedia/providers/providertest"
+	"github.com/wxmedia/wxmedia/providers/registry"
 	"github.com/wxmedia/wxmedia/providers/v2image"
 	"github.com/wxmedia/wxmedia/providers/v3image"
 	"github.com/wxmedia/wxmedia/providers/v3video"
@@ -32,7 +34,7 @@ var pngNamedJPG = providertest.Sample{Filename: "photo.jpg", Content: providerte
 // mediaID is the shape of the emulator's media_id: opaque base64url.
 var mediaID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
-// TestConformance runs the suite for every asset type of uploaders.go.
+// TestConformance runs the suite for every asset type of providers/registry.
 func TestConformance(t *testing.T) {
 	for _, c := range conformanceCases() {
 		t.Run(c.Type, func(t *testing.T) {
@@ -42,12 +44,25 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// conformanceCases describes every asset type of uploaders.go.
+// TestConformanceCoversRegistry: every provider the registry lists has a
+// row in the conformance table, and every row a provider.
+func TestConformanceCoversRegistry(t *testing.T) {
+	var rows []string
+	for _, c := range conformanceCases() {
+		rows = append(rows, c.Type)
+	}
+	sort.Strings(rows)
+	if want := registry.Types(); !slices.Equal(rows, want) {
+		t.Errorf("conformance rows %v, registry types %v: add a row to conformanceCases for each provider", rows, want)
+	}
+}
+
+// conformanceCases describes every asset type of providers/registry.
 func conformanceCases() []providertest.Case {
 	return []providertest.Case{
 		{
 			Type: "image", Kind: providertest.Multipart, API: emulator.APIV3, Path: emulator.PathImageUpload,
-			New:     func(a *providers.Account) providers.Uploader { return v3image.New(a) },
+			New:     v3image.Descriptor.New,
 			Samples: imageSamples, ID: mediaID,
 			MaxSize: 2 * mib, MaxFilename: 128, BadExtension: "shop.gif", Mismatch: pngNamedJPG,
 			ParamCode: "PARAM_ERROR", RateCode: "FREQUENCY_LIMIT_EXCEED",
@@ -56,7 +71,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "video", Kind: providertest.Multipart, API: emulator.APIV3, Path: emulator.PathVideoUpload,
-			New: func(a *providers.Account) providers.Uploader { return v3video.New(a) },
+			New: v3video.Descriptor.New,
 			Samples: []providertest.Sample{
 				{Filename: "ad.mp4", Content: providertest.MP4(400, 6)},
 				{Filename: "ad.MOV", Content: providertest.MP4(400, 7)},
@@ -69,7 +84,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "global_file", Kind: providertest.Multipart, API: emulator.APIGlobal, Path: emulator.PathGlobalUpload,
-			New: func(a *providers.Account) providers.Uploader { return globalfile.New(a) },
+			New: globalfile.Descriptor.New,
 			Samples: []providertest.Sample{
 				{Filename: "licence.pdf", Content: providertest.PDF(500, 10)},
 				{Filename: "licence.png", Content: providertest.PNG(300, 11)},
@@ -85,7 +100,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "marketing_image", Kind: providertest.Multipart, API: emulator.APIV3, Path: emulator.PathMarketingUpload,
-			New:     func(a *providers.Account) providers.Uploader { return marketingimage.New(a) },
+			New:     marketingimage.Descriptor.New,
 			Samples: imageSamples,
 			ID:      regexp.MustCompile(`^https://[a-z0-9.-]+/[A-Za-z0-9_/.-]+\.(png|jpg|jpeg|bmp)$`),
 			MaxSize: 2 * mib, MaxFilename: 128, BadExtension: "coupon.webp", Mismatch: pngNamedJPG,
@@ -94,7 +109,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "brand_image", Kind: providertest.Multipart, API: emulator.APIBrand, Path: emulator.PathBrandImage,
-			New:     func(a *providers.Account) providers.Uploader { return brandimage.New(a) },
+			New:     brandimage.Descriptor.New,
 			Samples: imageSamples,
 			ID:      regexp.MustCompile(`^https://[a-z0-9.-]+/[A-Za-z0-9_/.-]{1,200}\.(png|jpg|jpeg|bmp)$`),
 			MaxSize: 2 * mib, MaxFilename: 128, BadExtension: "coupon.tiff", Mismatch: pngNamedJPG,
@@ -102,7 +117,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "legacy_image", Kind: providertest.Legacy, API: emulator.APIV2, Path: emulator.PathV2Upload,
-			New:     func(a *providers.Account) providers.Uploader { return v2image.New(a) },
+			New:     v2image.Descriptor.New,
 			Samples: imageSamples, ID: mediaID,
 			// "< 2 MB" (docs/PROTOCOL.md §5): one byte under 2 MiB is the largest.
 			MaxSize: 2*mib - 1, BadExtension: "logo.gif", Mismatch: pngNamedJPG,
@@ -110,7 +125,7 @@ func conformanceCases() []providertest.Case {
 		},
 		{
 			Type: "user_package", Kind: providertest.Chunked, API: emulator.APIBrand, Path: emulator.PathUserPackageUploads,
-			New: func(a *providers.Account) providers.Uploader { return brandchunk.New(a) },
+			New: brandchunk.Descriptor.New,
 			Samples: []providertest.Sample{
 				{Filename: "audience.csv", Content: providertest.CSV(7, 15)},  // 4 parts of 64 bytes
 				{Filename: "vip_2026.csv", Content: providertest.CSV(20, 16)}, // 10 parts

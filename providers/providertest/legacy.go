@@ -26,9 +26,27 @@ import (
 
 // runLegacy is the suite of the v2 XML upload over mutual TLS (E3).
 func runLegacy(t *testing.T, c *Case) {
-	base := c.Samples[0]
-	ctx := context.Background()
+	runScenarios(t, c,
+		legacyHappy,
+		legacySignErrors,
+		legacyParamErrors,
+		legacyCertificateErrors,
+		legacyThrottled,
+		legacyRateLimitThenRetry,
+		legacyDailyQuota,
+		legacyServerError,
+		legacyMediaHashFileChanged,
+		runFileChanged,
+		legacyTampered,
+		sampleTransport,
+		sampleCancel,
+	)
+}
 
+// legacyHappy uploads every sample with each sign type, and a file at the
+// size limit.
+func legacyHappy(t *testing.T, c *Case) {
+	base := c.Samples[0]
 	t.Run("happy", func(t *testing.T) {
 		t.Parallel()
 		for _, s := range c.Samples {
@@ -48,68 +66,83 @@ func runLegacy(t *testing.T, c *Case) {
 			checkHappy(t, c, e, request(assetName(c, "limit"), base.Filename, content), content)
 		})
 	})
+}
 
-	// v2 answers are HTTP 200 XML; the code is err_code (or FAIL when only
-	// return_msg explains), and there is no Request-ID to keep.
-	biz := func(code, msg string, retryable bool, hint string) wantAPI {
-		return wantAPI{status: http.StatusOK, code: code, msg: msg, retryable: retryable, hint: hint, noRequestID: true}
-	}
-	fails := func(name string, o options, setup func(t *testing.T, e *env, req *providers.Request) *providers.Request, w wantAPI) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := start(t, c, o)
-			req := request(assetName(c, name), base.Filename, base.Content)
-			if setup != nil {
-				req = setup(t, e, req)
-			}
-			res, err := e.upload(ctx, req)
-			checkAPIError(t, req, res, err, w)
-			if n := len(e.srv.Issued()); n != 0 {
-				t.Errorf("emulator issued %d IDs for a refused upload", n)
-			}
-		})
-	}
+// biz is a v2 business failure: v2 answers are HTTP 200 XML; the code is
+// err_code (or FAIL when only return_msg explains), there is no Request-ID
+// to keep, and nothing is issued.
+func biz(code, msg string, retryable bool, hint string) wantAPI {
+	return wantAPI{status: http.StatusOK, code: code, msg: msg, retryable: retryable, hint: hint, noRequestID: true, noIssued: true}
+}
 
+// legacySignErrors: a wrong API key fails the signature, for each sign
+// type.
+func legacySignErrors(t *testing.T, c *Case) {
 	for _, st := range []string{signing.SignTypeMD5, signing.SignTypeHMACSHA256} {
-		fails("SIGNERROR/wrong_api_key/"+st, options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		refused(t, c, "SIGNERROR/wrong_api_key/"+st, options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
 			e.acct.APIKey, e.acct.SignType = wrongAPIKey, st
 			return req
 		}, biz("SIGNERROR", "signature check failed", false, "api_key_env"))
 	}
-	fails("PARAM_ERROR/extension", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
-		return request(assetName(c, "ext"), c.BadExtension, base.Content)
-	}, biz("PARAM_ERROR", "image format is wrong", false, "jpg"))
-	fails("PARAM_ERROR/content_not_matching_extension", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
-		return request(assetName(c, "magic"), c.Mismatch.Filename, c.Mismatch.Content)
-	}, biz("PARAM_ERROR", "does not match the extension", false, "jpg"))
-	fails("PARAM_ERROR/oversize", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
-		return request(assetName(c, "big"), base.Filename, pad(base.Content, c.MaxSize+1))
-	}, biz("PARAM_ERROR", "smaller than 2 MB", false, "2 MB"))
-	fails("PARAM_ERROR/empty", options{}, func(_ *testing.T, _ *env, _ *providers.Request) *providers.Request {
-		return request(assetName(c, "empty"), base.Filename, nil)
-	}, biz("PARAM_ERROR", "the image is empty", false, ""))
-	// A protocol-level failure: return_code FAIL, the code only in
-	// return_msg.
-	fails("PARAM_ERROR/unknown_mch_id", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+}
+
+// legacyParamErrors breaks each file rule, and names an unknown mch_id (a
+// protocol-level failure: return_code FAIL, the code only in return_msg).
+func legacyParamErrors(t *testing.T, c *Case) {
+	base := c.Samples[0]
+	refused(t, c, "PARAM_ERROR/extension", options{},
+		withRequest(request(assetName(c, "ext"), c.BadExtension, base.Content)), biz("PARAM_ERROR", "image format is wrong", false, "jpg"))
+	refused(t, c, "PARAM_ERROR/content_not_matching_extension", options{},
+		withRequest(request(assetName(c, "magic"), c.Mismatch.Filename, c.Mismatch.Content)), biz("PARAM_ERROR", "does not match the extension", false, "jpg"))
+	refused(t, c, "PARAM_ERROR/oversize", options{},
+		withRequest(request(assetName(c, "big"), base.Filename, pad(base.Content, c.MaxSize+1))), biz("PARAM_ERROR", "smaller than 2 MB", false, "2 MB"))
+	refused(t, c, "PARAM_ERROR/empty", options{},
+		withRequest(request(assetName(c, "empty"), base.Filename, nil)), biz("PARAM_ERROR", "the image is empty", false, ""))
+	refused(t, c, "PARAM_ERROR/unknown_mch_id", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
 		e.acct.MchID = "1999999999"
 		return req
 	}, biz(v2image.CodeFail, "PARAM_ERROR: mch_id is wrong", false, "mchid"))
-	fails("FAIL/no_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+}
+
+// legacyCertificateErrors: no client certificate, another merchant's, and
+// one from another CA (which crypto/tls does not even offer, since it does
+// not fit the server's CertificateRequest, so the server sees none).
+func legacyCertificateErrors(t *testing.T, c *Case) {
+	refused(t, c, "FAIL/no_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
 		e.acct.HTTPClient = e.httpClient(t, nil)
 		return req
 	}, biz(v2image.CodeFail, "Certificate is required", false, "client_cert_file"))
-	fails("INVALID_REQUEST/foreign_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+	refused(t, c, "INVALID_REQUEST/foreign_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
 		// A certificate of the sandbox CA, but not this merchant's.
 		e.acct.HTTPClient = e.httpClient(t, &e.keys.v3Cert)
 		return req
 	}, biz("INVALID_REQUEST", "client certificate does not belong", false, "client_cert_file"))
-	fails("FREQUENCY_LIMITED/per_second", options{cfg: emulator.Config{Faults: emulator.Faults{ThrottleRate: 1}}}, nil,
-		biz("FREQUENCY_LIMITED", "frequency limited", true, "rate_limit"))
-	fails("SYSTEMERROR/server_error", options{cfg: emulator.Config{Faults: emulator.Faults{FailRate: 1}}}, nil,
-		biz("SYSTEMERROR", "system error", true, "retry later"))
+	refused(t, c, "FAIL/untrusted_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		cert := selfSignedCert()
+		e.acct.HTTPClient = e.httpClient(t, &cert)
+		return req
+	}, biz(v2image.CodeFail, "Certificate is required", false, "client_cert_file"))
+}
 
+// legacyThrottled: FREQUENCY_LIMITED is retryable.
+func legacyThrottled(t *testing.T, c *Case) {
+	refused(t, c, "FREQUENCY_LIMITED/per_second", options{cfg: emulator.Config{Faults: emulator.Faults{ThrottleRate: 1}}}, nil,
+		biz("FREQUENCY_LIMITED", "frequency limited", true, "rate_limit"))
+}
+
+// legacyServerError: SYSTEMERROR is retryable.
+func legacyServerError(t *testing.T, c *Case) {
+	refused(t, c, "SYSTEMERROR/server_error", options{cfg: emulator.Config{Faults: emulator.Faults{FailRate: 1}}}, nil,
+		biz("SYSTEMERROR", "system error", true, "retry later"))
+}
+
+// legacyRateLimitThenRetry: over the per-second limit the upload is
+// refused; v2 sends no Retry-After, so the backoff alone must get through.
+func legacyRateLimitThenRetry(t *testing.T, c *Case) {
+	base := c.Samples[0]
 	t.Run("FREQUENCY_LIMITED/rate_limit_then_retry", func(t *testing.T) {
 		t.Parallel()
+		ctx := context.Background()
 		clk := newClock()
 		e := start(t, c, options{cfg: emulator.Config{RateLimit: 1, Now: clk.Now}})
 		if _, err := e.upload(ctx, request(assetName(c, "first"), base.Filename, base.Content)); err != nil {
@@ -118,7 +151,6 @@ func runLegacy(t *testing.T, c *Case) {
 		req := request(assetName(c, "second"), base.Filename, base.Content)
 		res, err := e.upload(ctx, req)
 		checkAPIError(t, req, res, err, biz("FREQUENCY_LIMITED", "requests per second", true, "rate_limit"))
-		// v2 sends no Retry-After: the backoff alone must get through.
 		sl := &retrySleeper{clk: clk}
 		u := providers.WithRetry(c.New(e.acct), providers.RetryPolicy{Attempts: 20, Base: 1500 * time.Millisecond, Max: 1500 * time.Millisecond, Sleep: sl.sleep})
 		res, err = u.Upload(ctx, req)
@@ -127,8 +159,15 @@ func runLegacy(t *testing.T, c *Case) {
 		}
 		checkIssued(t, e, c.Path, res.ID, base.Content, base.Filename)
 	})
+}
+
+// legacyDailyQuota: once the daily quota is used up, FREQUENCY_LIMITED is
+// not retryable.
+func legacyDailyQuota(t *testing.T, c *Case) {
+	base := c.Samples[0]
 	t.Run("FREQUENCY_LIMITED/daily_quota", func(t *testing.T) {
 		t.Parallel()
+		ctx := context.Background()
 		e := start(t, c, options{cfg: emulator.Config{DailyQuota: 1}})
 		if _, err := e.upload(ctx, request(assetName(c, "first"), base.Filename, base.Content)); err != nil {
 			t.Fatalf("first upload: %v", err)
@@ -137,19 +176,14 @@ func runLegacy(t *testing.T, c *Case) {
 		res, err := e.upload(ctx, req)
 		checkAPIError(t, req, res, err, biz("FREQUENCY_LIMITED", "daily upload quota", false, "tomorrow"))
 	})
+}
 
-	// A certificate from another CA is not even offered by crypto/tls (it
-	// does not fit the server's CertificateRequest), so the server sees
-	// none.
-	fails("FAIL/untrusted_client_certificate", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
-		cert := selfSignedCert()
-		e.acct.HTTPClient = e.httpClient(t, &cert)
-		return req
-	}, biz(v2image.CodeFail, "Certificate is required", false, "client_cert_file"))
-
-	// media_hash is computed by the client from the bytes it sends, so it
-	// cannot be wrong on the wire; a file that changes between the hashing
-	// pass and the sending pass is caught by the client instead.
+// legacyMediaHashFileChanged: media_hash is computed by the client from
+// the bytes it sends, so it cannot be wrong on the wire; a file that
+// changes between the hashing pass and the sending pass is caught by the
+// client instead.
+func legacyMediaHashFileChanged(t *testing.T, c *Case) {
+	base := c.Samples[0]
 	t.Run("PARAM_ERROR/media_hash_file_changed", func(t *testing.T) {
 		t.Parallel()
 		e := start(t, c, options{})
@@ -163,7 +197,7 @@ func runLegacy(t *testing.T, c *Case) {
 			}
 			return memFile{bytes.NewReader(changed)}, nil
 		}
-		res, err := e.upload(ctx, req)
+		res, err := e.upload(context.Background(), req)
 		var ae *providers.APIError
 		if res != nil || err == nil || errors.As(err, &ae) || providers.IsRetryable(err) {
 			t.Fatalf("Upload of a file changed between passes = %+v, %v; want a permanent client-side error", res, err)
@@ -175,28 +209,32 @@ func runLegacy(t *testing.T, c *Case) {
 			t.Errorf("emulator issued %d IDs for a file that changed during upload", n)
 		}
 	})
+}
 
-	runFileChanged(t, c)
+// legacyTampers alter answers: the sign covers the fields
+// (docs/PROTOCOL.md §2).
+var legacyTampers = []struct {
+	name   string
+	modify func([]byte) []byte
+	// accepted: the answer is still trustworthy or accepted by design.
+	accepted bool
+}{
+	{name: "media_id", modify: func(b []byte) []byte { return mutateAfter(b, "<media_id><![CDATA[") }},
+	{name: "sign", modify: func(b []byte) []byte { return mutateAfter(b, "<sign><![CDATA[") }},
+	{name: "result_code", modify: func(b []byte) []byte {
+		return bytes.Replace(b, []byte("<return_msg><![CDATA[OK]]>"), []byte("<return_msg><![CDATA[ok]]>"), 1)
+	}},
+	// [ASSUMED] v2image.AcceptUnsignedSuccess: an answer without sign is
+	// only as trustworthy as the TLS connection it came over.
+	{name: "no_sign", modify: func(b []byte) []byte {
+		return regexp.MustCompile(`<sign><!\[CDATA\[[0-9A-F]*\]\]></sign>`).ReplaceAll(b, nil)
+	}, accepted: v2image.AcceptUnsignedSuccess},
+}
 
-	// Tampered answers: the sign covers the fields (docs/PROTOCOL.md §2).
-	tampers := []struct {
-		name   string
-		modify func([]byte) []byte
-		// accepted: the answer is still trustworthy or accepted by design.
-		accepted bool
-	}{
-		{name: "media_id", modify: func(b []byte) []byte { return mutateAfter(b, "<media_id><![CDATA[") }},
-		{name: "sign", modify: func(b []byte) []byte { return mutateAfter(b, "<sign><![CDATA[") }},
-		{name: "result_code", modify: func(b []byte) []byte {
-			return bytes.Replace(b, []byte("<return_msg><![CDATA[OK]]>"), []byte("<return_msg><![CDATA[ok]]>"), 1)
-		}},
-		// [ASSUMED] v2image.AcceptUnsignedSuccess: an answer without sign is
-		// only as trustworthy as the TLS connection it came over.
-		{name: "no_sign", modify: func(b []byte) []byte {
-			return regexp.MustCompile(`<sign><!\[CDATA\[[0-9A-F]*\]\]></sign>`).ReplaceAll(b, nil)
-		}, accepted: v2image.AcceptUnsignedSuccess},
-	}
-	for _, tp := range tampers {
+// legacyTampered sends each of legacyTampers' answers back to the client.
+func legacyTampered(t *testing.T, c *Case) {
+	base := c.Samples[0]
+	for _, tp := range legacyTampers {
 		t.Run("tamper/"+tp.name, func(t *testing.T) {
 			t.Parallel()
 			e := start(t, c, options{})
@@ -209,7 +247,7 @@ func runLegacy(t *testing.T, c *Case) {
 				})
 			})
 			req := request(assetName(c, "tamper"), base.Filename, base.Content)
-			res, err := e.upload(ctx, req)
+			res, err := e.upload(context.Background(), req)
 			if !changed.Load() {
 				t.Fatalf("the proxy did not alter the answer")
 			}
@@ -223,14 +261,6 @@ func runLegacy(t *testing.T, c *Case) {
 			checkVerifyError(t, req, res, err)
 		})
 	}
-
-	testTransport(t, c, func(name string) *providers.Request {
-		return request(assetName(c, name), base.Filename, base.Content)
-	})
-	t.Run("cancel", func(t *testing.T) {
-		t.Parallel()
-		testCancel(t, c, request(assetName(c, "cancel"), base.Filename, base.Content))
-	})
 }
 
 // mutateAfter changes the character that follows the first marker in b.

@@ -57,7 +57,7 @@ type Sample struct {
 // Case describes one provider and the rules of its endpoint, as docs/PROTOCOL.md
 // states them.
 type Case struct {
-	// Type is the asset type (uploaders.go), used in test names.
+	// Type is the asset type (providers/registry), used in test names.
 	Type string
 	// New returns the provider's uploader for an account.
 	New func(*providers.Account) providers.Uploader

@@ -40,7 +40,7 @@ func TestVideoSniffAgrees(t *testing.T) {
 	}
 	c := &Case{Type: "video", Kind: Multipart, API: emulator.APIV3}
 	e := start(t, c, options{})
-	u := v3video.New(e.acct)
+	u := v3video.Descriptor.New(e.acct)
 	for _, ext := range mediatype.Lookup("video").Extensions {
 		for name, head := range heads {
 			content := make([]byte, 400)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 )
 
 // err_code values of uploadmedia (docs/PROTOCOL.md §5).
@@ -33,9 +32,9 @@ func Retryable(errCode string) bool {
 
 // retryable is Retryable for an answer with message: a FREQUENCY_LIMITED
 // about the daily upload quota cannot succeed again until tomorrow, as for
-// the v3 endpoints (v3upload.Retryable).
+// the v3 endpoints (providers.RetryableStatus).
 func retryable(errCode, message string) bool {
-	return Retryable(errCode) && !(errCode == CodeFrequencyLimited && v3upload.IsDailyQuota(message))
+	return Retryable(errCode) && !(errCode == CodeFrequencyLimited && providers.IsDailyQuota(message))
 }
 
 // certHint is the advice for a request without a usable client certificate.
@@ -54,10 +53,7 @@ func hint(code, message string) string {
 	case CodeInvalidRequest:
 		return "check the client certificate (client_cert_file/client_key_file must be this merchant's API certificate) and that the merchant has permission to upload media"
 	case CodeFrequencyLimited:
-		if v3upload.IsDailyQuota(message) {
-			return "the daily upload quota is used up: run apply again tomorrow"
-		}
-		return "rate limited: lower the account's rate_limit or -parallelism"
+		return providers.RateLimitHint(message, "")
 	case CodeSystemError:
 		return "WeChat Pay had an internal error: retry later with the same file"
 	}
@@ -129,7 +125,7 @@ func failure(req *providers.Request, code, hintCode, msg string) *providers.APIE
 // httpError turns a non-200 answer (a proxy, a load balancer, a gateway in
 // front of the v2 API) into an APIError: 429 and 5xx are retryable.
 func (c *Client) httpError(req *providers.Request, resp *http.Response, data []byte) *providers.APIError {
-	msg := c.redact(v3upload.Excerpt(data, 200))
+	msg := c.redact(providers.Excerpt(data, 200))
 	code := ""
 	if f, err := parseXML(data); err == nil {
 		code = strings.TrimSpace(f["err_code"])
@@ -155,8 +151,8 @@ func (c *Client) httpError(req *providers.Request, resp *http.Response, data []b
 		Code:            code,
 		Message:         msg,
 		RequestID:       resp.Header.Get("Request-ID"),
-		Retryable:       v3upload.Retryable(resp.StatusCode, code, msg),
-		RetryAfterDelay: v3upload.ParseRetryAfter(resp.Header.Get("Retry-After"), c.acct.Clock()),
+		Retryable:       providers.RetryableStatus(resp.StatusCode, msg),
+		RetryAfterDelay: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), c.acct.Clock()),
 		Hint:            h,
 	}
 }

@@ -23,7 +23,6 @@
 package v2image
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -38,22 +37,30 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
-// Path is the request path of the v2 upload.
-const Path = "/secapi/mch/uploadmedia"
+// media is legacy_image's entry in package mediatype, which defines its
+// endpoint, ID field and limits once.
+var media = mediatype.Lookup("legacy_image")
+
+// Descriptor registers the provider (see providers/registry).
+var Descriptor = providers.Descriptor{Media: media, New: func(a *providers.Account) providers.Uploader { return New(a) }}
+
+// Path is the request path of the v2 upload (mediatype's).
+var Path = media.Path
 
 // endpoint names the call in errors.
-const endpoint = http.MethodPost + " " + Path
+var endpoint = http.MethodPost + " " + Path
 
 // MaxResponseSize caps how much of a response body is read.
 const MaxResponseSize = 1 << 20
 
-// MaxMediaIDLen is the documented bound on media_id (string ≤ 256).
-const MaxMediaIDLen = 256
+// MaxMediaIDLen is the documented bound on media_id (string ≤ 256; the ID
+// shape in package mediatype).
+var MaxMediaIDLen = media.ID().Max
 
 // SendSignTypeMD5 decides whether sign_type is sent when it is MD5. The
 // field is optional and MD5 is the default when it is absent (docs/PROTOCOL.md
@@ -81,11 +88,9 @@ var _ providers.Uploader = (*Client)(nil)
 // carry the merchant API certificate as a TLS client certificate. Account
 // problems are reported by the first Upload, before any network traffic.
 func New(acct *providers.Account) *Client {
-	c := &Client{acct: acct, http: providers.DefaultHTTPClient} // no client certificate: WeChat Pay refuses the call and the error says how to configure one
-	if acct != nil && acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	return c
+	// Without a client certificate WeChat Pay refuses the call, and the
+	// error says how to configure one.
+	return &Client{acct: acct, http: acct.HTTP()}
 }
 
 // signType returns the account's sign type in canonical form.
@@ -162,24 +167,15 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	defer file.Close()
 	// The media part is checked against the planned sha256 as it streams,
 	// so it is also the content media_hash was computed from.
-	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	hreq, err := providers.NewStreamingPost(ctx, u.String(), prefix, req.Content(file), req.Size, suffix, contentType, c.acct.UserAgentHeader())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
-	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
-	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/xml, text/xml")
-	hreq.Header.Set("User-Agent", "wxmedia/"+v3upload.Version)
 
-	resp, err := c.http.Do(hreq)
+	resp, data, tooLong, err := providers.Exchange(c.http, hreq, MaxResponseSize)
 	if err != nil {
 		return nil, c.sendError(ctx, req, err)
-	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
-	if err != nil {
-		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.httpError(req, resp, data)

@@ -1,25 +1,13 @@
 // Package v3image is the `image` provider: v3 image upload, POST
-// /v3/merchant/media/upload (docs/PROTOCOL.md §3), which returns a media_id. It is
-// a v3upload.Client configured for that endpoint.
+// /v3/merchant/media/upload (docs/PROTOCOL.md §3), which returns a media_id.
+// Its client is the shared multipart one (providers/internal/v3upload);
+// mediatype holds the endpoint and ID field.
 package v3image
 
 import (
-	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
-	"github.com/wxmedia/wxmedia/signing"
+	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/providers/internal/v3upload"
 )
 
-var endpoint = v3upload.Endpoint{
-	Type:      "image",
-	Path:      "/v3/merchant/media/upload",
-	DigestKey: "sha256",
-	Scheme:    signing.SchemeV3,
-	IDField:   "media_id",
-	IDMinLen:  1,
-	IDMaxLen:  512,
-}
-
-var _ providers.Uploader = (*v3upload.Client)(nil)
-
-// New returns the image uploader for acct.
-func New(acct *providers.Account) *v3upload.Client { return v3upload.New(endpoint, acct) }
+// Descriptor registers the provider (see providers/registry).
+var Descriptor = v3upload.Descriptor(mediatype.Lookup("image"))

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
+	"github.com/wxmedia/wxmedia/providers/internal/v3upload"
 )
 
 // patternFile is a generated providers.File of any size that holds nothing

@@ -3,8 +3,10 @@
 // v3 video (E2), global file (E4), marketing image (E6) and brand image (E7).
 // Those endpoints differ only in what an Endpoint describes: the path, the
 // meta key holding the digest, the Authorization scheme and the response
-// field holding the ID. The provider packages (v3image, v3video, …) are an
-// Endpoint value and a constructor.
+// field holding the ID, all derived from the type's entry in package
+// mediatype (EndpointFor). The provider packages (v3image, v3video, …) are
+// one Descriptor each. It lives under providers/internal so that those
+// packages share it without importing a sibling provider.
 //
 // A Client signs the meta JSON, streams the file from Request.Open without
 // holding it in memory (the body has an exact Content-Length), verifies the

@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/providers/v3upload"
+	"github.com/wxmedia/wxmedia/providers/internal/v3upload"
 	"github.com/wxmedia/wxmedia/signing"
 )
 
@@ -142,6 +142,7 @@ func account(s *server) *providers.Account {
 		WechatPayPublicKeyID: testPubKeyID,
 		BaseURL:              s.URL,
 		HTTPClient:           s.Client(),
+		UserAgent:            "wxmedia/1.2.3-test",
 	}
 }
 
@@ -198,7 +199,7 @@ func TestUploadRequestOnTheWire(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"Accept":           "application/json",
-		"User-Agent":       "wxmedia/" + v3upload.Version,
+		"User-Agent":       "wxmedia/1.2.3-test",
 		"Wechatpay-Serial": testPubKeyID,
 	} {
 		if got := r.Header.Get(k); got != want {

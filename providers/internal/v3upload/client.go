@@ -1,26 +1,20 @@
 package v3upload
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/signing"
 )
-
-// Version is sent in the User-Agent header as "wxmedia/<Version>"; main sets
-// it at start-up.
-var Version = "dev"
 
 // MaxResponseSize caps how much of a response body is read.
 const MaxResponseSize = 1 << 20
@@ -44,6 +38,30 @@ type Endpoint struct {
 	IDMinLen, IDMaxLen int
 }
 
+// EndpointFor returns the endpoint of a multipart type: its path, ID field
+// and ID length bounds are t's (package mediatype defines them once); the
+// account api decides the Authorization scheme (brand: the brand scheme)
+// and the meta key of the digest (global: "digest", else "sha256").
+func EndpointFor(t *mediatype.Type) Endpoint {
+	ep := Endpoint{Type: t.Name, Path: t.Path, DigestKey: "sha256", Scheme: signing.SchemeV3, IDField: t.IDField}
+	if id := t.ID(); id != nil {
+		ep.IDMinLen, ep.IDMaxLen = id.Min, id.Max
+	}
+	switch t.API {
+	case "global":
+		ep.DigestKey = "digest"
+	case "brand":
+		ep.Scheme = signing.SchemeBrand
+	}
+	return ep
+}
+
+// Descriptor returns the descriptor of the provider of multipart type t.
+func Descriptor(t *mediatype.Type) providers.Descriptor {
+	ep := EndpointFor(t)
+	return providers.Descriptor{Media: t, New: func(a *providers.Account) providers.Uploader { return New(ep, a) }}
+}
+
 // String returns the method and path, e.g. "POST /v3/merchant/media/upload".
 func (ep Endpoint) String() string { return http.MethodPost + " " + ep.Path }
 
@@ -64,14 +82,10 @@ var _ providers.Uploader = (*Client)(nil)
 // responses, …) are reported by the first Upload, before any network
 // traffic.
 func New(ep Endpoint, acct *providers.Account) *Client {
-	c := &Client{ep: ep, acct: acct, http: providers.DefaultHTTPClient}
-	if acct == nil {
-		return c
+	c := &Client{ep: ep, acct: acct, http: acct.HTTP()}
+	if acct != nil {
+		c.signer, c.verifier = acct.Signer(ep.Scheme), acct.Verifier()
 	}
-	if acct.HTTPClient != nil {
-		c.http = acct.HTTPClient
-	}
-	c.signer, c.verifier = acct.Signer(ep.Scheme), acct.Verifier()
 	return c
 }
 
@@ -133,28 +147,19 @@ func (c *Client) Upload(ctx context.Context, req *providers.Request) (*providers
 	// The meta above already carries the planned sha256: the file part is
 	// checked against it as it streams, and the request is cut short
 	// before its end if the bytes differ.
-	body := io.MultiReader(bytes.NewReader(prefix), req.Content(file), bytes.NewReader(suffix))
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), io.NopCloser(body))
+	hreq, err := providers.NewStreamingPost(ctx, u.String(), prefix, req.Content(file), req.Size, suffix, contentType, c.acct.UserAgentHeader())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req.Asset, err)
 	}
-	hreq.ContentLength = int64(len(prefix)) + req.Size + int64(len(suffix))
 	hreq.Header.Set("Authorization", auth)
 	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("Content-Type", contentType)
-	hreq.Header.Set("User-Agent", "wxmedia/"+Version)
 	if id := c.acct.WechatPayPublicKeyID; id != "" {
 		hreq.Header.Set(signing.HeaderSerial, id)
 	}
 
-	resp, err := c.http.Do(hreq)
+	resp, data, tooLong, err := providers.Exchange(c.http, hreq, MaxResponseSize)
 	if err != nil {
 		return nil, c.sendError(ctx, req, err)
-	}
-	defer resp.Body.Close()
-	data, tooLong, err := providers.ReadBody(resp.Body, MaxResponseSize)
-	if err != nil {
-		return nil, c.sendError(ctx, req, fmt.Errorf("read response: %w", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, c.apiError(req, resp, data)
@@ -226,6 +231,3 @@ func multipartFrame(meta []byte, filename string) (prefix, suffix []byte, conten
 		pw.Write(meta)
 	}, "file", filename)
 }
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration { return providers.ParseRetryAfter(v, now) }
