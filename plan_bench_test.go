@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/planner"
@@ -98,7 +99,7 @@ func writeLock(b *testing.B, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := lockfile.WriteFile(filepath.Join(dir, "wxmedia.lock.json"), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "wxmedia.lock.json"), data, 0o644); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/internal/safetext"
 )
 
@@ -454,59 +455,10 @@ func (s *State) content() ([]byte, error) {
 	return contentSum(data, s.Serial), nil
 }
 
-// WriteFile writes data to path atomically: a temporary file in the same
-// directory is written and fsynced, renamed over path, and the directory is
-// fsynced, so a crash leaves either the old or the new file, never a torn one.
-func WriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
-
 // RemoveStaleTemps deletes temporary files a killed writer left beside
-// path (WriteFile's ".<name>.tmp-*"). Call it only while holding the apply
-// lock, when no other process can be writing path.
-func RemoveStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
-}
+// path (atomicfile.WriteFile's ".<name>.tmp-*"). Call it only while holding
+// the apply lock, when no other process can be writing path.
+func RemoveStaleTemps(path string) { atomicfile.RemoveTemps(path) }
 
 // ErroredName is the file the state is dumped to when the lockfile cannot be
 // written.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/mediatype"
 )
@@ -285,7 +286,7 @@ func Save(path string, c *Cache) error {
 		_, _ = f.WriteString("# Local wxmedia state (stat cache): never commit it.\n*\n")
 		f.Close()
 	}
-	return lockfile.WriteFile(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // checkDir refuses a cache directory that is a symbolic link (committed to
