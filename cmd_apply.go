@@ -20,6 +20,7 @@ import (
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -134,7 +135,7 @@ func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.S
 	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.stateName()); err != nil {
 		return nil, err
 	}
-	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})
+	facts, err := scan.Hashes(ctx, w.m, scan.Options{})
 	if err != nil {
 		return nil, err
 	}

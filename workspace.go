@@ -13,6 +13,7 @@ import (
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/pgstate"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -151,12 +152,12 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if refresh {
 		cache = nil
 	}
-	r, err := planner.ScanFiles(ctx, w.m, planner.ScanOptions{Cache: cache, RefreshHashes: refresh, ManifestStats: w.readOnly})
+	r, err := scan.Files(ctx, w.m, scan.Options{Cache: cache, RefreshHashes: refresh, ManifestStats: w.readOnly})
 	if r == nil {
 		return nil, err
 	}
 	if w.stderr != nil {
-		for _, warn := range planner.AudienceWarnings(w.m, r.Lines) {
+		for _, warn := range scan.AudienceWarnings(w.m, r.Lines) {
 			fmt.Fprintln(w.stderr, "Warning: "+warn)
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -108,6 +110,7 @@ var exceptions = []exception{
 	{"providers/v2image", "providers/v3upload", v3uploadShared},
 	{"providers/v3image", "providers/v3upload", v3uploadShared},
 	{"providers/v3video", "providers/v3upload", v3uploadShared},
+	{"providers/platformcert", "providers/v3upload", v3uploadShared}, // added with issue 16's merge
 	{"main", "github.com/fatih/color", "main sets color.NoColor from -no-color and NO_COLOR (issue 13 moves it into views)"},
 	{"main", "github.com/mattn/go-isatty", "main decides whether stdin and stderr are terminals (issue 13 moves it into views)"},
 	{"main", "providers/brandchunk", "uploaders.go maps types to providers (issue 13: a provider registry)"},
@@ -146,6 +149,14 @@ func TestArchitecture(t *testing.T) {
 	for _, d := range g[module+"/planner"].Deps {
 		if under(d, module+"/providers") || under(d, module+"/executor") || d == "net/http" {
 			c.forbid("the planner decides, it never uploads (no providers, executor or net/http)", "planner", short(d))
+		}
+	}
+
+	// The planner reads no files: package scan examines them and hands the
+	// planner FileFacts.
+	for _, d := range g[module+"/planner"].Deps {
+		if d == module+"/scan" || d == module+"/statcache" || d == module+"/assetfile" {
+			c.forbid("the planner reads no files (no scan, statcache or assetfile: it takes FileFacts)", "planner", short(d))
 		}
 	}
 
@@ -203,6 +214,34 @@ func TestArchitecture(t *testing.T) {
 	for _, e := range exceptions {
 		if !c.used[e] {
 			t.Errorf("the exception %s -> %s (%s) is no longer needed: delete it from the list in arch_test.go", e.from, e.to, e.why)
+		}
+	}
+}
+
+// TestPlannerHasNoClock: the planner is given every time it needs (the
+// scan stage reads the clock, once, through scan.Options.Now), so that a
+// plan depends only on its inputs.
+func TestPlannerHasNoClock(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}\n{{range .GoFiles}}{{.}}\n{{end}}", module+"/planner").Output()
+	if err != nil {
+		t.Fatalf("go list planner: %v", err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) < 2 {
+		t.Fatalf("go list listed no planner files: %q", out)
+	}
+	for _, name := range lines[1:] {
+		data, err := os.ReadFile(filepath.Join(lines[0], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, clock := range []string{"time.Now(", "time.Since(", "time.Until("} {
+			if bytes.Contains(data, []byte(clock)) {
+				t.Errorf("planner/%s calls %s: the planner takes times as inputs, it reads no clock", name, clock)
+			}
 		}
 	}
 }
