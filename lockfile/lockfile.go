@@ -19,6 +19,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 )
 
 // Version is the lockfile format this build reads and writes.
@@ -305,6 +306,14 @@ func controlProblem(section, name, field, c string) string {
 	return fmt.Sprintf("%s contains the control character %s, which wxmedia never writes (the file was edited by hand or by a tool). Restore the lockfile from version control, or remove that entry and record it again with `wxmedia apply` or `wxmedia import`", what, c)
 }
 
+// The word-at-a-time tools of the fast decoder (package fastjson).
+const (
+	ones  = fastjson.Ones
+	highs = fastjson.Highs
+)
+
+func zeroBytes(x uint64) uint64 { return fastjson.ZeroBytes(x) }
+
 // plain reports whether s is printable ASCII, which needs no closer look
 // for control characters. It checks eight bytes at a time (see
 // validSHA256): it runs on every string of every entry at each load.
@@ -396,7 +405,7 @@ func validSHA256(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	// Eight bytes at a time (see ones in decode.go): it runs once per asset
+	// Eight bytes at a time (see ones in package fastjson): it runs once per asset
 	// on every load, and a byte loop's comparisons mispredict on every
 	// other random digit. For bytes below 0x80, adding 0x80-lo sets a
 	// byte's high bit exactly when it is >= lo, and adding 0x7f-hi exactly

@@ -160,6 +160,12 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 
+	// The lockfile's unsafe fast decoder lives in lockfile/internal/fastjson,
+	// apart from the state, locks, backends and the Store.
+	if slices.Contains(g[module+"/lockfile"].Imports, "unsafe") {
+		c.forbid("package lockfile holds no unsafe code (the fast decoder is lockfile/internal/fastjson)", "lockfile", "unsafe")
+	}
+
 	// Providers upload; they never touch the plan or the state.
 	for _, p := range append([]string{module + "/providers"}, providerPkgs(g)...) {
 		for _, d := range g[p].Deps {
