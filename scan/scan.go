@@ -33,12 +33,13 @@ type Options struct {
 	// RefreshHashes ignores Cache and hashes every file (the result still
 	// carries a fresh cache to save).
 	RefreshHashes bool
-	// ManifestStats uses each Asset.Info, the Stat taken when the manifest
-	// was loaded, instead of stat'ing the file again: for a manifest loaded
-	// moments ago, it halves the system calls of a warm plan. A file that
-	// changes after that is still hashed as it is when read (and not
-	// cached), and uploads verify size and hash again.
-	ManifestStats bool
+	// Checked, when set, is the Checker the manifest was loaded with: the
+	// Stat it took of each file is used instead of stat'ing the file
+	// again, which for a manifest loaded moments ago halves the system
+	// calls of a warm plan. A file that changes after that is still hashed
+	// as it is when read (and not cached), and uploads verify size and
+	// hash again.
+	Checked *Checker
 	// Now is the clock: the scan reads it once, before any file is
 	// examined, for the stat cache's reference time. nil means time.Now.
 	Now func() time.Time
@@ -89,14 +90,14 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 	}
 	// Taken before any file is examined: an entry is trusted next time only
 	// if its file's mtime is older than this by statcache.RacySlack. The
-	// files were first stat'ed when the manifest was checked (Asset.Info).
+	// files were first stat'ed when the manifest was checked (Checked).
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
 	ref := now()
-	if opts.ManifestStats && !m.StatedAt.IsZero() && m.StatedAt.Before(ref) {
-		ref = m.StatedAt
+	if c := opts.Checked; c != nil && !c.started.IsZero() && c.started.Before(ref) {
+		ref = c.started
 	}
 	lookup := opts.Cache
 	if opts.RefreshHashes {
@@ -120,7 +121,7 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.ManifestStats)
+				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.Checked)
 			}
 		})
 	}
@@ -226,7 +227,7 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, useInfo bool) (r scanned) {
+func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -255,8 +256,8 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	// The stat decides, before any read, whether the file is too large and
 	// whether the cache already knows its hash.
 	var fi os.FileInfo
-	if useInfo {
-		fi = a.Info
+	if checked != nil {
+		fi = checked.info(a.File)
 	}
 	if fi == nil {
 		var err error

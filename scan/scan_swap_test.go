@@ -33,7 +33,7 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 		{"symlink_outside", func(p string) error { return os.Symlink(outside, p) }, "media/01.png leads outside the manifest directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := cacheWorkspace(t, 3)
+			m, chk := loadChecked(t, cacheWorkspace(t, 3).Path)
 			target := m.Asset("pics/01.png")
 			if err := os.Remove(target.Path); err != nil {
 				t.Fatal(err)
@@ -43,9 +43,9 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			// ManifestStats: the Stat the manifest check took says "regular
+			// Checked: the Stat the manifest check took says "regular
 			// file"; only the open itself can tell.
-			r, err := scan.Files(ctx, m, scan.Options{ManifestStats: true})
+			r, err := scan.Files(ctx, m, scan.Options{Checked: chk})
 			if ctx.Err() != nil {
 				t.Fatal("the scan blocked")
 			}

@@ -237,8 +237,20 @@ func TestScanRejectsOversizeWithoutReading(t *testing.T) {
 	}
 }
 
-// With ManifestStats the scan trusts the Stat the manifest check took
-// (Asset.Info) instead of stat'ing again: a warm plan then makes one system
+// loadChecked loads the manifest at path as plan does, through a Checker,
+// and returns both.
+func loadChecked(t *testing.T, path string) (*manifest.Manifest, *scan.Checker) {
+	t.Helper()
+	chk := &scan.Checker{}
+	m, err := manifest.LoadWith(path, manifest.Options{Files: chk.Files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, chk
+}
+
+// With Options.Checked the scan trusts the Stat the manifest check took
+// (through the Checker) instead of stat'ing again: a warm plan then makes one system
 // call per file. A file rewritten after that check is hashed as it is read
 // and not cached, so the next scan looks at it again.
 func TestScanManifestStats(t *testing.T) {
@@ -246,15 +258,12 @@ func TestScanManifestStats(t *testing.T) {
 	for _, a := range m.Assets {
 		age(t, a.Path)
 	}
-	m, err := manifest.Load(m.Path) // Info as the files are now
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, chk := loadChecked(t, m.Path) // stats as the files are now
 	scanWithCache(t, m, false)
 	c, _ := statcache.Load(statcache.PathFor(m.Path))
 	run := func(what string, hashed, cached int) *scan.Result {
 		t.Helper()
-		r, err := scan.Files(context.Background(), m, scan.Options{Cache: c, ManifestStats: true})
+		r, err := scan.Files(context.Background(), m, scan.Options{Cache: c, Checked: chk})
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -264,14 +273,14 @@ func TestScanManifestStats(t *testing.T) {
 	before := run("warm, manifest stats", 0, 3)
 
 	// Rewritten after the manifest was checked: the cache entry matches the
-	// old Info, so the old hash stands for this plan (apply re-verifies
-	// what it sends); without ManifestStats the new content is seen.
+	// old stat, so the old hash stands for this plan (apply re-verifies
+	// what it sends); without Checked the new content is seen.
 	target := m.Assets[1]
 	if err := os.WriteFile(target.Path, testenv.PNG(1000, 99), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got := run("stale info", 0, 3); got.Facts[target.Name] != before.Facts[target.Name] {
-		t.Errorf("ManifestStats re-stat'ed %s", target.File)
+		t.Errorf("a scan with Checked re-stat'ed %s", target.File)
 	}
 	r, err := scan.Files(context.Background(), m, scan.Options{Cache: c})
 	if err != nil {
@@ -284,7 +293,7 @@ func TestScanManifestStats(t *testing.T) {
 
 	// Without a cache entry, the file is read now: hashed as read, and not
 	// cached, since its stat no longer matches the manifest's.
-	r, err = scan.Files(context.Background(), m, scan.Options{ManifestStats: true})
+	r, err = scan.Files(context.Background(), m, scan.Options{Checked: chk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -304,7 +304,7 @@ func checkDir(path string) error {
 // chmod'ed or chown'ed since. Where the platform records no ctime
 // (Windows), a permission change would go unseen, so nothing is vouched
 // for. A nil cache vouches for nothing. It fits
-// manifest.Options.KnownReadable.
+// scan.Checker.Known.
 func (c *Cache) Vouches(path string, fi fs.FileInfo) bool {
 	st := FromFileInfo(fi)
 	if st.CtimeNS == 0 {

@@ -155,9 +155,12 @@ func TestArchitecture(t *testing.T) {
 	// The planner reads no files: package scan examines them and hands the
 	// planner FileFacts.
 	for _, d := range g[module+"/planner"].Deps {
-		if d == module+"/scan" || d == module+"/statcache" || d == module+"/assetfile" {
-			c.forbid("the planner reads no files (no scan, statcache or assetfile: it takes FileFacts)", "planner", short(d))
+		if d == module+"/scan" || d == module+"/statcache" {
+			c.forbid("the planner reads no files (no scan or statcache: it takes FileFacts)", "planner", short(d))
 		}
+	}
+	if slices.Contains(g[module+"/planner"].Imports, module+"/assetfile") {
+		c.forbid("the planner reads no files (no assetfile: it takes FileFacts)", "planner", "assetfile")
 	}
 
 	// The lockfile's unsafe fast decoder lives in lockfile/internal/fastjson,
@@ -224,29 +227,54 @@ func TestArchitecture(t *testing.T) {
 	}
 }
 
-// TestPlannerHasNoClock: the planner is given every time it needs (the
-// scan stage reads the clock, once, through scan.Options.Now), so that a
-// plan depends only on its inputs.
-func TestPlannerHasNoClock(t *testing.T) {
+// sourceOf returns the non-test Go files of pkg (a short name), by name.
+func sourceOf(t *testing.T, pkg string) map[string][]byte {
+	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")
 	}
-	out, err := exec.Command("go", "list", "-f", "{{.Dir}}\n{{range .GoFiles}}{{.}}\n{{end}}", module+"/planner").Output()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}\n{{range .GoFiles}}{{.}}\n{{end}}", module+"/"+pkg).Output()
 	if err != nil {
-		t.Fatalf("go list planner: %v", err)
+		t.Fatalf("go list %s: %v", pkg, err)
 	}
 	lines := strings.Fields(string(out))
 	if len(lines) < 2 {
-		t.Fatalf("go list listed no planner files: %q", out)
+		t.Fatalf("go list listed no %s files: %q", pkg, out)
 	}
+	files := map[string][]byte{}
 	for _, name := range lines[1:] {
 		data, err := os.ReadFile(filepath.Join(lines[0], name))
 		if err != nil {
 			t.Fatal(err)
 		}
+		files[name] = data
+	}
+	return files
+}
+
+// TestPlannerHasNoClock: the planner is given every time it needs (the
+// scan stage reads the clock, once, through scan.Options.Now), so that a
+// plan depends only on its inputs.
+func TestPlannerHasNoClock(t *testing.T) {
+	for name, data := range sourceOf(t, "planner") {
 		for _, clock := range []string{"time.Now(", "time.Since(", "time.Until("} {
 			if bytes.Contains(data, []byte(clock)) {
 				t.Errorf("planner/%s calls %s: the planner takes times as inputs, it reads no clock", name, clock)
+			}
+		}
+	}
+}
+
+// TestManifestLooksAtNoAssetFile: package manifest parses and validates;
+// it globs, stats and reads the head of asset files only through its Files
+// interface (assetfile.Tree, or the scan stage's scan.Checker). It still
+// opens the manifest itself and checks credential files (account.go),
+// which are not asset files.
+func TestManifestLooksAtNoAssetFile(t *testing.T) {
+	for name, data := range sourceOf(t, "manifest") {
+		for _, call := range []string{"os.Lstat(", "filepath.EvalSymlinks(", "os.DirFS(", "Readdirnames(", "ReadDir(", "doublestar.Glob(", "io.ReadFull("} {
+			if bytes.Contains(data, []byte(call)) {
+				t.Errorf("manifest/%s calls %s: asset files are looked at through manifest.Files (package assetfile, scan)", name, call)
 			}
 		}
 	}
