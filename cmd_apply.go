@@ -21,6 +21,7 @@ import (
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/registry"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -135,7 +136,7 @@ func (c *cli) loadSavedPlan(ctx context.Context, w *workspace, store *lockfile.S
 	if err := f.CheckLockfile(store.State(), w.lockfileExists(), w.stateName()); err != nil {
 		return nil, err
 	}
-	facts, err := planner.Scan(ctx, w.m, planner.ScanOptions{})
+	facts, err := scan.Hashes(ctx, w.m, scan.Options{})
 	if err != nil {
 		return nil, err
 	}

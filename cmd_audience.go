@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/wxmedia/wxmedia/manifest"
-	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // reportAudiences tells validate's user how many lines each user_package
@@ -21,7 +21,7 @@ func (c *cli) reportAudiences(m *manifest.Manifest, lines map[string]int) {
 			}
 		}
 	}
-	for _, w := range planner.AudienceWarnings(m, lines) {
+	for _, w := range scan.AudienceWarnings(m, lines) {
 		fmt.Fprintln(c.stderr, "Warning: "+w)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 )
 
@@ -117,7 +117,7 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 			}
 		}
 		if ef.urlFile != "" && readyErr == nil {
-			readyErr = lockfile.WriteFile(ef.urlFile, []byte(url+"\n"), 0o644)
+			readyErr = atomicfile.WriteFile(ef.urlFile, []byte(url+"\n"), 0o644)
 		}
 	}
 	if err := serve(ctx, ef.addr, srv, ready); err != nil && !errors.Is(err, context.Canceled) {
@@ -146,7 +146,7 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 		files[m.API+"_cert.pem"] = m.CertificatePEM
 	}
 	for name, data := range files {
-		if err := lockfile.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return c.fail(err)
 		}
 	}
@@ -158,7 +158,7 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 	fmt.Fprintf(c.stdout, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
 	if k.V2.APIKey != "" {
 		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
-		if err := lockfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {
 			return c.fail(err)
 		}
 	}

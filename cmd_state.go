@@ -14,6 +14,7 @@ import (
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -114,7 +115,7 @@ func runImport(c *cli, args []string) int {
 	if msg := checkImportID(a, id); msg != "" {
 		return c.fail(errors.New(msg))
 	}
-	size, sum, _, err := planner.HashFile(w.m.Dir, a.File)
+	size, sum, _, err := scan.HashFile(w.m.Dir, a.File)
 	if err != nil {
 		return c.fail(err)
 	}

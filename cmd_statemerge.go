@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 )
 
@@ -57,7 +58,7 @@ func runStateMerge(c *cli, basePath, oursPath, theirsPath string) int {
 	merged, conflicts, err := lockfile.Merge(base, ours, theirs)
 	var le *lockfile.LineageError
 	if errors.As(err, &le) {
-		if werr := lockfile.WriteFile(oursPath, lockfile.ConflictDocument(oursData, theirsData, "the two sides are different states (lineage "+le.Ours+" here, "+le.Theirs+" on the other side)"), 0o644); werr != nil {
+		if werr := atomicfile.WriteFile(oursPath, lockfile.ConflictDocument(oursData, theirsData, "the two sides are different states (lineage "+le.Ours+" here, "+le.Theirs+" on the other side)"), 0o644); werr != nil {
 			return c.fail(werr)
 		}
 		fmt.Fprintf(c.stderr, "wxmedia state merge: %v\n", err)
@@ -83,7 +84,7 @@ func runStateMerge(c *cli, basePath, oursPath, theirsPath string) int {
 		}
 		data = lockfile.ConflictDocument(data, altData, lockfile.DescribeConflicts(conflicts))
 	}
-	if err := lockfile.WriteFile(oursPath, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(oursPath, data, 0o644); err != nil {
 		return c.fail(fmt.Errorf("state merge: %w", err))
 	}
 	if len(conflicts) > 0 {

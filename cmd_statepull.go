@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 )
 
@@ -147,7 +148,7 @@ func runStatePull(c *cli, out string) int {
 	if out == "" {
 		out = w.lockPath
 	}
-	if err := lockfile.WriteFile(out, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
 		return c.fail(fmt.Errorf("writing %s: %w", out, err))
 	}
 	if c.json {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/manifest"
-	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // validateOptions tune `wxmedia validate`.
@@ -58,7 +58,7 @@ func runValidate(c *cli, args []string) int {
 			}
 		}
 		var aerr error
-		lines, aerr = planner.CheckAudiences(w.m, func(name string) bool { return named[name] })
+		lines, aerr = scan.CheckAudiences(w.m, func(name string) bool { return named[name] })
 		errs = append(errs, flatten(aerr)...)
 	}
 	err = joinProblems(errs...)
@@ -68,7 +68,7 @@ func runValidate(c *cli, args []string) int {
 			for _, wn := range w.m.Warnings {
 				warnings = append(warnings, wn)
 			}
-			for _, wn := range planner.AudienceWarnings(w.m, lines) {
+			for _, wn := range scan.AudienceWarnings(w.m, lines) {
 				warnings = append(warnings, errors.New(wn))
 			}
 		}

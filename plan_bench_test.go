@@ -23,10 +23,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
-	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers/registry"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -85,7 +86,7 @@ func writeLock(b *testing.B, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	facts, err := scan.Hashes(context.Background(), m, scan.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func writeLock(b *testing.B, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := lockfile.WriteFile(filepath.Join(dir, "wxmedia.lock.json"), data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "wxmedia.lock.json"), data, 0o644); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -151,7 +152,7 @@ func BenchmarkColdPlan1GiB(b *testing.B) {
 	}
 	scan := func(workers int) time.Duration {
 		start := time.Now()
-		if _, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Workers: workers}); err != nil {
+		if _, err := scan.Files(context.Background(), m, scan.Options{Workers: workers}); err != nil {
 			b.Fatal(err)
 		}
 		return time.Since(start)
@@ -185,7 +186,7 @@ func BenchmarkColdPlan1GiB(b *testing.B) {
 // BenchmarkWarmPlan10k: 10,000 unchanged files (16 KiB, 128 KiB and
 // 512 KiB) recorded in the lockfile; plan with a warm stat cache against a
 // cold plan (cache removed) of the same tree. scan-warm/scan-cold isolates
-// the hashing stage (planner.ScanFiles on a loaded manifest) from manifest
+// the hashing stage (scan.Files on a loaded manifest) from manifest
 // loading and rendering, which both plans share; manifest-load-s times
 // manifest.Load alone, which checks every file on disk, and lockfile-load-s
 // reading and decoding the lockfile (plan does both at once).
@@ -221,7 +222,7 @@ func benchWarmPlan(b *testing.B, size int) {
 		cold += coldPlan(b, dir)
 		warm += benchPlan(b, dir)
 		start = time.Now()
-		if _, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{}); err != nil {
+		if _, err := scan.Files(context.Background(), m, scan.Options{}); err != nil {
 			b.Fatal(err)
 		}
 		scanCold += time.Since(start)
@@ -230,7 +231,7 @@ func benchWarmPlan(b *testing.B, size int) {
 			b.Fatal(err)
 		}
 		start = time.Now()
-		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+		r, err := scan.Files(context.Background(), m, scan.Options{Cache: c})
 		scanWarm += time.Since(start)
 		if err != nil || r.Cached != len(paths) {
 			b.Fatalf("warm scan: %d of %d cached, %v", r.Cached, len(paths), err)

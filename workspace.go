@@ -13,6 +13,7 @@ import (
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/pgstate"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -35,6 +36,17 @@ type workspace struct {
 	// the Stat the manifest check took instead of stat'ing every file again.
 	readOnly   bool
 	prefetched chan prefetch
+	// checked looked at the manifest's files (the scan stage's view, which
+	// trusts the stat cache) and keeps the Stat it took of each.
+	checked scan.Checker
+}
+
+// manifestStats is the Checker whose Stats a plan may use (readOnly), or nil.
+func (w *workspace) manifestStats() *scan.Checker {
+	if !w.readOnly {
+		return nil
+	}
+	return &w.checked
 }
 
 type prefetch struct {
@@ -81,12 +93,13 @@ func (c *cli) openWorkspace(readOnly bool) (*workspace, error) {
 			defer close(loaded)
 			w.cache, _ = statcache.Load(statcache.PathFor(c.manifestPath))
 		}()
-		opts.KnownReadable = func(rel string, fi fs.FileInfo) bool {
+		w.checked.Known = func(rel string, fi fs.FileInfo) bool {
 			<-loaded
 			return w.cache.Vouches(rel, fi)
 		}
 		defer func() { <-loaded }()
 	}
+	opts.Files = w.checked.Files
 	opts.KeepPartial = c.validate.keepPartial
 	m, err := manifest.LoadWith(c.manifestPath, opts)
 	if m != nil {
@@ -151,12 +164,12 @@ func (w *workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if refresh {
 		cache = nil
 	}
-	r, err := planner.ScanFiles(ctx, w.m, planner.ScanOptions{Cache: cache, RefreshHashes: refresh, ManifestStats: w.readOnly})
+	r, err := scan.Files(ctx, w.m, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats()})
 	if r == nil {
 		return nil, err
 	}
 	if w.stderr != nil {
-		for _, warn := range planner.AudienceWarnings(w.m, r.Lines) {
+		for _, warn := range scan.AudienceWarnings(w.m, r.Lines) {
 			fmt.Fprintln(w.stderr, "Warning: "+warn)
 		}
 	}

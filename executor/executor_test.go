@@ -23,6 +23,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 	"github.com/wxmedia/wxmedia/providers/v3image"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // statusCounter counts the emulator's answers by HTTP status.
@@ -97,7 +98,7 @@ func (e *env) plan(t testing.TB, ctx context.Context) (*lockfile.Store, *planner
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := planner.Scan(ctx, e.m, planner.ScanOptions{})
+	facts, err := scan.Hashes(ctx, e.m, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

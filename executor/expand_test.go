@@ -14,6 +14,7 @@ import (
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers/brandchunk"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // callLog counts the brand calls by kind and can refuse the next expand
@@ -218,7 +219,7 @@ func planBrand(t *testing.T, m *manifest.Manifest, lockPath string) *planner.Pla
 	if err != nil {
 		st = lockfile.New()
 	}
-	facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	facts, err := scan.Hashes(context.Background(), m, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

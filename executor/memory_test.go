@@ -17,6 +17,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 	"github.com/wxmedia/wxmedia/providers/v3video"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // TestApplyStreamsFiles uploads 8 videos of 5 MiB (the video limit) at
@@ -57,7 +58,7 @@ func TestApplyStreamsFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	facts, err := scan.Hashes(context.Background(), m, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/providers/brandchunk"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // partLog records the brand part uploads the emulator acknowledged and can
@@ -80,7 +81,7 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		facts, err := planner.Scan(ctx, m, planner.ScanOptions{})
+		facts, err := scan.Hashes(ctx, m, scan.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +109,7 @@ func TestBrandUploadResumesAfterInterruption(t *testing.T) {
 	log.cancel = nil
 
 	// The plan says it resumes.
-	facts, _ := planner.Scan(context.Background(), m, planner.ScanOptions{})
+	facts, _ := scan.Hashes(context.Background(), m, scan.Options{})
 	p, _ := planner.Build(m, facts, st, planner.Options{})
 	if !strings.Contains(p.Changes[0].Reason, "parts acknowledged") {
 		t.Errorf("plan reason = %q", p.Changes[0].Reason)

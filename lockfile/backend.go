@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 )
 
 // Backend is where the lockfile document lives: wxmedia.lock.json on disk
@@ -72,7 +74,7 @@ func (f *FileBackend) Write(ctx context.Context, data []byte) error {
 			return err
 		}
 	}
-	return WriteFile(f.Path, data, 0o644)
+	return atomicfile.WriteFile(f.Path, data, 0o644)
 }
 
 // keep records data in the history before it replaces the lockfile, and

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 )
 
 // DefaultHistoryLimit is how many versions a local history keeps.
@@ -183,7 +185,7 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 		if err := os.Rename(plain, kept); err != nil {
 			return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
 		}
-		return syncDir(h.Dir)
+		return atomicfile.SyncDir(h.Dir)
 	}
 	name := plain
 	if dropsIDs {
@@ -196,7 +198,7 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 	}
 	buf := make([]byte, 0, len(head)+1+len(data))
 	buf = append(append(append(buf, head...), '\n'), data...)
-	if err := WriteFile(name, buf, 0o644); err != nil { // temp file + rename: never writes through a link
+	if err := atomicfile.WriteFile(name, buf, 0o644); err != nil { // temp file + rename: never writes through a link
 		return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
 	}
 	return h.prune()
@@ -218,7 +220,7 @@ func (h *History) mkdirs() error {
 			}
 			if i == 0 {
 				// .wxmedia is local: never committed.
-				WriteFile(filepath.Join(p, ".gitignore"), []byte("# Local wxmedia state (stat cache, state history): never commit it.\n*\n"), 0o644)
+				atomicfile.WriteFile(filepath.Join(p, ".gitignore"), []byte("# Local wxmedia state (stat cache, state history): never commit it.\n*\n"), 0o644)
 			}
 			continue
 		}

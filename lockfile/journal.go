@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 )
 
 // The journal makes recording an upload cost O(1) instead of a rewrite of
@@ -227,7 +229,7 @@ func (j *journal) append(line []byte) error {
 			}
 			return err
 		}
-		if err := syncDir(filepath.Dir(j.path)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(j.path)); err != nil {
 			f.Close()
 			return err
 		}
@@ -249,5 +251,5 @@ func (j *journal) remove() error {
 	if err := os.Remove(j.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return syncDir(filepath.Dir(j.path))
+	return atomicfile.SyncDir(filepath.Dir(j.path))
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 )
 
 // fullOnly is a FileBackend without its journal: a Store over it rewrites
@@ -73,7 +75,7 @@ func seedLockfile(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 )
 
 // Version is the lockfile format this build reads and writes.
@@ -304,6 +306,14 @@ func controlProblem(section, name, field, c string) string {
 	return fmt.Sprintf("%s contains the control character %s, which wxmedia never writes (the file was edited by hand or by a tool). Restore the lockfile from version control, or remove that entry and record it again with `wxmedia apply` or `wxmedia import`", what, c)
 }
 
+// The word-at-a-time tools of the fast decoder (package fastjson).
+const (
+	ones  = fastjson.Ones
+	highs = fastjson.Highs
+)
+
+func zeroBytes(x uint64) uint64 { return fastjson.ZeroBytes(x) }
+
 // plain reports whether s is printable ASCII, which needs no closer look
 // for control characters. It checks eight bytes at a time (see
 // validSHA256): it runs on every string of every entry at each load.
@@ -395,7 +405,7 @@ func validSHA256(s string) bool {
 	if len(s) != 64 {
 		return false
 	}
-	// Eight bytes at a time (see ones in decode.go): it runs once per asset
+	// Eight bytes at a time (see ones in package fastjson): it runs once per asset
 	// on every load, and a byte loop's comparisons mispredict on every
 	// other random digit. For bytes below 0x80, adding 0x80-lo sets a
 	// byte's high bit exactly when it is >= lo, and adding 0x7f-hi exactly
@@ -454,59 +464,10 @@ func (s *State) content() ([]byte, error) {
 	return contentSum(data, s.Serial), nil
 }
 
-// WriteFile writes data to path atomically: a temporary file in the same
-// directory is written and fsynced, renamed over path, and the directory is
-// fsynced, so a crash leaves either the old or the new file, never a torn one.
-func WriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
-}
-
 // RemoveStaleTemps deletes temporary files a killed writer left beside
-// path (WriteFile's ".<name>.tmp-*"). Call it only while holding the apply
-// lock, when no other process can be writing path.
-func RemoveStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
-}
+// path (atomicfile.WriteFile's ".<name>.tmp-*"). Call it only while holding
+// the apply lock, when no other process can be writing path.
+func RemoveStaleTemps(path string) { atomicfile.RemoveTemps(path) }
 
 // ErroredName is the file the state is dumped to when the lockfile cannot be
 // written.

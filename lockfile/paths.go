@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 )
 
 // LinkError reports a path wxmedia will not write through because it is a
@@ -98,7 +100,7 @@ func ErroredPaths(primary string) []string {
 // each of ErroredPaths in turn. It returns where it went ("" when nowhere)
 // and, for a fallback, the usual place and why that failed.
 func (st *Store) writeErrored(data []byte) (path, beside string, besideErr error) {
-	if st.dumpedTo != "" && WriteFile(st.dumpedTo, data, 0o644) == nil {
+	if st.dumpedTo != "" && atomicfile.WriteFile(st.dumpedTo, data, 0o644) == nil {
 		return st.dumpedTo, "", nil
 	}
 	for i, p := range ErroredPaths(st.erroredPath()) {
@@ -107,7 +109,7 @@ func (st *Store) writeErrored(data []byte) (path, beside string, besideErr error
 			err = os.MkdirAll(filepath.Dir(p), 0o700)
 		}
 		if err == nil {
-			err = WriteFile(p, data, 0o644)
+			err = atomicfile.WriteFile(p, data, 0o644)
 		}
 		if err == nil {
 			st.dumpedTo = p

@@ -4,20 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 
+	"github.com/wxmedia/wxmedia/assetfile"
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/mediatype"
 )
@@ -130,7 +127,7 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 	}
 
 	mk := func(name, rel, abs, filename string, fi fs.FileInfo, pos *yaml.Node) *Asset {
-		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: fi.Size(), Info: fi, Pos: Pos{Line: pos.Line, Col: pos.Column}}
+		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: fi.Size(), Pos: Pos{Line: pos.Line, Col: pos.Column}}
 		if t != nil {
 			a.Type = t.Name
 		}
@@ -185,14 +182,14 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 // glob expands pattern relative to the manifest directory and returns the
 // slash-separated, sorted paths of the files it matches, with what
-// statFiles found about each; directories are skipped. The pattern has
+// Files.Stat found about each; directories are skipped. The pattern has
 // doublestar (.gitignore-like) semantics: `**` matches any number of
 // directories, `{a,b}` alternatives; its final extension matches in any
 // case, as the type rules compare extensions. `**` does not descend into
 // symlinked directories, so a link cannot lead a glob in circles or out of
 // the tree; a symlinked file matched is checked like any other. It reports
 // bad patterns, and warns about a pattern matching nothing.
-func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat) {
+func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []assetfile.Stat) {
 	slash := filepath.ToSlash(pattern)
 	if bad := p.outside(n, fpath, pattern, slash); bad {
 		return nil, nil
@@ -202,21 +199,17 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []fileStat
 		p.errorf(n, fpath, "glob %s is not a valid pattern (*, **, ?, [a-z], {a,b}, \\ to escape); fix the brackets, braces or escapes", show(pattern))
 		return nil, nil
 	}
-	matches, err := doublestar.Glob(os.DirFS(p.dir), anyCaseExt(clean), doublestar.WithNoFollow())
+	matches, err := p.files.Glob(anyCaseExt(clean))
 	if err != nil {
 		p.add(&FieldError{File: p.name, Line: n.Line, Col: n.Column, Path: fpath,
 			Msg: fmt.Sprintf("cannot expand glob %s: %v", show(pattern), err), Err: err})
 		return nil, nil
 	}
 	sort.Strings(matches)
-	abs := make([]string, len(matches))
-	for i, m := range matches {
-		abs[i] = filepath.Join(p.dir, filepath.FromSlash(m))
-	}
-	stats := p.statFiles(matches, abs)
+	stats := p.files.Stat(matches)
 	files, kept := matches[:0], stats[:0]
 	for i, m := range matches {
-		if stats[i].isDir() {
+		if stats[i].IsDir() {
 			continue
 		}
 		files, kept = append(files, m), append(kept, stats[i])
@@ -284,10 +277,10 @@ func (c *fileCheck) errorf(format string, args ...any) {
 
 // check validates the file at s (relative to the manifest directory) and
 // returns its cleaned slash-separated path, absolute path and Stat. st is
-// what statFiles found about the file, or nil to look now. The file is
+// what Files.Stat found about the file, or nil to look now. The file is
 // stat'ed and its first bytes are sniffed (see mediatype.Sniff) unless the
 // stat cache vouches for it; it is not hashed.
-func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileInfo, ok bool) {
+func (c *fileCheck) check(s string, st *assetfile.Stat) (rel, abs string, fi fs.FileInfo, ok bool) {
 	p := c.p
 	if ch, bad := safetext.Find(s); bad && utf8.ValidString(s) { // invalid UTF-8 is reported as such
 		c.errorf("%s contains the control character %s; rename the file (paths are shown in plans and terminals, and written to the lockfile)", safetext.Escape(s), ch)
@@ -295,7 +288,7 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 	}
 	if c.inGlob {
 		// A glob match is already clean, relative and inside: fs.Glob
-		// read it from a directory under os.DirFS(p.dir).
+		// read it from a directory under the manifest directory.
 		rel = s
 	} else {
 		slash := filepath.ToSlash(s)
@@ -305,35 +298,34 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 		rel = path.Clean(slash)
 	}
 	if st == nil {
-		abs = filepath.Join(p.dir, filepath.FromSlash(rel))
-		st = &p.statFiles([]string{rel}, []string{abs})[0]
+		st = &p.files.Stat([]string{rel})[0]
 	}
-	abs = st.abs
-	if st.lerr != nil {
-		c.statError(s, st.lerr)
+	abs = st.Abs
+	if st.LstatErr != nil {
+		c.statError(s, st.LstatErr)
 		return "", "", nil, false
 	}
-	if err := st.rerr; err != nil {
-		if st.lfi.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
+	if err := st.RealErr; err != nil {
+		if st.Lstat.Mode()&fs.ModeSymlink != 0 && errors.Is(err, fs.ErrNotExist) {
 			c.errorf("%s is a symlink to a missing file; fix or remove the link", show(s))
 		} else {
 			c.statError(s, err)
 		}
 		return "", "", nil, false
 	}
-	real := st.real
-	if p.realDir != "" && !st.inside {
-		r, err := filepath.Rel(p.realDir, real)
+	real := st.Real
+	if realDir := p.files.RealDir(); realDir != "" && !st.Inside {
+		r, err := filepath.Rel(realDir, real)
 		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 			c.errorf("%s is a symlink to %s, outside the manifest directory; copy the file into the repository instead, since the lockfile records paths relative to it", show(s), show(real))
 			return "", "", nil, false
 		}
 	}
-	if st.serr != nil {
-		c.statError(s, st.serr)
+	if st.StatErr != nil {
+		c.statError(s, st.StatErr)
 		return "", "", nil, false
 	}
-	fi = st.fi
+	fi = st.Info
 	switch {
 	case fi.IsDir():
 		c.errorf("%s is a directory; name a file in it, or use glob: %s/*", show(s), strings.TrimSuffix(rel, "/"))
@@ -357,13 +349,13 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 			ok = false
 		}
 	}
-	if err := st.oerr; err != nil {
+	if err := st.ReadErr; err != nil {
 		c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: c.path,
 			Msg: fmt.Sprintf("cannot read %s: %v; check its permissions", show(s), unwrapPath(err)), Err: err})
 		return "", "", nil, false
 	}
-	if ext := mediatype.Ext(rel); ok && st.head != nil {
-		if match, looks := mediatype.Sniff(ext, st.head); !match {
+	if ext := mediatype.Ext(rel); ok && st.Head != nil {
+		if match, looks := mediatype.Sniff(ext, st.Head); !match {
 			// Worded and placed as the planner words a sniff failure found
 			// while hashing, so that both read the same.
 			c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: "assets." + c.asset,
@@ -372,131 +364,6 @@ func (c *fileCheck) check(s string, st *fileStat) (rel, abs string, fi fs.FileIn
 		}
 	}
 	return rel, abs, fi, ok
-}
-
-// fileStat is what check needs to know about one asset file. statFiles
-// gathers it before any problem is reported, so that the files of a large
-// glob can be looked at in parallel while the messages stay in order.
-type fileStat struct {
-	abs  string      // the path as written, absolute
-	lfi  fs.FileInfo // os.Lstat of the path as written
-	lerr error
-	real string // the path with symlinks resolved
-	// inside: real is known to be inside the manifest directory (it is
-	// not a symlink, and its directory resolves to inside).
-	inside bool
-	rerr   error
-	fi     fs.FileInfo // os.Stat of real
-	serr   error
-	oerr   error // readHead(real), tried only for a non-empty regular file
-	// head is the file's first bytes, nil when the stat cache vouched for
-	// the file (whose bytes then passed the sniff when it was cached).
-	head []byte
-}
-
-// isDir reports a path that resolves to a directory, which a glob skips.
-func (st *fileStat) isDir() bool {
-	return st.lerr == nil && st.rerr == nil && st.serr == nil && st.fi.IsDir()
-}
-
-// statParallelMin is the number of files per goroutine from which
-// statFiles spreads the work over goroutines. It is a variable for tests.
-var statParallelMin = 16
-
-// statFiles looks at each absolute path in abs (rel: the same, relative to
-// the manifest directory and slash-separated): Lstat, symlinks resolved,
-// Stat, and for non-empty regular files whether they are readable, unless
-// Options.KnownReadable vouches for them (a warm plan does not open the
-// files the stat cache vouches for, so without this an unreadable file
-// would surface only in apply). Reading a file's first bytes proves it
-// readable and lets its content be sniffed with every other problem.
-//
-// For a path that is not itself a symlink the resolved path is its
-// directory's, resolved once per directory, joined to its base name, and
-// the Lstat serves as the Stat: on Unix two system calls per file (lstat,
-// access) instead of an lstat per path component, a stat, an open and a
-// close (an open and a short read for a file the cache does not vouch
-// for, which a plan then hashes anyway). Files are looked at by up to 2×GOMAXPROCS goroutines.
-func (p *parser) statFiles(rel, abs []string) []fileStat {
-	out := make([]fileStat, len(abs))
-	parents := make([]*realDir, len(abs))
-	for i, a := range abs {
-		parents[i] = p.realParent(filepath.Dir(a))
-	}
-	one := func(i int) {
-		out[i] = statFile(abs[i], parents[i].real)
-		st := &out[i]
-		st.abs = abs[i]
-		st.inside = st.real != "" && st.lfi.Mode()&fs.ModeSymlink == 0 && parents[i].inside
-		if st.fi != nil && st.fi.Mode().IsRegular() && st.fi.Size() > 0 {
-			if known := p.opts.KnownReadable; known == nil || !known(rel[i], st.fi) {
-				st.head, st.oerr = readHead(st.real)
-			}
-		}
-	}
-	workers := min(len(abs)/statParallelMin, 2*runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range abs {
-			one(i)
-		}
-		return out
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(abs); i = int(next.Add(1) - 1) {
-				one(i)
-			}
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-// realDir is a directory holding asset files, with symlinks resolved.
-type realDir struct {
-	real   string // "" when resolving failed
-	inside bool   // real is inside the manifest directory (resolved)
-}
-
-// realParent resolves dir, caching the answer.
-func (p *parser) realParent(dir string) *realDir {
-	if r, ok := p.realDirs[dir]; ok {
-		return r
-	}
-	if p.realDirs == nil {
-		p.realDirs = map[string]*realDir{}
-	}
-	r := &realDir{}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		r.real = real
-		if p.realDir != "" {
-			rel, err := filepath.Rel(p.realDir, real)
-			r.inside = err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-		}
-	}
-	p.realDirs[dir] = r
-	return r
-}
-
-// statFile fills a fileStat for abs, whose directory resolves to
-// realParent ("" if unknown), all but oerr.
-func statFile(abs, realParent string) (st fileStat) {
-	if st.lfi, st.lerr = os.Lstat(abs); st.lerr != nil {
-		return st
-	}
-	if st.lfi.Mode()&fs.ModeSymlink == 0 && realParent != "" {
-		st.real, st.fi = filepath.Join(realParent, filepath.Base(abs)), st.lfi
-	} else {
-		if st.real, st.rerr = filepath.EvalSymlinks(abs); st.rerr != nil {
-			return st
-		}
-		if st.fi, st.serr = os.Stat(st.real); st.serr != nil {
-			return st
-		}
-	}
-	return st
 }
 
 func describeExt(ext string) string {
@@ -538,13 +405,8 @@ func (c *fileCheck) statError(s string, err error) {
 func (c *fileCheck) nearby(s string) string {
 	rel := path.Clean(filepath.ToSlash(s))
 	dir, base := path.Split(rel)
-	d, err := os.Open(filepath.Join(c.p.dir, filepath.FromSlash(dir)))
+	names, err := c.p.files.Names(dir)
 	if err != nil {
-		return ""
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(10000)
-	if err != nil && len(names) == 0 {
 		return ""
 	}
 	if best := suggest(base, names); best != "" {

@@ -7,8 +7,12 @@
 // reading file contents or key material: the schema (unknown and duplicate
 // keys, node kinds), per-account credentials references for each api, asset
 // types against their account's api (the rules live in package mediatype),
-// and every referenced file's location, kind, size and extension. Content
-// sniffing and key parsing happen later, in other packages.
+// and every referenced file's location, kind, size, extension and first
+// bytes. The asset files themselves are looked at through the Files
+// interface (Options.Files): the scan stage (package scan) supplies the
+// view that trusts the stat cache, and assetfile.Tree the plain one; this
+// package opens and stats no asset file itself. Hashing and key parsing
+// happen later, in other packages.
 //
 // All problems are reported at once, as a *multierror.Error whose elements
 // are *FieldError values sorted by position, each naming the manifest,

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/wxmedia/wxmedia/assetfile"
 )
 
 // Load reads the manifest at path, validates it, and checks every file it
@@ -28,13 +28,11 @@ func Load(path string) (*Manifest, error) { return LoadWith(path, Options{}) }
 
 // Options tunes LoadWith and ParseWith.
 type Options struct {
-	// KnownReadable, when set, reports whether the file at rel (relative to
-	// the manifest directory, slash-separated), whose Stat is fi, is known
-	// to be readable as it is now; such files are not checked again with
-	// access(2). The stat cache vouches for a file it holds with the same
-	// size, mtime, ctime and inode: it was read then, and a change of mode,
-	// owner or ACL would have moved its ctime. It is called concurrently.
-	KnownReadable func(rel string, fi fs.FileInfo) bool
+	// Files, when set, returns how the asset files of the absolute
+	// manifest directory dir are looked at: the scan stage's view, which
+	// trusts the stat cache and remembers what it saw (scan.Checker.Files).
+	// nil looks at them with a plain assetfile.Tree.
+	Files func(dir string) Files
 	// KeepPartial returns, along with the problems, the manifest as far as
 	// it could be read (nil when its text does not parse), so that validate
 	// can go on to check the keys of accounts that have other problems.
@@ -66,8 +64,10 @@ func LoadWith(path string, opts Options) (*Manifest, error) {
 
 // Parse validates manifest text. name is the manifest as the user knows it
 // and is used in messages; dir is the directory files are resolved against.
-// Parse reads no file contents: it only stats, globs and opens referenced
-// files to check they exist and are readable.
+// Parse reads no file contents: through Files (a plain assetfile.Tree
+// unless Options.Files says otherwise) it globs referenced files, stats
+// them and reads their first bytes, to check they exist, are readable and
+// look like their extension.
 //
 // Errors are reported as for Load.
 func Parse(name string, data []byte, dir string) (m *Manifest, err error) {
@@ -157,24 +157,38 @@ const nameRule = "names must start with a letter or digit and contain only lette
 
 var topKeys = []string{"version", "accounts", "assets", "state", "environments"}
 
+// Files is how the parser looks at the asset files it names: glob
+// matches, stat data and first bytes. *assetfile.Tree implements it; the
+// manifest package itself never opens or stats an asset file.
+type Files interface {
+	// RealDir is the manifest directory with symlinks resolved ("" when
+	// it does not resolve).
+	RealDir() string
+	// Glob returns the slash-separated relative paths the doublestar
+	// pattern matches, not following symlinked directories.
+	Glob(pattern string) ([]string, error)
+	// Stat looks at each relative, slash-separated path.
+	Stat(rel []string) []assetfile.Stat
+	// Names lists the names in the relative directory dir.
+	Names(dir string) ([]string, error)
+}
+
 // parser holds the state of one Parse call.
 type parser struct {
 	name string
 	data []byte
-	// dir is the absolute manifest directory, realDir the same with
-	// symlinks resolved (empty when dir does not exist).
-	dir, realDir string
-	errs         []*FieldError
-	warnings     []*FieldError
-	dropped      int // problems past maxErrors, counted but not kept
-	budget       int
-	limit        int // the budget at the start, for the message
-	exhausted    bool
-	dupChecked   map[*yaml.Node]bool
-	// realDirs caches filepath.EvalSymlinks of the directories holding
-	// asset files (see statFiles); "" when it failed.
-	realDirs map[string]*realDir
-	opts     Options
+	// dir is the absolute manifest directory.
+	dir string
+	// files looks at the asset files in dir (Options.Files).
+	files      Files
+	errs       []*FieldError
+	warnings   []*FieldError
+	dropped    int // problems past maxErrors, counted but not kept
+	budget     int
+	limit      int // the budget at the start, for the message
+	exhausted  bool
+	dupChecked map[*yaml.Node]bool
+	opts       Options
 }
 
 // errorf records a problem at node n (nil for a document-level problem).
@@ -232,10 +246,12 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 		return nil
 	}
 	p.dir = absDir
-	if real, err := filepath.EvalSymlinks(absDir); err == nil {
-		p.realDir = real
+	if p.opts.Files != nil {
+		p.files = p.opts.Files(absDir)
+	} else {
+		p.files = assetfile.NewTree(absDir, nil)
 	}
-	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}, StatedAt: time.Now()}
+	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}}
 
 	if l, c := invalidUTF8(data); l > 0 {
 		p.add(&FieldError{File: p.name, Line: l, Col: c,

@@ -1,10 +1,5 @@
 package manifest
 
-import (
-	"io/fs"
-	"time"
-)
-
 // Manifest is a parsed and validated wxmedia.yaml.
 type Manifest struct {
 	// Path is the manifest file as the user named it (used in messages).
@@ -23,9 +18,6 @@ type Manifest struct {
 	Env string
 	// Environments lists the declared environments, sorted.
 	Environments []string
-	// StatedAt is the time taken before the first asset file was stat'ed:
-	// Asset.Info is no older than this.
-	StatedAt time.Time
 	// Warnings are problems that do not stop the manifest from being used,
 	// such as a glob matching no files, sorted by position; commands print
 	// them.
@@ -84,8 +76,4 @@ type Asset struct {
 	DataType, Description, ExpandInto string
 	// Pos is where the asset (or its glob) is declared.
 	Pos Pos
-	// Info is the file's Stat (symlinks followed), taken while the manifest
-	// was checked, so that a plan need not stat it again; nil when the
-	// asset was not built by Load or Parse.
-	Info fs.FileInfo
 }

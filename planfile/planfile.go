@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planner"
 )
@@ -56,7 +57,7 @@ func Write(path string, f *File) error {
 	if err != nil {
 		return err
 	}
-	return lockfile.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }
 
 // Read loads and checks a saved plan.

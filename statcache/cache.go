@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/mediatype"
 )
@@ -285,7 +286,7 @@ func Save(path string, c *Cache) error {
 		_, _ = f.WriteString("# Local wxmedia state (stat cache): never commit it.\n*\n")
 		f.Close()
 	}
-	return lockfile.WriteFile(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // checkDir refuses a cache directory that is a symbolic link (committed to
@@ -303,7 +304,7 @@ func checkDir(path string) error {
 // chmod'ed or chown'ed since. Where the platform records no ctime
 // (Windows), a permission change would go unseen, so nothing is vouched
 // for. A nil cache vouches for nothing. It fits
-// manifest.Options.KnownReadable.
+// scan.Checker.Known.
 func (c *Cache) Vouches(path string, fi fs.FileInfo) bool {
 	st := FromFileInfo(fi)
 	if st.CtimeNS == 0 {

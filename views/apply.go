@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/providers"
 )
@@ -60,7 +61,7 @@ func (v *applyHuman) Started(c *planner.Change) {
 	doing, _ := verb(c.Action)
 	size := ""
 	if c.After != nil && c.Action.Uploads() {
-		size = " (" + planner.HumanSize(c.After.Size) + ")"
+		size = " (" + mediatype.HumanSize(c.After.Size) + ")"
 	}
 	fmt.Fprintf(v.w, "%s: %s%s...\n", c.Name, doing, size)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -77,7 +78,7 @@ func (v *planMarkdown) Render(p *planner.Plan) error {
 		}
 		size := ""
 		if c.After != nil {
-			size = planner.HumanSize(c.After.Size)
+			size = mediatype.HumanSize(c.After.Size)
 		}
 		typ := mdCode(c.Type)
 		if multi {

@@ -6,6 +6,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
@@ -60,7 +61,7 @@ func planTable(p *planner.Plan) *table {
 		}
 		size := ""
 		if c.After != nil {
-			size = planner.HumanSize(c.After.Size)
+			size = mediatype.HumanSize(c.After.Size)
 		}
 		// Names, types and reasons can come from a saved plan file, which
 		// anyone may have edited: a control character must not act on the

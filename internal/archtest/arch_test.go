@@ -163,6 +163,23 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 
+	// The planner reads no files: package scan examines them and hands the
+	// planner FileFacts.
+	for _, d := range g[module+"/planner"].Deps {
+		if d == module+"/scan" || d == module+"/statcache" {
+			c.forbid("the planner reads no files (no scan or statcache: it takes FileFacts)", "planner", short(d))
+		}
+	}
+	if slices.Contains(g[module+"/planner"].Imports, module+"/assetfile") {
+		c.forbid("the planner reads no files (no assetfile: it takes FileFacts)", "planner", "assetfile")
+	}
+
+	// The lockfile's unsafe fast decoder lives in lockfile/internal/fastjson,
+	// apart from the state, locks, backends and the Store.
+	if slices.Contains(g[module+"/lockfile"].Imports, "unsafe") {
+		c.forbid("package lockfile holds no unsafe code (the fast decoder is lockfile/internal/fastjson)", "lockfile", "unsafe")
+	}
+
 	// Providers upload; they never touch the plan or the state.
 	for _, p := range append([]string{module + "/providers"}, providerPkgs(g)...) {
 		for _, d := range g[p].Deps {
@@ -238,6 +255,59 @@ func TestArchitecture(t *testing.T) {
 	for _, e := range exceptions {
 		if !c.used[e] {
 			t.Errorf("the exception %s -> %s (%s) is no longer needed: delete it from the list in arch_test.go", e.from, e.to, e.why)
+		}
+	}
+}
+
+// sourceOf returns the non-test Go files of pkg (a short name), by name.
+func sourceOf(t *testing.T, pkg string) map[string][]byte {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}\n{{range .GoFiles}}{{.}}\n{{end}}", module+"/"+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) < 2 {
+		t.Fatalf("go list listed no %s files: %q", pkg, out)
+	}
+	files := map[string][]byte{}
+	for _, name := range lines[1:] {
+		data, err := os.ReadFile(filepath.Join(lines[0], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = data
+	}
+	return files
+}
+
+// TestPlannerHasNoClock: the planner is given every time it needs (the
+// scan stage reads the clock, once, through scan.Options.Now), so that a
+// plan depends only on its inputs.
+func TestPlannerHasNoClock(t *testing.T) {
+	for name, data := range sourceOf(t, "planner") {
+		for _, clock := range []string{"time.Now(", "time.Since(", "time.Until("} {
+			if bytes.Contains(data, []byte(clock)) {
+				t.Errorf("planner/%s calls %s: the planner takes times as inputs, it reads no clock", name, clock)
+			}
+		}
+	}
+}
+
+// TestManifestLooksAtNoAssetFile: package manifest parses and validates;
+// it globs, stats and reads the head of asset files only through its Files
+// interface (assetfile.Tree, or the scan stage's scan.Checker). It still
+// opens the manifest itself and checks credential files (account.go),
+// which are not asset files.
+func TestManifestLooksAtNoAssetFile(t *testing.T) {
+	for name, data := range sourceOf(t, "manifest") {
+		for _, call := range []string{"os.Lstat(", "filepath.EvalSymlinks(", "os.DirFS(", "Readdirnames(", "ReadDir(", "doublestar.Glob(", "io.ReadFull("} {
+			if bytes.Contains(data, []byte(call)) {
+				t.Errorf("manifest/%s calls %s: asset files are looked at through manifest.Files (package assetfile, scan)", name, call)
+			}
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package planner
+package scan
 
 import (
 	"fmt"
@@ -60,7 +60,7 @@ func plural(n int, one, many string) string {
 }
 
 // AudienceWarnings returns a warning for each user_package asset whose
-// file has more lines than WeChat Pay advises (lines: ScanResult.Lines).
+// file has more lines than WeChat Pay advises (lines: Result.Lines).
 func AudienceWarnings(m *manifest.Manifest, lines map[string]int) []string {
 	var out []string
 	for _, a := range m.Assets {

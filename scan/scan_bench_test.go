@@ -1,4 +1,4 @@
-package planner_test
+package scan_test
 
 import (
 	"crypto/sha256"
@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"github.com/wxmedia/wxmedia/internal/testenv"
-	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // BenchmarkHashRead compares ways of streaming one warm 64 MiB file through
 // sha256, to choose the read loop in scan.go: io.Copy (32 KiB buffer, as
 // sha256's digest has no ReadFrom) against a plain read loop with buffers
-// of several sizes, and planner.HashFile, which is what ships.
+// of several sizes, and scan.HashFile, which is what ships.
 //
 //	go test -run '^$' -bench HashRead ./planner
 func BenchmarkHashRead(b *testing.B) {
@@ -65,7 +65,7 @@ func BenchmarkHashRead(b *testing.B) {
 	b.Run("HashFile", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
-			if _, _, _, err := planner.HashFile(filepath.Dir(path), filepath.Base(path)); err != nil {
+			if _, _, _, err := scan.HashFile(filepath.Dir(path), filepath.Base(path)); err != nil {
 				b.Fatal(err)
 			}
 		}

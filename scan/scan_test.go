@@ -1,4 +1,4 @@
-package planner_test
+package scan_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
@@ -49,11 +50,11 @@ func age(t *testing.T, path string) time.Time {
 
 // scanWithCache does what plan does: load the cache beside the manifest,
 // scan, save the result.
-func scanWithCache(t *testing.T, m *manifest.Manifest, refresh bool) *planner.ScanResult {
+func scanWithCache(t *testing.T, m *manifest.Manifest, refresh bool) *scan.Result {
 	t.Helper()
 	path := statcache.PathFor(m.Path)
 	c, _ := statcache.Load(path)
-	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c, RefreshHashes: refresh})
+	r, err := scan.Files(context.Background(), m, scan.Options{Cache: c, RefreshHashes: refresh})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func scanWithCache(t *testing.T, m *manifest.Manifest, refresh bool) *planner.Sc
 	return r
 }
 
-func assertCounts(t *testing.T, what string, r *planner.ScanResult, hashed, cached int) {
+func assertCounts(t *testing.T, what string, r *scan.Result, hashed, cached int) {
 	t.Helper()
 	if r.Hashed != hashed || r.Cached != cached {
 		t.Errorf("%s: hashed %d, cached %d; want %d, %d", what, r.Hashed, r.Cached, hashed, cached)
@@ -207,9 +208,9 @@ func TestScanCacheChecksCachedHead(t *testing.T) {
 	}
 	c := statcache.New(time.Now().Add(time.Hour))
 	c.Put(a.File, statcache.Entry{Stat: statcache.FromFileInfo(fi), Head: []byte{0xFF, 0xD8, 0xFF, 0xE0}})
-	_, err = planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+	_, err = scan.Files(context.Background(), m, scan.Options{Cache: c})
 	if err == nil || !strings.Contains(err.Error(), "looks like") {
-		t.Fatalf("ScanFiles = %v; want the magic-byte error from the cached head", err)
+		t.Fatalf("Files = %v; want the magic-byte error from the cached head", err)
 	}
 }
 
@@ -224,18 +225,32 @@ func TestScanRejectsOversizeWithoutReading(t *testing.T) {
 	if err := os.Truncate(path, 64<<30); err != nil {
 		t.Skipf("no sparse files here: %v", err)
 	}
-	m := testManifest(&manifest.Asset{Name: "huge", Type: "image", Account: "shop", File: "huge.png", Path: path, Filename: "huge.png"})
-	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{})
+	m := &manifest.Manifest{Path: "wxmedia.yaml", Version: 1,
+		Accounts: map[string]*manifest.Account{"shop": {Name: "shop", API: "v3", MchID: "1900000001"}},
+		Assets:   []*manifest.Asset{{Name: "huge", Type: "image", Account: "shop", File: "huge.png", Path: path, Filename: "huge.png"}}}
+	r, err := scan.Files(context.Background(), m, scan.Options{})
 	if err == nil || !strings.Contains(err.Error(), "huge.png is 64.0 GiB; image allows at most 2 MiB") {
-		t.Fatalf("ScanFiles = %v; want the size error", err)
+		t.Fatalf("Files = %v; want the size error", err)
 	}
 	if r.Hashed != 0 {
 		t.Errorf("hashed %d files", r.Hashed)
 	}
 }
 
-// With ManifestStats the scan trusts the Stat the manifest check took
-// (Asset.Info) instead of stat'ing again: a warm plan then makes one system
+// loadChecked loads the manifest at path as plan does, through a Checker,
+// and returns both.
+func loadChecked(t *testing.T, path string) (*manifest.Manifest, *scan.Checker) {
+	t.Helper()
+	chk := &scan.Checker{}
+	m, err := manifest.LoadWith(path, manifest.Options{Files: chk.Files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, chk
+}
+
+// With Options.Checked the scan trusts the Stat the manifest check took
+// (through the Checker) instead of stat'ing again: a warm plan then makes one system
 // call per file. A file rewritten after that check is hashed as it is read
 // and not cached, so the next scan looks at it again.
 func TestScanManifestStats(t *testing.T) {
@@ -243,34 +258,31 @@ func TestScanManifestStats(t *testing.T) {
 	for _, a := range m.Assets {
 		age(t, a.Path)
 	}
-	m, err := manifest.Load(m.Path) // Info as the files are now
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, chk := loadChecked(t, m.Path) // stats as the files are now
 	scanWithCache(t, m, false)
 	c, _ := statcache.Load(statcache.PathFor(m.Path))
-	scan := func(what string, hashed, cached int) *planner.ScanResult {
+	run := func(what string, hashed, cached int) *scan.Result {
 		t.Helper()
-		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c, ManifestStats: true})
+		r, err := scan.Files(context.Background(), m, scan.Options{Cache: c, Checked: chk})
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 		assertCounts(t, what, r, hashed, cached)
 		return r
 	}
-	before := scan("warm, manifest stats", 0, 3)
+	before := run("warm, manifest stats", 0, 3)
 
 	// Rewritten after the manifest was checked: the cache entry matches the
-	// old Info, so the old hash stands for this plan (apply re-verifies
-	// what it sends); without ManifestStats the new content is seen.
+	// old stat, so the old hash stands for this plan (apply re-verifies
+	// what it sends); without Checked the new content is seen.
 	target := m.Assets[1]
 	if err := os.WriteFile(target.Path, testenv.PNG(1000, 99), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := scan("stale info", 0, 3); got.Facts[target.Name] != before.Facts[target.Name] {
-		t.Errorf("ManifestStats re-stat'ed %s", target.File)
+	if got := run("stale info", 0, 3); got.Facts[target.Name] != before.Facts[target.Name] {
+		t.Errorf("a scan with Checked re-stat'ed %s", target.File)
 	}
-	r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+	r, err := scan.Files(context.Background(), m, scan.Options{Cache: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +293,7 @@ func TestScanManifestStats(t *testing.T) {
 
 	// Without a cache entry, the file is read now: hashed as read, and not
 	// cached, since its stat no longer matches the manifest's.
-	r, err = planner.ScanFiles(context.Background(), m, planner.ScanOptions{ManifestStats: true})
+	r, err = scan.Files(context.Background(), m, scan.Options{Checked: chk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,26 +318,56 @@ func TestScanReturnsTheCacheItUsedWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scan := func(m *manifest.Manifest) *planner.ScanResult {
+	run := func(m *manifest.Manifest) *scan.Result {
 		t.Helper()
-		r, err := planner.ScanFiles(context.Background(), m, planner.ScanOptions{Cache: c})
+		r, err := scan.Files(context.Background(), m, scan.Options{Cache: c})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	if r := scan(m); r.Cache != c || r.Cached != 3 {
+	if r := run(m); r.Cache != c || r.Cached != 3 {
 		t.Errorf("warm scan: cached %d, returned the loaded cache: %v; want 3, true", r.Cached, r.Cache == c)
 	}
 	fewer := *m
 	fewer.Assets = m.Assets[:2]
-	if r := scan(&fewer); r.Cache == c || r.Cache.Len() != 2 {
+	if r := run(&fewer); r.Cache == c || r.Cache.Len() != 2 {
 		t.Errorf("scan of 2 of the 3 cached files returned the loaded cache, or %d entries; want a new cache of 2", r.Cache.Len())
 	}
 	if err := os.WriteFile(m.Assets[0].Path, testenv.PNG(1000, 42), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := scan(m); r.Cache == c || r.Hashed != 1 {
+	if r := run(m); r.Cache == c || r.Hashed != 1 {
 		t.Errorf("after a change: hashed %d, returned the loaded cache: %v; want 1, false", r.Hashed, r.Cache == c)
+	}
+}
+
+// The scan takes its clock as an input: the time it reads decides which
+// files the stat cache it returns may vouch for next time (those modified
+// before it, by more than statcache.RacySlack).
+func TestScanClockIsAnInput(t *testing.T) {
+	m := cacheWorkspace(t, 3)
+	for _, tc := range []struct {
+		name           string
+		now            time.Time
+		hashed, cached int
+	}{
+		{"a clock an hour ahead of the files", time.Now().Add(time.Hour), 0, 3},
+		{"a clock before the files were written", time.Unix(1_000_000_000, 0), 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := scan.Files(context.Background(), m, scan.Options{Now: func() time.Time { return tc.now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Cache.Reference().Equal(tc.now) {
+				t.Fatalf("cache reference %v; want the clock's %v", r.Cache.Reference(), tc.now)
+			}
+			again, err := scan.Files(context.Background(), m, scan.Options{Cache: r.Cache})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertCounts(t, "the next scan", again, tc.hashed, tc.cached)
+		})
 	}
 }

@@ -1,4 +1,4 @@
-package planner
+package scan
 
 import (
 	"context"
@@ -18,38 +18,37 @@ import (
 	"github.com/wxmedia/wxmedia/assetfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/mediatype"
+	"github.com/wxmedia/wxmedia/planner"
 	"github.com/wxmedia/wxmedia/statcache"
 )
 
-// FileFacts is what hashing learned about one asset's file.
-type FileFacts struct {
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-// ScanOptions tunes Scan.
-type ScanOptions struct {
+// Options tunes Files and Hashes.
+type Options struct {
 	// Workers bounds how many files are examined at once; 0 means GOMAXPROCS.
 	Workers int
 	// Cache, when set, supplies the sha256 of files whose stat data match a
 	// trusted entry (see package statcache), so they are not read at all.
-	// Scan only reads it; ScanResult.Cache is what to save.
+	// The scan only reads it; Result.Cache is what to save.
 	Cache *statcache.Cache
 	// RefreshHashes ignores Cache and hashes every file (the result still
 	// carries a fresh cache to save).
 	RefreshHashes bool
-	// ManifestStats uses each Asset.Info, the Stat taken when the manifest
-	// was loaded, instead of stat'ing the file again: for a manifest loaded
-	// moments ago, it halves the system calls of a warm plan. A file that
-	// changes after that is still hashed as it is when read (and not
-	// cached), and uploads verify size and hash again.
-	ManifestStats bool
+	// Checked, when set, is the Checker the manifest was loaded with: the
+	// Stat it took of each file is used instead of stat'ing the file
+	// again, which for a manifest loaded moments ago halves the system
+	// calls of a warm plan. A file that changes after that is still hashed
+	// as it is when read (and not cached), and uploads verify size and
+	// hash again.
+	Checked *Checker
+	// Now is the clock: the scan reads it once, before any file is
+	// examined, for the stat cache's reference time. nil means time.Now.
+	Now func() time.Time
 }
 
-// ScanResult is what ScanFiles learned.
-type ScanResult struct {
+// Result is what Files learned.
+type Result struct {
 	// Facts holds every asset whose file passed its checks, by name.
-	Facts map[string]FileFacts
+	Facts map[string]planner.FileFacts
 	// Hashed counts the files read and hashed; Cached those whose hash came
 	// from the stat cache.
 	Hashed, Cached int
@@ -58,7 +57,7 @@ type ScanResult struct {
 	Lines map[string]int
 	// Cache holds an entry for every file that passed, for the caller to
 	// save; its reference time is when this scan started. When every file's
-	// hash came from ScanOptions.Cache and it holds nothing else, Cache is
+	// hash came from Options.Cache and it holds nothing else, Cache is
 	// that cache itself, which need not be saved again.
 	Cache *statcache.Cache
 }
@@ -69,32 +68,36 @@ const bufSize = 256 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
-// Scan hashes every asset's file (sha256, streamed, in parallel) and checks,
+// Hashes hashes every asset's file (sha256, streamed, in parallel) and checks,
 // from the same read, that its first bytes match its extension and that it
 // still fits its type's size limit. Problems are returned together as a
 // *multierror.Error of *manifest.FieldError, keyed to the asset's position.
-func Scan(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (map[string]FileFacts, error) {
-	r, err := ScanFiles(ctx, m, opts)
+func Hashes(ctx context.Context, m *manifest.Manifest, opts Options) (map[string]planner.FileFacts, error) {
+	r, err := Files(ctx, m, opts)
 	if r == nil {
 		return nil, err
 	}
 	return r.Facts, err
 }
 
-// ScanFiles is Scan with counts and the stat cache to save. On a problem
+// Files is Hashes with counts and the stat cache to save. On a problem
 // with some files it returns a result for the others along with the error;
 // on cancellation, a nil result.
-func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*ScanResult, error) {
+func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	// Taken before any file is examined: an entry is trusted next time only
 	// if its file's mtime is older than this by statcache.RacySlack. The
-	// files were first stat'ed when the manifest was checked (Asset.Info).
-	ref := time.Now()
-	if opts.ManifestStats && !m.StatedAt.IsZero() && m.StatedAt.Before(ref) {
-		ref = m.StatedAt
+	// files were first stat'ed when the manifest was checked (Checked).
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	ref := now()
+	if c := opts.Checked; c != nil && !c.started.IsZero() && c.started.Before(ref) {
+		ref = c.started
 	}
 	lookup := opts.Cache
 	if opts.RefreshHashes {
@@ -118,7 +121,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.ManifestStats)
+				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.Checked)
 			}
 		})
 	}
@@ -126,7 +129,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &ScanResult{Facts: make(map[string]FileFacts, len(m.Assets))}
+	res := &Result{Facts: make(map[string]planner.FileFacts, len(m.Assets))}
 	var merr *multierror.Error
 	for i, a := range m.Assets {
 		r := &results[i]
@@ -134,7 +137,7 @@ func ScanFiles(ctx context.Context, m *manifest.Manifest, opts ScanOptions) (*Sc
 			merr = multierror.Append(merr, r.err)
 			continue
 		}
-		res.Facts[a.Name] = FileFacts{Size: r.entry.Size, SHA256: hex.EncodeToString(r.entry.SHA256[:])}
+		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: hex.EncodeToString(r.entry.SHA256[:])}
 		if a.Type == "user_package" {
 			if res.Lines == nil {
 				res.Lines = map[string]int{}
@@ -224,7 +227,7 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, useInfo bool) (r scanned) {
+func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -245,7 +248,7 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 			return &r
 		}
 		if size > t.MaxSize {
-			r := fe(fmt.Sprintf("%s is %s; %s allows at most %s: compress or resize it", a.File, HumanSize(size), t.Name, HumanSize(t.MaxSize)))
+			r := fe(fmt.Sprintf("%s is %s; %s allows at most %s: compress or resize it", a.File, mediatype.HumanSize(size), t.Name, mediatype.HumanSize(t.MaxSize)))
 			return &r
 		}
 		return nil
@@ -253,8 +256,8 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	// The stat decides, before any read, whether the file is too large and
 	// whether the cache already knows its hash.
 	var fi os.FileInfo
-	if useInfo {
-		fi = a.Info
+	if checked != nil {
+		fi = checked.info(a.File)
 	}
 	if fi == nil {
 		var err error
@@ -308,24 +311,4 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 		}
 	}
 	return r
-}
-
-// HumanSize formats n bytes for messages and tables.
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/(1<<20))) + " MiB"
-	case n >= 1<<10:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/(1<<10))) + " KiB"
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func trimZero(s string) string {
-	if len(s) > 2 && s[len(s)-2:] == ".0" {
-		return s[:len(s)-2]
-	}
-	return s
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package planner_test
+package scan_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/internal/testenv"
-	"github.com/wxmedia/wxmedia/planner"
+	"github.com/wxmedia/wxmedia/scan"
 )
 
 // A file swapped after the manifest checked it, before the scan reads it
@@ -33,7 +33,7 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 		{"symlink_outside", func(p string) error { return os.Symlink(outside, p) }, "media/01.png leads outside the manifest directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := cacheWorkspace(t, 3)
+			m, chk := loadChecked(t, cacheWorkspace(t, 3).Path)
 			target := m.Asset("pics/01.png")
 			if err := os.Remove(target.Path); err != nil {
 				t.Fatal(err)
@@ -43,14 +43,14 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			// ManifestStats: the Stat the manifest check took says "regular
+			// Checked: the Stat the manifest check took says "regular
 			// file"; only the open itself can tell.
-			r, err := planner.ScanFiles(ctx, m, planner.ScanOptions{ManifestStats: true})
+			r, err := scan.Files(ctx, m, scan.Options{Checked: chk})
 			if ctx.Err() != nil {
 				t.Fatal("the scan blocked")
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "run plan again") {
-				t.Fatalf("ScanFiles error = %v; want it to say %q", err, tc.want)
+				t.Fatalf("Files error = %v; want it to say %q", err, tc.want)
 			}
 			if _, ok := r.Facts[target.Name]; ok || len(r.Facts) != 2 {
 				t.Errorf("facts = %v; want the two other files only", r.Facts)

@@ -1,0 +1,214 @@
+package assetfile
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/wxmedia/wxmedia/mediatype"
+)
+
+// Tree looks at the files of a manifest directory for the manifest's
+// checks: glob matches, stat data and first bytes. It reads no file beyond
+// its first mediatype.HeadSize bytes. The scan stage (package scan) hands
+// the manifest parser a Tree that trusts the stat cache and remembers
+// what it found; package manifest itself never touches the file system
+// for asset files.
+type Tree struct {
+	dir, realDir string
+	// known, when set, vouches that the file at rel with Stat fi is
+	// readable as it is now (the stat cache read it with the same stat
+	// data), so it is not opened. It is called concurrently.
+	known func(rel string, fi fs.FileInfo) bool
+	// realDirs caches filepath.EvalSymlinks of the directories holding
+	// asset files; "" when it failed.
+	realDirs map[string]*realDir
+}
+
+// NewTree returns the Tree of the absolute directory dir. known, when not
+// nil, vouches for files that need not be opened to prove them readable
+// (see statcache.Cache.Vouches); it is called concurrently.
+func NewTree(dir string, known func(rel string, fi fs.FileInfo) bool) *Tree {
+	t := &Tree{dir: dir, known: known}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		t.realDir = real
+	}
+	return t
+}
+
+// RealDir is the directory with symlinks resolved, "" when it does not
+// resolve (it does not exist).
+func (t *Tree) RealDir() string { return t.realDir }
+
+// Glob returns the slash-separated paths, relative to the directory, that
+// the doublestar pattern matches, in the order fs.Glob returns them. `**`
+// does not descend into symlinked directories.
+func (t *Tree) Glob(pattern string) ([]string, error) {
+	return doublestar.Glob(os.DirFS(t.dir), pattern, doublestar.WithNoFollow())
+}
+
+// Names lists (up to 10,000 of) the names in the directory dir
+// (slash-separated, relative), for suggesting a close name.
+func (t *Tree) Names(dir string) ([]string, error) {
+	d, err := os.Open(filepath.Join(t.dir, filepath.FromSlash(dir)))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(10000)
+	if err != nil && len(names) == 0 {
+		return nil, err
+	}
+	return names, nil
+}
+
+// Stat is what Tree.Stat found about one asset file.
+type Stat struct {
+	Abs      string      // the path as written, absolute
+	Lstat    fs.FileInfo // os.Lstat of the path as written
+	LstatErr error
+	Real     string // the path with symlinks resolved
+	// Inside: Real is known to be inside the manifest directory (it is
+	// not a symlink, and its directory resolves to inside).
+	Inside  bool
+	RealErr error
+	Info    fs.FileInfo // os.Stat of Real
+	StatErr error
+	ReadErr error // opening Real, tried only for a non-empty regular file
+	// Head is the file's first bytes, nil when the known function vouched
+	// for the file (whose bytes then passed the sniff when it was cached).
+	Head []byte
+}
+
+// IsDir reports a path that resolves to a directory, which a glob skips.
+func (st *Stat) IsDir() bool {
+	return st.LstatErr == nil && st.RealErr == nil && st.StatErr == nil && st.Info.IsDir()
+}
+
+// StatParallelMin is the number of files per goroutine from which Stat
+// spreads the work over goroutines. It is a variable for tests.
+var StatParallelMin = 16
+
+// Stat looks at each file rel (relative to the directory, slash-separated):
+// Lstat, symlinks resolved, Stat, and for non-empty regular files whether
+// they are readable, unless the known function vouches for them (a warm
+// plan does not open the files the stat cache vouches for, so without this
+// an unreadable file would surface only in apply). Reading a file's first
+// bytes proves it readable and lets its content be sniffed with every
+// other problem.
+//
+// For a path that is not itself a symlink the resolved path is its
+// directory's, resolved once per directory, joined to its base name, and
+// the Lstat serves as the Stat: on Unix two system calls per file (lstat,
+// access) instead of an lstat per path component, a stat, an open and a
+// close (an open and a short read for a file the cache does not vouch
+// for, which a plan then hashes anyway). Files are looked at by up to
+// 2×GOMAXPROCS goroutines.
+func (t *Tree) Stat(rel []string) []Stat {
+	out := make([]Stat, len(rel))
+	abs := make([]string, len(rel))
+	parents := make([]*realDir, len(rel))
+	for i, r := range rel {
+		abs[i] = filepath.Join(t.dir, filepath.FromSlash(r))
+		parents[i] = t.realParent(filepath.Dir(abs[i]))
+	}
+	one := func(i int) {
+		out[i] = statFile(abs[i], parents[i].real)
+		st := &out[i]
+		st.Abs = abs[i]
+		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && parents[i].inside
+		if st.Info != nil && st.Info.Mode().IsRegular() && st.Info.Size() > 0 {
+			if t.known == nil || !t.known(rel[i], st.Info) {
+				st.Head, st.ReadErr = readHead(st.Real)
+			}
+		}
+	}
+	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range rel {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(rel); i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// realDir is a directory holding asset files, with symlinks resolved.
+type realDir struct {
+	real   string // "" when resolving failed
+	inside bool   // real is inside the manifest directory (resolved)
+}
+
+// realParent resolves dir, caching the answer.
+func (t *Tree) realParent(dir string) *realDir {
+	if r, ok := t.realDirs[dir]; ok {
+		return r
+	}
+	if t.realDirs == nil {
+		t.realDirs = map[string]*realDir{}
+	}
+	r := &realDir{}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		r.real = real
+		if t.realDir != "" {
+			rel, err := filepath.Rel(t.realDir, real)
+			r.inside = err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+		}
+	}
+	t.realDirs[dir] = r
+	return r
+}
+
+// statFile fills a Stat for abs, whose directory resolves to realParent
+// ("" if unknown), all but ReadErr and Head.
+func statFile(abs, realParent string) (st Stat) {
+	if st.Lstat, st.LstatErr = os.Lstat(abs); st.LstatErr != nil {
+		return st
+	}
+	if st.Lstat.Mode()&fs.ModeSymlink == 0 && realParent != "" {
+		st.Real, st.Info = filepath.Join(realParent, filepath.Base(abs)), st.Lstat
+	} else {
+		if st.Real, st.RealErr = filepath.EvalSymlinks(abs); st.RealErr != nil {
+			return st
+		}
+		if st.Info, st.StatErr = os.Stat(st.Real); st.StatErr != nil {
+			return st
+		}
+	}
+	return st
+}
+
+// readHead opens the file at path and returns its first mediatype.HeadSize
+// bytes: that proves it readable and lets validate sniff its content
+// without hashing it.
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, mediatype.HeadSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return head[:n], nil
+}
