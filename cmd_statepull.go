@@ -31,8 +31,8 @@ func init() {
 			"lineage, or one written after FILE, unless -force is given.\n" +
 			"`state history` lists the kept versions (every full write keeps one: in\n" +
 			"PostgreSQL in a versions table, locally the last 100 in .wxmedia/history/, or\n" +
-			"WXMEDIA_HISTORY_LIMIT; apply journals each upload and writes in full once per\n" +
-			"run, so one version holds a run's uploads); `state show SERIAL` prints one;\n" +
+			"WXMEDIA_HISTORY_LIMIT; apply journals each upload and writes in full at the\n" +
+			"end of a run, so one version holds a run's uploads); `state show SERIAL` prints one;\n" +
 			"`state restore SERIAL` writes one back as a new serial, under the lock, after\n" +
 			"confirmation.\n" +
 			"`state merge BASE OURS THEIRS [PATH]` is the git merge driver for lockfiles\n" +
