@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,28 +80,7 @@ func declares(t *testing.T, dir, name string) bool {
 
 // declName reports whether declaration d declares name; a method counts
 // (the emulator's switch points include methods such as methodNotAllowed).
-func declName(d ast.Decl, name string) bool {
-	switch d := d.(type) {
-	case *ast.FuncDecl:
-		return d.Name.Name == name
-	case *ast.GenDecl:
-		for _, s := range d.Specs {
-			switch s := s.(type) {
-			case *ast.TypeSpec:
-				if s.Name.Name == name {
-					return true
-				}
-			case *ast.ValueSpec:
-				for _, n := range s.Names {
-					if n.Name == name {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
-}
+func declName(d ast.Decl, name string) bool { return slices.Contains(declNames(d), name) }
 
 // TestProtocolAssumptionsListed checks the other direction: every non-test
 // Go file that marks a reading [ASSUMED] is named in docs/PROTOCOL.md's
