@@ -184,12 +184,13 @@ func runStateHistory(c *cli) int {
 		}
 		fmt.Fprintln(c.stdout, line)
 	}
+	// The note goes to stderr: stdout stays a table that scripts parse.
 	if list, n := unlistedSerials(rows); n > 0 {
 		what := "Serial " + list + " is"
 		if n > 1 {
 			what = "Serials " + list + " are"
 		}
-		fmt.Fprintf(c.stdout, "\n%s not listed: apply records each upload in the lockfile's journal and keeps a version only when it folds the journal into the lockfile (at the end of a run), so each version holds every change since the one above it. Versions beyond WXMEDIA_HISTORY_LIMIT are pruned as well.\n", what)
+		fmt.Fprintf(c.stderr, "%s not listed: apply records each upload in the lockfile's journal and keeps a version only when it folds the journal into the lockfile (at the end of a run), so each version holds every change since the one above it. Versions beyond WXMEDIA_HISTORY_LIMIT are pruned as well.\n", what)
 	}
 	return exitOK
 }
