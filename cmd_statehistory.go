@@ -42,6 +42,9 @@ func (w *workspace) snapshot(ctx context.Context, arg string) (*lockfile.Snapsho
 	}
 	v, err := lockfile.FindSnapshot(ctx, w.historian(), n, lineage)
 	if errors.Is(err, lockfile.ErrNoSnapshot) {
+		if next := nextKept(ctx, w, n, lineage); next > 0 {
+			return nil, nil, fmt.Errorf("no kept version with serial %d of %s: it was a journal record of an apply (or was pruned), and serial %d is the next kept version, holding what %d recorded unless a later change undid it; run `wxmedia state history` to list them", n, w.stateName(), next, n)
+		}
 		return nil, nil, fmt.Errorf("no kept version with serial %d of %s; run `wxmedia state history` to list them", n, w.stateName())
 	}
 	if err != nil {
@@ -52,6 +55,51 @@ func (w *workspace) snapshot(ctx context.Context, arg string) (*lockfile.Snapsho
 		return nil, nil, err
 	}
 	return v, st, nil
+}
+
+// nextKept returns the smallest kept serial above n in lineage, or 0.
+func nextKept(ctx context.Context, w *workspace, n uint64, lineage string) uint64 {
+	vs, err := w.historian().Snapshots(ctx)
+	if err != nil {
+		return 0
+	}
+	var next uint64
+	for _, v := range vs {
+		if v.Lineage == lineage && v.Serial > n && (next == 0 || v.Serial < next) {
+			next = v.Serial
+		}
+	}
+	return next
+}
+
+// unlistedSerials describes the serials missing between consecutive kept
+// versions of a lineage ("2", "2 and 4", "2-5, 7 and 9"), or "" when none
+// are, and how many there are.
+func unlistedSerials(rows []historyRow) (string, int) {
+	var ranges []string
+	count := 0
+	last := map[string]uint64{}
+	for _, r := range rows {
+		if p, ok := last[r.Lineage]; ok && r.Serial > p+1 {
+			count += int(r.Serial - p - 1)
+			if r.Serial == p+2 {
+				ranges = append(ranges, strconv.FormatUint(p+1, 10))
+			} else {
+				ranges = append(ranges, fmt.Sprintf("%d-%d", p+1, r.Serial-1))
+			}
+		}
+		last[r.Lineage] = r.Serial
+	}
+	const show = 6
+	switch {
+	case len(ranges) == 0:
+		return "", 0
+	case len(ranges) > show:
+		return strings.Join(ranges[:show], ", ") + " and others", count
+	case len(ranges) == 1:
+		return ranges[0], count
+	}
+	return strings.Join(ranges[:len(ranges)-1], ", ") + " and " + ranges[len(ranges)-1], count
 }
 
 // historyRow is one line of `state history`.
@@ -135,6 +183,14 @@ func runStateHistory(c *cli) int {
 			line += "  (current)"
 		}
 		fmt.Fprintln(c.stdout, line)
+	}
+	// The note goes to stderr: stdout stays a table that scripts parse.
+	if list, n := unlistedSerials(rows); n > 0 {
+		what := "Serial " + list + " is"
+		if n > 1 {
+			what = "Serials " + list + " are"
+		}
+		fmt.Fprintf(c.stderr, "%s not listed: apply records each upload in the lockfile's journal and keeps a version only when it folds the journal into the lockfile (at the end of a run), so each version holds every change since the one above it. Versions beyond WXMEDIA_HISTORY_LIMIT are pruned as well.\n", what)
 	}
 	return exitOK
 }

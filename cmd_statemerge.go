@@ -13,19 +13,44 @@ import (
 // `wxmedia state merge BASE OURS THEIRS`: the lockfile's git merge driver.
 //
 //	.gitattributes:  wxmedia.lock.json merge=wxmedia
-//	git config merge.wxmedia.driver "wxmedia state merge %O %A %B"
+//	git config merge.wxmedia.driver "wxmedia state merge %O %A %B %P"
 //
 // It writes the result over OURS and exits 0, or 1 on a real conflict (the
 // same asset recorded with two IDs, or two lineages), leaving in OURS a
-// document that `wxmedia plan` explains.
+// document that `wxmedia plan` explains. The optional fourth argument is
+// the lockfile's path in the work tree (%P): a journal beside it stops the
+// merge (see checkNoJournal).
 
 func init() {
 	stateSubcommands["merge"] = func(c *cli, args []string) int {
-		if len(args) != 3 {
-			return c.usageError("state merge needs three files: BASE OURS THEIRS (git passes them as %O %A %B)")
+		if len(args) != 3 && len(args) != 4 {
+			return c.usageError("state merge needs three files: BASE OURS THEIRS (git passes them as %O %A %B), and optionally the lockfile's path (%P)")
+		}
+		if len(args) == 4 {
+			if err := checkNoJournal(args[3]); err != nil {
+				fmt.Fprintf(c.stderr, "wxmedia state merge: %v\n", err)
+				return exitError
+			}
 		}
 		return runStateMerge(c, args[0], args[1], args[2])
 	}
+}
+
+// checkNoJournal refuses to merge the lockfile at path while a journal lies
+// beside it. git merges in memory, so the work tree still holds this
+// branch's files: a journal there is an interrupted apply's records not yet
+// folded into the lockfile, whose serials the merged lockfile (the larger
+// serial + 1) would pass, hiding them; or a journal committed by mistake.
+func checkNoJournal(path string) error {
+	jp := lockfile.JournalPath(path)
+	if _, err := os.Lstat(jp); errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s lies beside %s, so OURS was left as it was: the journal holds uploads an interrupted apply recorded but did not fold into the lockfile, "+
+		"and the merged lockfile's serial would hide them. Abort the merge (`git merge --abort`), run `wxmedia apply` on this branch to fold the journal, commit the lockfile, and merge again. %s",
+		jp, path, lockfile.CommittedJournalAdvice(jp))
 }
 
 // readSide parses one side of a merge; an empty or missing BASE is no

@@ -20,7 +20,7 @@ import (
 func init() {
 	var out string
 	var force bool
-	register(&command{name: "state", usage: "pull|push [FILE] | history | show SERIAL | restore SERIAL | merge BASE OURS THEIRS",
+	register(&command{name: "state", usage: "pull|push [FILE] | history | show SERIAL | restore SERIAL | merge BASE OURS THEIRS [PATH]",
 		synopsis: "copy, list, restore and merge kept versions of the state",
 		help: "`state pull` writes the stored lockfile document to the local lockfile\n" +
 			"(wxmedia.lock.json beside the manifest, or -lockfile), atomically, for\n" +
@@ -30,11 +30,14 @@ func init() {
 			"the backend, to move an existing project there or to bring back a\n" +
 			"wxmedia.errored.lock.json. It refuses to replace a stored state of another\n" +
 			"lineage, or one written after FILE, unless -force is given.\n" +
-			"`state history` lists the kept versions (every write keeps one: in PostgreSQL\n" +
-			"in a versions table, locally the last 100 in .wxmedia/history/, or\n" +
-			"WXMEDIA_HISTORY_LIMIT); `state show SERIAL` prints one; `state restore SERIAL`\n" +
-			"writes one back as a new serial, under the lock, after confirmation.\n" +
-			"`state merge BASE OURS THEIRS` is the git merge driver for lockfiles.",
+			"`state history` lists the kept versions (every full write keeps one: in\n" +
+			"PostgreSQL in a versions table, locally the last 100 in .wxmedia/history/, or\n" +
+			"WXMEDIA_HISTORY_LIMIT; apply journals each upload and writes in full at the\n" +
+			"end of a run, so one version holds a run's uploads); `state show SERIAL` prints one;\n" +
+			"`state restore SERIAL` writes one back as a new serial, under the lock, after\n" +
+			"confirmation.\n" +
+			"`state merge BASE OURS THEIRS [PATH]` is the git merge driver for lockfiles\n" +
+			"(%O %A %B %P); given PATH, it refuses while a journal lies beside it.",
 		flags: func(c *cli, fs *flag.FlagSet) {
 			fs.StringVar(&out, "out", "", "pull: write to `FILE` instead of the local lockfile (- for stdout)")
 			fs.BoolVar(&force, "force", false, "push: replace the stored state even if it has another lineage or is newer")

@@ -437,7 +437,8 @@ func checkResult(name string, res *providers.Result) error {
 }
 
 // uploadAttributes returns the attributes to record for c's upload: the
-// provider's, and a user_package's data_type (a change of it re-uploads).
+// provider's, and a user_package's data_type and description, even an
+// empty one (a change of either re-uploads).
 func uploadAttributes(res *providers.Result, c *planner.Change) map[string]string {
 	attrs := maps.Clone(res.Attributes)
 	if c.After.DataType != "" {
@@ -445,6 +446,7 @@ func uploadAttributes(res *providers.Result, c *planner.Change) map[string]strin
 			attrs = map[string]string{}
 		}
 		attrs[planner.AttrDataType] = c.After.DataType
+		attrs[planner.AttrDescription] = c.After.Description
 	}
 	return attrs
 }

@@ -66,6 +66,9 @@ type JournalError struct {
 	Path   string
 	Line   int
 	Reason string
+	// File marks a journal file beside a lockfile (rather than a table),
+	// which version control may have brought along by mistake.
+	File bool
 }
 
 func (e *JournalError) Error() string {
@@ -73,9 +76,29 @@ func (e *JournalError) Error() string {
 	if e.Line > 0 {
 		where += ":" + strconv.Itoa(e.Line)
 	}
-	return fmt.Sprintf("%s: %s. The journal holds uploads an interrupted apply recorded after the last full write of the lockfile beside it; "+
+	msg := fmt.Sprintf("%s: %s. The journal holds uploads an interrupted apply recorded after the last full write of the lockfile beside it; "+
 		"restore that lockfile (from version control or a backup), or, if it was replaced on purpose and those records are not wanted, delete %s",
 		where, e.Reason, e.Path)
+	if e.File {
+		msg += ". " + CommittedJournalAdvice(e.Path)
+	}
+	return msg
+}
+
+// CommittedJournalAdvice says what to do about a journal file that version
+// control may have brought: it belongs to one machine's interrupted apply.
+func CommittedJournalAdvice(path string) string {
+	return fmt.Sprintf("A journal is never committed: if version control brought this one (`git ls-files %s` lists it), "+
+		"run `git rm --cached %s`, add `*.lock.json.journal` to .gitignore, and delete the file", path, path)
+}
+
+// markFile notes on a *JournalError from jb whether jb keeps its journal
+// in a file.
+func markFile(err error, jb JournalBackend) error {
+	if je, ok := err.(*JournalError); ok {
+		_, je.File = jb.(*FileBackend)
+	}
+	return err
 }
 
 // replayJournal applies the journal data (read from path) to s. It returns

@@ -182,10 +182,10 @@ func (st *Store) openJournal(ctx context.Context, jb JournalBackend) error {
 		return nil
 	}
 	if st.written == nil {
-		return &JournalError{Path: jb.JournalName(), Reason: "there is no lockfile for it to continue"}
+		return markFile(&JournalError{Path: jb.JournalName(), Reason: "there is no lockfile for it to continue"}, jb)
 	}
 	if _, err := replayJournal(st.state, jb.JournalName(), data); err != nil {
-		return err
+		return markFile(err, jb)
 	}
 	out, err := st.state.Marshal()
 	if err != nil {
@@ -210,5 +210,5 @@ func applyJournal(ctx context.Context, s *State, b Backend) error {
 		return err
 	}
 	_, err = replayJournal(s, jb.JournalName(), data)
-	return err
+	return markFile(err, jb)
 }

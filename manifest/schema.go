@@ -48,8 +48,8 @@ var keySchemas = map[string]map[string]any{
 	"glob":     {"type": "string", "description": "Pattern relative to the manifest directory (** crosses directories, as in .gitignore; the extension matches any case); one asset per match, named <asset>/<base name>."},
 	"filename": {"type": "string", "minLength": 1, "description": "Name sent to WeChat Pay; default: the file's base name."},
 	// user_package assets
-	"data_type":   {"enum": audience.DataTypes(), "description": "user_package: what each line holds, an openid or the MD5 of a mobile number (raw numbers are refused)."},
-	"description": {"type": "string", "maxLength": audience.MaxDescription, "description": "user_package: a description sent when the upload session starts."},
+	"data_type":   {"enum": audience.DataTypes(), "description": "user_package: what each line holds, an openid or the MD5 of a mobile number (raw numbers are refused); changing it uploads the file again."},
+	"description": {"type": "string", "maxLength": audience.MaxDescription, "description": "user_package: a description sent when the upload session starts; changing it uploads the file again."},
 	"expand_into": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "user_package: the audience package (user_package_id) to expand with the upload after the merge."},
 }
 

@@ -254,10 +254,30 @@ func diff(e *lockfile.Entry, c *Change) []string {
 	if e.Endpoint != "" && e.Endpoint != c.After.Endpoint {
 		r = append(r, fmt.Sprintf("endpoint changed: %s → %s", manifest.ShowOrigin(e.Endpoint), manifest.ShowOrigin(c.After.Endpoint)))
 	}
-	if dt := e.Attributes[AttrDataType]; dt != "" && c.After.DataType != "" && dt != c.After.DataType {
-		r = append(r, fmt.Sprintf("data_type changed: %s → %s", dt, c.After.DataType))
+	return append(r, userPackageDiff(e, c.After)...)
+}
+
+// userPackageDiff says how a user_package's recorded upload differs from
+// what the manifest asks for in what the session call sends: data_type
+// (WeChat Pay reads the lines by it) and description (ForceNew, as in
+// Terraform). A value the entry does not record is taken as unchanged:
+// entries written before it was recorded must not start replacing.
+func userPackageDiff(e *lockfile.Entry, a *After) []string {
+	var r []string
+	if dt := e.Attributes[AttrDataType]; dt != "" && a.DataType != "" && dt != a.DataType {
+		r = append(r, fmt.Sprintf("data_type changed: %s → %s", dt, a.DataType))
+	}
+	if d, ok := e.Attributes[AttrDescription]; ok && a.DataType != "" && d != a.Description {
+		r = append(r, fmt.Sprintf("description changed: %s → %s", orNone(d), orNone(a.Description)))
 	}
 	return r
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // recordedOrigin is the origin that issued e's ID: the recorded one, or,
@@ -291,6 +311,9 @@ func (p *Plan) UnrecordedEndpoints() []string {
 const (
 	// AttrDataType is the data_type the file was uploaded as.
 	AttrDataType = "data_type"
+	// AttrDescription is the description the session call sent (empty
+	// when none). Entries recorded before it was kept have no such key.
+	AttrDescription = "description"
 	// AttrExpandedInto is the audience package the upload expanded, and
 	// AttrExpandedAt when (RFC 3339).
 	AttrExpandedInto = "expanded_into"
@@ -329,7 +352,8 @@ func explicitFilenames(m *manifest.Manifest) map[string]bool {
 }
 
 // detectRenames turns a forget plus a create of identical content (sha256,
-// type, account, mchid, endpoint) into one rename that moves the ID,
+// type, account, mchid, endpoint; for a user_package also data_type and
+// description, see userPackageDiff) into one rename that moves the ID,
 // whatever the path and base name: WeChat Pay issued the ID for the bytes.
 // The one exception is a new asset that sets filename: explicitly to
 // another name than the one recorded, which asks for an upload under that
@@ -355,6 +379,9 @@ func detectRenames(changes []*Change, explicit map[string]bool, origin func(*loc
 		fs := forgets[k]
 		pick := -1
 		for i, old := range fs {
+			if len(userPackageDiff(old.Before, c.After)) > 0 {
+				continue // the same bytes read another way: an upload
+			}
 			if old.Before.Filename == c.After.Filename {
 				pick = i
 				break

@@ -1,7 +1,8 @@
 // Package marketingimage is the `marketing_image` provider: marketing image
 // upload, POST /v3/marketing/favor/media/image-upload (docs/PROTOCOL.md §9),
-// which returns a media_url. [ASSUMED] the URL's length is undocumented; up to
-// 2048 bytes is accepted. Its client is the shared multipart one
+// which returns a media_url. The URL's length is undocumented; the bound
+// wxmedia accepts is an assumption kept with the other ID shapes in
+// mediatype (idShapes). Its client is the shared multipart one
 // (providers/internal/v3upload); mediatype holds the endpoint and ID field.
 package marketingimage
 
