@@ -34,29 +34,31 @@ type emulatorFlags struct {
 }
 
 func init() {
-	var ef emulatorFlags
 	register(&command{name: "emulator", synopsis: "run the local WeChat Pay emulator with the sandbox test keys",
 		help: "Serves every upload endpoint as docs/PROTOCOL.md describes, for tests and trials.\n" +
 			"Accounts reach it with `endpoint: http://ADDR` and the sandbox keys, which\n" +
 			"-write-keys DIR writes out. The sandbox keys are public: never use them elsewhere.",
-		flags: func(c *cli, fs *flag.FlagSet) {
-			fs.StringVar(&ef.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`")
-			fs.BoolVar(&ef.tls, "tls", false, "serve HTTPS with the sandbox CA (needed for v2 client certificates)")
-			fs.DurationVar(&ef.latency, "latency", 0, "add `DUR` to every request")
-			fs.Float64Var(&ef.failRate, "fail-rate", 0, "answer this fraction of requests with 500 SYSTEM_ERROR")
-			fs.Float64Var(&ef.throttleRate, "throttle-rate", 0, "answer this fraction with 429 FREQUENCY_LIMIT_EXCEED")
-			fs.Float64Var(&ef.resetRate, "reset-rate", 0, "reset the connection for this fraction of requests")
-			fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
-			fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
-			fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
-			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR`, then serve; a manifest fragment for them is printed")
-			fs.StringVar(&ef.keysOnly, "write-keys-only", "", "write the sandbox keys and certificates into `DIR` and exit")
-			fs.IntVar(&ef.dailyQuota, "daily-quota", 0, "successful uploads each merchant may make per day before 429 (0: unlimited)")
-			fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
-			fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
-		},
-		run: func(c *cli, args []string) int { return runEmulator(c, &ef, args) }})
+		args: func() cmdArgs { return &emulatorFlags{} }})
 }
+
+func (ef *emulatorFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&ef.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`")
+	fs.BoolVar(&ef.tls, "tls", false, "serve HTTPS with the sandbox CA (needed for v2 client certificates)")
+	fs.DurationVar(&ef.latency, "latency", 0, "add `DUR` to every request")
+	fs.Float64Var(&ef.failRate, "fail-rate", 0, "answer this fraction of requests with 500 SYSTEM_ERROR")
+	fs.Float64Var(&ef.throttleRate, "throttle-rate", 0, "answer this fraction with 429 FREQUENCY_LIMIT_EXCEED")
+	fs.Float64Var(&ef.resetRate, "reset-rate", 0, "reset the connection for this fraction of requests")
+	fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
+	fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
+	fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
+	fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR`, then serve; a manifest fragment for them is printed")
+	fs.StringVar(&ef.keysOnly, "write-keys-only", "", "write the sandbox keys and certificates into `DIR` and exit")
+	fs.IntVar(&ef.dailyQuota, "daily-quota", 0, "successful uploads each merchant may make per day before 429 (0: unlimited)")
+	fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
+	fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
+}
+
+func (ef *emulatorFlags) run(c *cli, args []string) int { return runEmulator(c, ef, args) }
 
 func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	if len(args) > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -9,45 +10,62 @@ import (
 
 	"github.com/wxmedia/wxmedia/accounts"
 	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/operation"
 	"github.com/wxmedia/wxmedia/planner"
 )
 
-// validateOptions tune `wxmedia validate`.
-type validateOptions struct {
-	// keepPartial: the manifest is kept as far as it could be read, so that
-	// every account's keys are checked even when the manifest has other
-	// problems. Set by validate only.
-	keepPartial bool
+// `wxmedia validate`.
+
+func init() {
+	register(&command{name: "validate", synopsis: "check the manifest, every file and every account key; report all problems",
+		help: "-no-secrets skips loading keys and certificates (and says so), for pipelines\n" +
+			"that get no secrets, such as pull requests from forks.",
+		args: func() cmdArgs { return &validateArgs{} }})
+}
+
+// validateArgs tune `wxmedia validate`.
+type validateArgs struct {
+	// noSecrets: -no-secrets checks no key or certificate.
+	noSecrets bool
 	// unsetEnvAsNote reports an unset api_key_env or private_key_env as a
 	// note instead of an error, for checks that run without the secrets
 	// (a pull-request pipeline).
 	unsetEnvAsNote bool
 }
 
-func runValidate(c *cli, args []string) int {
+func (a *validateArgs) bind(fs *flag.FlagSet) {
+	fs.BoolVar(&a.noSecrets, "no-secrets", false, "do not load keys or certificates (for pipelines without secrets)")
+}
+
+func (a *validateArgs) run(c *cli, args []string) int { return runValidate(c, a, args) }
+
+func runValidate(c *cli, a *validateArgs, args []string) int {
 	if len(args) > 0 {
 		return c.usageError("validate takes no arguments")
 	}
-	c.validate.keepPartial = true
-	w, err := c.loadWorkspace()
+	// The manifest is kept as far as it could be read, so that every
+	// account's keys are checked even when the manifest has other problems.
+	la := c.loadArgs()
+	la.KeepPartial, la.NoSecrets = true, a.noSecrets
+	w, err := operation.Load(la)
 	errs := []error{err}
 	var notes []error
-	if w != nil && w.m != nil && !c.noSecrets {
-		r := c.newResolver(w)
+	if w != nil && w.M != nil && !a.noSecrets {
+		r := w.NewResolver()
 		defer r.Close()
 		for _, e := range flatten(r.Check(true)) {
-			if c.validate.unsetEnvAsNote && errors.Is(e, accounts.ErrUnsetEnv) {
+			if a.unsetEnvAsNote && errors.Is(e, accounts.ErrUnsetEnv) {
 				notes = append(notes, e)
 			} else {
 				errs = append(errs, e)
 			}
 		}
 	}
-	if w != nil && w.m != nil {
-		errs = append(errs, c.environmentProblems(w, joinProblems(errs...)))
+	if w != nil && w.M != nil {
+		errs = append(errs, c.environmentProblems(w, a.noSecrets, operation.JoinProblems(errs...)))
 	}
 	var lines map[string]int
-	if w != nil && w.m != nil {
+	if w != nil && w.M != nil {
 		// The content of audience files, where the manifest check found
 		// nothing wrong with the asset already.
 		named := map[string]bool{}
@@ -58,17 +76,17 @@ func runValidate(c *cli, args []string) int {
 			}
 		}
 		var aerr error
-		lines, aerr = planner.CheckAudiences(w.m, func(name string) bool { return named[name] })
+		lines, aerr = planner.CheckAudiences(w.M, func(name string) bool { return named[name] })
 		errs = append(errs, flatten(aerr)...)
 	}
-	err = joinProblems(errs...)
+	err = operation.JoinProblems(errs...)
 	if c.json {
 		var warnings []error
-		if w != nil && w.m != nil {
-			for _, wn := range w.m.Warnings {
+		if w != nil && w.M != nil {
+			for _, wn := range w.M.Warnings {
 				warnings = append(warnings, wn)
 			}
-			for _, wn := range planner.AudienceWarnings(w.m, lines) {
+			for _, wn := range planner.AudienceWarnings(w.M, lines) {
 				warnings = append(warnings, errors.New(wn))
 			}
 		}
@@ -81,15 +99,15 @@ func runValidate(c *cli, args []string) int {
 	for _, n := range notes {
 		fmt.Fprintf(c.stderr, "Note: %v\n", n)
 	}
-	if w != nil && w.m != nil {
-		c.reportAudiences(w.m, lines)
+	if w != nil && w.M != nil {
+		c.reportAudiences(w.M, lines)
 	}
 	if err != nil {
 		return c.fail(err)
 	}
-	n := len(w.m.Assets)
-	fmt.Fprintf(c.stdout, "Success! %s is valid: %d %s, %d %s.\n", w.m.Path, len(w.m.Accounts), plural(len(w.m.Accounts), "account", "accounts"), n, plural(n, "asset", "assets"))
-	if c.noSecrets {
+	n := len(w.M.Assets)
+	fmt.Fprintf(c.stdout, "Success! %s is valid: %d %s, %d %s.\n", w.M.Path, len(w.M.Accounts), plural(len(w.M.Accounts), "account", "accounts"), n, plural(n, "asset", "assets"))
+	if a.noSecrets {
 		fmt.Fprintln(c.stdout, "Keys and certificates were not checked (-no-secrets); run `wxmedia validate` where the secrets are available to check them.")
 	}
 	return exitOK

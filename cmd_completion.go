@@ -4,28 +4,16 @@ import (
 	"fmt"
 	"io"
 	"sort"
-
-	"github.com/wxmedia/wxmedia/manifest"
 )
 
+// `wxmedia completion bash|zsh|fish`.
+
 func init() {
-	register(&command{name: "schema", synopsis: "print the manifest's JSON Schema",
-		help: "Editors that speak the YAML language server complete and check wxmedia.yaml with it:\n" +
-			"  wxmedia schema > wxmedia.schema.json\n" +
-			"and put `# yaml-language-server: $schema=wxmedia.schema.json` at the top of the manifest.",
-		run: func(c *cli, args []string) int {
-			data, err := manifest.SchemaJSON()
-			if err != nil {
-				return c.fail(err)
-			}
-			fmt.Fprintf(c.stdout, "%s\n", data)
-			return exitOK
-		}})
 	register(&command{name: "completion", usage: "bash|zsh|fish", synopsis: "print a shell completion script",
 		help: "bash:  source <(wxmedia completion bash)\n" +
 			"zsh:   wxmedia completion zsh > \"${fpath[1]}/_wxmedia\"\n" +
 			"fish:  wxmedia completion fish > ~/.config/fish/completions/wxmedia.fish",
-		run: runCompletion})
+		args: simple(runCompletion).args})
 }
 
 func commandNames() []string {

@@ -91,9 +91,7 @@ func completions(c *cli, before []string, cur string) []string {
 			fs = flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			cc.globalFlags(fs)
-			if cmd.flags != nil {
-				cmd.flags(cc, fs)
-			}
+			cmd.args().bind(fs)
 			continue
 		}
 		args = append(args, w)

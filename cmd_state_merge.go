@@ -19,7 +19,7 @@ import (
 // document that `wxmedia plan` explains.
 
 func init() {
-	stateSubcommands["merge"] = func(c *cli, args []string) int {
+	stateSubcommands["merge"] = func(c *cli, _ *stateArgs, args []string) int {
 		if len(args) != 3 {
 			return c.usageError("state merge needs three files: BASE OURS THEIRS (git passes them as %O %A %B)")
 		}
