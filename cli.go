@@ -36,7 +36,7 @@ func (c *cli) planView(markdown bool) views.Plan {
 
 // fail prints err in the house style and returns exitError.
 func (c *cli) fail(err error) int {
-	views.Error(c.stderr, err.Error())
+	diagnose(err).Render(c.stderr)
 	return exitError
 }
 

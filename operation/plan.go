@@ -134,10 +134,10 @@ func (w *Workspace) loadSavedPlan(ctx context.Context, store *lockfile.Store, pa
 		return nil, err
 	}
 	if sum != f.Manifest.SHA256 {
-		return nil, fmt.Errorf("%w: %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, w.M.Path, path)
+		return nil, &planfile.StaleError{Why: planfile.StaleManifest, Reason: fmt.Sprintf("%s changed since %s was made", w.M.Path, path)}
 	}
 	if f.Plan.Environment != w.M.Env {
-		return nil, fmt.Errorf("%w: %s was made for %s, but this apply is for %s; nothing was changed. Apply it with the same -env (or WXMEDIA_ENV), or make a new plan", planfile.ErrStale, path, EnvLabel(f.Plan.Environment), EnvLabel(w.M.Env))
+		return nil, &planfile.StaleError{Why: planfile.StaleEnv, Reason: fmt.Sprintf("%s was made for %s, but this apply is for %s", path, EnvLabel(f.Plan.Environment), EnvLabel(w.M.Env))}
 	}
 	if err := f.CheckLockfile(store.State(), w.StateExists(), w.StateName()); err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (w *Workspace) loadSavedPlan(ctx context.Context, store *lockfile.Store, pa
 		}
 	}
 	if len(changed) > 0 {
-		return nil, fmt.Errorf("%w: the content of %s changed since %s was made; nothing was changed. Make a new plan", planfile.ErrStale, strings.Join(changed, ", "), path)
+		return nil, &planfile.StaleError{Why: planfile.StaleContent, Reason: fmt.Sprintf("the content of %s changed since %s was made", strings.Join(changed, ", "), path)}
 	}
 	// The file says what a reviewer approved, but only what the current
 	// manifest, lockfile and files call for may be done: rebuild that plan
