@@ -6,12 +6,11 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/operation"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 // `wxmedia output [NAME]`.
@@ -74,26 +73,13 @@ func (a *outputArgs) run(c *cli, args []string) int {
 	if c.json {
 		format = "json"
 	}
-	type out struct {
-		ID         string            `json:"id" yaml:"id"`
-		Type       string            `json:"type" yaml:"type"`
-		SHA256     string            `json:"sha256" yaml:"sha256"`
-		Attributes map[string]string `json:"attributes,omitempty" yaml:"attributes,omitempty"`
-	}
-	all := map[string]out{}
-	for _, n := range names {
-		e := st.Assets[n]
-		all[n] = out{ID: e.ID, Type: e.Type, SHA256: e.SHA256, Attributes: e.Attributes}
-	}
 	switch format {
 	case "json":
-		return c.printJSON(all)
+		return c.printJSON(views.OutputEntries(st, names))
 	case "yaml":
-		data, err := yaml.Marshal(all)
-		if err != nil {
+		if err := views.OutputYAML(c.stdout, st, names); err != nil {
 			return c.fail(err)
 		}
-		c.stdout.Write(data)
 	case "env":
 		// The manifest refuses such names, but the lockfile may hold older
 		// entries: never let one ID silently overwrite another.
@@ -106,15 +92,9 @@ func (a *outputArgs) run(c *cli, args []string) int {
 			}
 			return c.fail(fmt.Errorf("%s: cannot print -format env: %s; rename one asset of each pair in the manifest and apply, or `wxmedia forget` the one no longer used", w.LockPath, strings.Join(lines, "; ")))
 		}
-		for _, n := range names {
-			fmt.Fprintf(c.stdout, "%s=%s\n", manifest.EnvName(n), shellQuote(st.Assets[n].ID))
-		}
+		views.OutputEnv(c.stdout, st, names)
 	case "":
-		for _, n := range st.Names() {
-			// The lockfile refuses control characters on load; escape
-			// anyway, as this listing is for a terminal.
-			fmt.Fprintf(c.stdout, "%s = %s\n", safetext.Escape(n), safetext.Escape(st.Assets[n].ID))
-		}
+		views.OutputList(c.stdout, st)
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
 	}
@@ -141,9 +121,4 @@ func (c *cli) outputAttribute(w *operation.Workspace, name string, e *lockfile.E
 	}
 	fmt.Fprintln(c.stdout, v)
 	return exitOK
-}
-
-// shellQuote single-quotes s for POSIX shells.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/wxmedia/wxmedia/operation"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 // `wxmedia state history`, `state show SERIAL` and `state restore SERIAL`:
@@ -50,19 +51,11 @@ func runStateHistory(c *cli) int {
 	}
 	// Versions of more than one lineage (a lockfile made anew) are told
 	// apart by their lineage's first characters.
-	lin := func(operation.HistoryRow) string { return "" }
-	if lineages > 1 {
-		fmt.Fprintf(c.stdout, "%-8s  ", "LINEAGE")
-		lin = func(r operation.HistoryRow) string { return fmt.Sprintf("%-8s  ", r.Lineage[:8]) }
+	vrows := make([]views.HistoryRow, len(rows))
+	for i, r := range rows {
+		vrows[i] = views.HistoryRow(r)
 	}
-	fmt.Fprintf(c.stdout, "%6s  %-20s  %-24s  %5s  %7s  %9s\n", "SERIAL", "WRITTEN", "WRITER", "ADDED", "CHANGED", "FORGOTTEN")
-	for _, r := range rows {
-		line := lin(r) + fmt.Sprintf("%6d  %-20s  %-24s  %5d  %7d  %9d", r.Serial, r.Time, r.Writer, r.Added, r.Changed, r.Forgotten)
-		if r.Current {
-			line += "  (current)"
-		}
-		fmt.Fprintln(c.stdout, line)
-	}
+	views.History(c.stdout, vrows, lineages)
 	return exitOK
 }
 
@@ -79,11 +72,7 @@ func runStateShow(c *cli, arg string) int {
 		c.stdout.Write(v.Data)
 		return exitOK
 	}
-	fmt.Fprintf(c.stdout, "# serial %d of %s, lineage %s, written %s by %s\n", v.Serial, w.StateName(), v.Lineage, v.Time, v.Writer)
-	for _, n := range st.Names() {
-		e := st.Assets[n]
-		fmt.Fprintf(c.stdout, "%s = %s  (%s, sha256 %s…)\n", n, e.ID, e.Type, e.SHA256[:12])
-	}
+	views.Snapshot(c.stdout, w.StateName(), v, st)
 	return exitOK
 }
 
