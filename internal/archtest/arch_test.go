@@ -199,6 +199,27 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 
+	// main parses flags and renders; the operations run in operation: main
+	// reaches no state backend, executor or stat cache itself.
+	for _, d := range g[module].Imports {
+		if d == module+"/pgstate" || d == module+"/executor" || d == module+"/statcache" {
+			c.forbid("main runs no operation itself (no pgstate, executor or statcache: that is operation's job)", "main", short(d))
+		}
+	}
+
+	// operation runs operations and renders nothing; it gets providers
+	// through the constructor main passes, never a provider package.
+	op := module + "/operation"
+	if g[op] == nil {
+		t.Errorf("the operation package is missing")
+	} else {
+		for _, d := range g[op].Imports {
+			if strings.HasPrefix(d, module+"/providers/") {
+				c.forbid("operation imports no provider subpackage", "operation", short(d))
+			}
+		}
+	}
+
 	for _, e := range exceptions {
 		if !c.used[e] {
 			t.Errorf("the exception %s -> %s (%s) is no longer needed: delete it from the list in arch_test.go", e.from, e.to, e.why)
