@@ -41,7 +41,7 @@ func (a *applyArgs) run(c *cli, args []string) int {
 	if len(args) > 1 {
 		return c.usageError("apply takes at most one plan file")
 	}
-	defer tuneGCForApply()()
+	defer operation.TuneGCForApply()()
 	la := c.loadArgs()
 	la.RefreshHashes = a.plan.RefreshHashes
 	w, err := operation.Load(la)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 type emulatorFlags struct {
@@ -76,7 +77,10 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		if ef.tls {
 			scheme = "https"
 		}
-		return c.printFragment(ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys)
+		if err := views.SandboxFragment(c.stdout, ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
 	case ef.writeKeys != "":
 		if code := c.writeSandboxKeys(ef.writeKeys, keys); code != exitOK {
 			return code
@@ -110,11 +114,10 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	var readyErr error
 	ready := func(a net.Addr) {
 		url := scheme + "://" + a.String()
-		fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s (Ctrl-C to stop)\n", url)
-		fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
-		fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
+		views.EmulatorListening(c.stderr, url, keys)
 		if ef.writeKeys != "" {
-			if c.printFragment(ef.writeKeys, url, ef.tls, keys) != exitOK {
+			if err := views.SandboxFragment(c.stdout, ef.writeKeys, url, ef.tls, keys); err != nil {
+				views.Error(c.stderr, err.Error())
 				readyErr = errors.New("could not print the manifest fragment")
 			}
 		}
@@ -152,12 +155,7 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 			return c.fail(err)
 		}
 	}
-	fmt.Fprintf(c.stdout, "Wrote the sandbox keys to %s.\n", dir)
-	for _, m := range k.Merchants() {
-		fmt.Fprintf(c.stdout, "  %-6s mchid %s serial_no %s\n", m.API, m.MchID, m.SerialNo)
-	}
-	fmt.Fprintf(c.stdout, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
-	fmt.Fprintf(c.stdout, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
+	views.SandboxKeysWritten(c.stdout, dir, k)
 	if k.V2.APIKey != "" {
 		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
 		if err := lockfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {

@@ -36,7 +36,7 @@ func (a *planCmdArgs) run(c *cli, args []string) int {
 	if len(args) > 0 {
 		return c.usageError("plan takes no arguments")
 	}
-	defer tuneGCForPlan()()
+	defer operation.TuneGCForPlan()()
 	la := c.loadArgs()
 	la.NoSecrets, la.RefreshHashes = a.noSecrets, a.plan.RefreshHashes
 	w, err := operation.LoadReadOnly(la)
