@@ -62,8 +62,8 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 		fmt.Fprintf(c.stdout, "%s is not locked.\n", w.StateName())
 		return exitOK
 	}
-	if w.Remote() {
-		return c.fail(w.ForceUnlock(ctx, h))
+	if !h.Removable {
+		return c.fail(w.ForceUnlock(h))
 	}
 	if h.Live {
 		fmt.Fprintf(c.stderr, "Warning: the lock is held right now by %s. Removing it lets another apply run alongside it.\n", h.Holder)
@@ -78,7 +78,7 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 			return exitError
 		}
 	}
-	if err := w.ForceUnlock(ctx, h); err != nil {
+	if err := w.ForceUnlock(h); err != nil {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Removed the lock on %s (was held by %s).\n", w.LockPath, h.Holder)

@@ -28,6 +28,10 @@ type StateBackend interface {
 	// prepareWrite runs under the lock before the state is opened for
 	// writing.
 	prepareWrite()
+	// holder reports who holds the apply lock.
+	holder(ctx context.Context) (LockHolder, error)
+	// forceUnlock removes a stale lock held by h, or says why it cannot.
+	forceUnlock(h LockHolder) error
 }
 
 // localBackend is the local lockfile (embedding keeps its journal methods).

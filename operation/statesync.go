@@ -146,43 +146,50 @@ func withSerial(s *lockfile.State, n uint64) []byte {
 	return data
 }
 
-// LockHolder describes who holds the workspace's apply lock: held is false
-// when nobody does (locally: there is no lock file). For a local lockfile,
-// live tells whether a process holds it right now, and path is the lock
-// file; a PostgreSQL lock is never stale, so ForceUnlock refuses it.
+// LockHolder describes who holds a workspace's apply lock.
 type LockHolder struct {
-	Held   bool
-	Live   bool
-	Holder string // "unknown holder" when its details cannot be read
+	// Held is false when nobody does (locally: there is no lock file).
+	Held bool
+	// Live: a process holds it right now (a local lock file may be stale;
+	// a PostgreSQL lock never is).
+	Live bool
+	// Removable: force-unlock may remove it (a lock file). A PostgreSQL
+	// lock ends with its holder's connection and is never removed.
+	Removable bool
+	Holder    string // "unknown holder" when its details cannot be read
 }
 
 // Holder reports who holds the workspace's apply lock.
-func (w *Workspace) Holder(ctx context.Context) (LockHolder, error) {
-	if r := w.state.remote(); r != nil {
-		li, err := r.Holder(ctx)
-		if err != nil || li == nil {
-			return LockHolder{}, err
-		}
-		return LockHolder{Held: true, Live: true, Holder: li.String()}, nil
-	}
-	path := lockfile.LockPath(w.LockPath)
+func (w *Workspace) Holder(ctx context.Context) (LockHolder, error) { return w.state.holder(ctx) }
+
+// ForceUnlock removes a stale lock held by h. A PostgreSQL lock is an
+// advisory lock held by its holder's connection and released when that
+// ends, so it is never stale: that is refused, saying so.
+func (w *Workspace) ForceUnlock(h LockHolder) error { return w.state.forceUnlock(h) }
+
+func (b localBackend) holder(context.Context) (LockHolder, error) {
+	path := lockfile.LockPath(b.Path)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return LockHolder{}, nil
 	}
-	h := LockHolder{Held: true, Holder: "unknown holder"}
+	h := LockHolder{Held: true, Removable: true, Holder: "unknown holder"}
 	if li := lockfile.ReadLockInfo(path); li != nil {
 		h.Holder = li.String()
 	}
-	h.Live, _ = lockfile.IsLocked(w.LockPath)
+	h.Live, _ = lockfile.IsLocked(b.Path)
 	return h, nil
 }
 
-// ForceUnlock removes a stale lock of the local lockfile. A PostgreSQL
-// lock is an advisory lock held by its holder's connection and released
-// when that ends, so it is never stale: that is refused, saying so.
-func (w *Workspace) ForceUnlock(ctx context.Context, h LockHolder) error {
-	if w.Remote() {
-		return fmt.Errorf("%s is locked by %s. Its lock is a PostgreSQL advisory lock held by that process's database connection and is released when the connection ends, so it is never stale: stop that process, or wait for it", w.StateName(), h.Holder)
+func (b localBackend) forceUnlock(LockHolder) error { return lockfile.RemoveLock(b.Path) }
+
+func (b remoteBackend) holder(ctx context.Context) (LockHolder, error) {
+	li, err := b.Holder(ctx)
+	if err != nil || li == nil {
+		return LockHolder{}, err
 	}
-	return lockfile.RemoveLock(w.LockPath)
+	return LockHolder{Held: true, Live: true, Holder: li.String()}, nil
+}
+
+func (b remoteBackend) forceUnlock(h LockHolder) error {
+	return fmt.Errorf("%s is locked by %s. Its lock is a PostgreSQL advisory lock held by that process's database connection and is released when the connection ends, so it is never stale: stop that process, or wait for it", b.Name(), h.Holder)
 }
