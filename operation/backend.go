@@ -103,17 +103,16 @@ func (w *Workspace) OpenStore(ctx context.Context) (*lockfile.Store, error) {
 // LoadExisting reads the state; the error wraps lockfile.ErrNotExist when
 // there is none yet.
 func (w *Workspace) LoadExisting() (*lockfile.State, error) {
+	if w.Remote() {
+		// A prefetch of the local lockfile, if any, is dropped.
+		return lockfile.LoadFrom(context.Background(), w.state)
+	}
 	if w.prefetched != nil {
 		r := <-w.prefetched
 		w.prefetched = nil
-		if !w.Remote() {
-			return r.st, r.err
-		}
+		return r.st, r.err
 	}
-	if !w.Remote() {
-		return lockfile.Load(w.LockPath)
-	}
-	return lockfile.LoadFrom(context.Background(), w.state)
+	return lockfile.Load(w.LockPath)
 }
 
 // LoadState reads the state, or starts an empty one; exists tells which.
