@@ -92,7 +92,7 @@ func (a *applyArgs) run(c *cli, args []string) int {
 		if !c.stdinTTY {
 			return c.fail(errors.New("apply needs confirmation, but standard input is not a terminal; re-run with -auto-approve, or save a plan with `wxmedia plan -out FILE` and run `wxmedia apply FILE`"))
 		}
-		fmt.Fprint(c.stdout, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+		views.ApplyConfirm(c.stdout)
 		if !c.readYes() {
 			fmt.Fprintln(c.stdout, "\nApply cancelled.")
 			return exitError
@@ -104,28 +104,13 @@ func (a *applyArgs) run(c *cli, args []string) int {
 // execute carries out p and renders its progress: the first SIGINT or
 // SIGTERM stops new uploads, the second cancels those in flight.
 func (c *cli) execute(op *operation.Apply, p *planner.Plan, a *applyArgs) int {
-	hookOut := c.stderr
-	if c.json {
-		hookOut = c.stdout
-	}
-	var view views.Apply
-	if !c.json && views.IsTerminal(c.stderr) {
-		view = views.NewApplyProgress(c.stderr, p)
-	} else {
-		view = views.NewApply(hookOut, c.json)
-	}
+	view := views.ApplyFor(c.stdout, c.stderr, c.json, p)
 	res, err := op.Execute(p, operation.ExecArgs{
 		Parallelism: a.plan.Parallelism,
 		RetryPolicy: a.retryPolicy,
 		NewUploader: newUploader,
 		Hook:        view,
-		Interrupted: func(second bool) {
-			if second {
-				fmt.Fprintln(c.stderr, "\nSecond interrupt: aborting uploads in flight. The lockfile holds everything recorded so far.")
-				return
-			}
-			fmt.Fprintln(c.stderr, "\nInterrupt received: no new uploads will start; waiting for uploads in flight to finish and be recorded. Press Ctrl-C again to abort them.")
-		},
+		Interrupted: func(second bool) { views.Interrupted(c.stderr, second) },
 	})
 	if err != nil {
 		return c.fail(err)
