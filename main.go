@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/wxmedia/wxmedia/views"
@@ -118,14 +117,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c.globalFlags(fs)
 	ca := cmd.args()
 	ca.bind(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wxmedia [global options] %s [options] %s\n\n  %s\n", cmd.name, cmd.usage, cmd.synopsis)
-		if cmd.help != "" {
-			fmt.Fprintf(stderr, "\n%s\n", indent(cmd.help))
-		}
-		fmt.Fprintln(stderr, "\nOptions:")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { views.CommandUsage(stderr, cmd.name, cmd.usage, cmd.synopsis, cmd.help, fs.PrintDefaults) }
 	if err := fs.Parse(interleave(fs, rest[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -185,31 +177,7 @@ func interleave(fs *flag.FlagSet, args []string) []string {
 }
 
 func (c *cli) mainUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: wxmedia [global options] <command> [options] [args]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "wxmedia uploads the files declared in wxmedia.yaml to WeChat Pay and records")
-	fmt.Fprintln(w, "the returned IDs in wxmedia.lock.json.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Global options (before or after the command):")
-	fmt.Fprintln(w, "  -chdir DIR       switch to DIR before doing anything else")
-	fmt.Fprintln(w, "  -manifest FILE   manifest file (default wxmedia.yaml)")
-	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
-	fmt.Fprintln(w, "  -env ENV         select an environment of the manifest (also WXMEDIA_ENV)")
-	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
-	fmt.Fprintln(w, "  -json            machine-readable output")
-	fmt.Fprintln(w, "  -log-file FILE   append a redacted HTTP debug trace to FILE (or WXMEDIA_LOG=debug: to stderr)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'wxmedia <command> -h' for a command's options.")
+	views.Usage(w, commandNames(), func(n string) string { return commands[n].synopsis })
 }
 
 func suggest(name string) string {
@@ -219,8 +187,4 @@ func suggest(name string) string {
 		}
 	}
 	return ""
-}
-
-func indent(s string) string {
-	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
 }
