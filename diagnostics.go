@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/wxmedia/wxmedia/operation"
 	"github.com/wxmedia/wxmedia/planfile"
 	"github.com/wxmedia/wxmedia/views"
 )
@@ -25,6 +26,10 @@ func diagnose(err error) views.Diagnostic {
 	var se *planfile.StaleError
 	if errors.As(err, &se) && se == err {
 		return views.Diagnostic{Summary: planfile.ErrStale.Error(), Detail: se.Reason + "; nothing was changed", Advice: staleAdvice[se.Why]}
+	}
+	var ae *operation.AccountsError
+	if errors.As(err, &ae) && ae == err {
+		return views.Diagnostic{Summary: err.Error(), Advice: "Fix the account settings above and run apply again"}
 	}
 	return views.Diagnostic{Summary: err.Error()}
 }

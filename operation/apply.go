@@ -211,10 +211,20 @@ func checkAccounts(r *accounts.Resolver, p *planner.Plan) error {
 		}
 	}
 	if err := JoinProblems(errs...); err != nil {
-		return fmt.Errorf("%w\nnothing was uploaded: fix the account settings above and run apply again", err)
+		return &AccountsError{Problems: err}
 	}
 	return nil
 }
+
+// AccountsError stops an apply before its first upload: the keys of some
+// accounts it uploads through could not be loaded.
+type AccountsError struct {
+	Problems error // one per account
+}
+
+func (e *AccountsError) Error() string { return e.Problems.Error() + "\nnothing was uploaded" }
+
+func (e *AccountsError) Unwrap() error { return e.Problems }
 
 // onlyStopped reports whether every failure in err is a change that was not
 // started because of an interrupt.
