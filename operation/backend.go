@@ -21,6 +21,9 @@ type StateBackend interface {
 	lockfile.Historian
 	// exists reports whether a state is stored.
 	exists() bool
+	// loadState reads and parses the stored state; the error wraps
+	// lockfile.ErrNotExist when there is none yet.
+	loadState(ctx context.Context) (*lockfile.State, error)
 	// remote returns the PostgreSQL backend, or nil for the local lockfile.
 	remote() *pgstate.Backend
 	// erroredAdvice says how to bring back the errored-state dump p.
@@ -42,6 +45,9 @@ func (b localBackend) exists() bool {
 	return err == nil
 }
 func (b localBackend) remote() *pgstate.Backend { return nil }
+func (b localBackend) loadState(context.Context) (*lockfile.State, error) {
+	return lockfile.Load(b.Path)
+}
 func (b localBackend) erroredAdvice(p, lockPath string) string {
 	return fmt.Sprintf("Check it, move it over %s (or delete it if the lockfile is already complete)", lockPath)
 }
@@ -55,6 +61,9 @@ type remoteBackend struct{ *pgstate.Backend }
 
 func (b remoteBackend) exists() bool             { return b.Backend.Exists() }
 func (b remoteBackend) remote() *pgstate.Backend { return b.Backend }
+func (b remoteBackend) loadState(ctx context.Context) (*lockfile.State, error) {
+	return lockfile.LoadFrom(ctx, b)
+}
 func (b remoteBackend) erroredAdvice(p, _ string) string {
 	return b.RecoverHint(p)
 }
@@ -103,16 +112,13 @@ func (w *Workspace) OpenStore(ctx context.Context) (*lockfile.Store, error) {
 // LoadExisting reads the state; the error wraps lockfile.ErrNotExist when
 // there is none yet.
 func (w *Workspace) LoadExisting() (*lockfile.State, error) {
-	if w.Remote() {
-		// A prefetch of the local lockfile, if any, is dropped.
-		return lockfile.LoadFrom(context.Background(), w.state)
-	}
-	if w.prefetched != nil {
+	if w.prefetched != nil && !w.Remote() {
 		r := <-w.prefetched
 		w.prefetched = nil
 		return r.st, r.err
 	}
-	return lockfile.Load(w.LockPath)
+	// A remote workspace drops the local prefetch, if any, unread.
+	return w.state.loadState(context.Background())
 }
 
 // LoadState reads the state, or starts an empty one; exists tells which.
