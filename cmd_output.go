@@ -3,13 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"sort"
-	"strings"
 
-	"github.com/wxmedia/wxmedia/internal/safetext"
-	"github.com/wxmedia/wxmedia/lockfile"
-	"github.com/wxmedia/wxmedia/manifest"
-	"github.com/wxmedia/wxmedia/operation"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -53,12 +47,20 @@ func (a *outputArgs) run(c *cli, args []string) int {
 		return c.usageError("-attribute needs an asset name: wxmedia output -attribute KEY NAME")
 	}
 	if len(args) == 1 {
-		e, ok := st.Assets[args[0]]
-		if !ok {
-			return c.fail(fmt.Errorf("no asset %q in %s; run `wxmedia output` to list them, or `wxmedia apply` if it was added recently", args[0], w.StateName()))
+		e, err := w.Recorded(st, args[0])
+		if err != nil {
+			return c.fail(err)
 		}
 		if a.attribute != "" {
-			return c.outputAttribute(w, args[0], e, a.attribute)
+			v, err := w.Attribute(args[0], e, a.attribute)
+			if err != nil {
+				return c.fail(err)
+			}
+			if c.json {
+				return c.printJSON(v)
+			}
+			fmt.Fprintln(c.stdout, v)
+			return exitOK
 		}
 		if a.format == "" {
 			if c.json {
@@ -81,16 +83,8 @@ func (a *outputArgs) run(c *cli, args []string) int {
 			return c.fail(err)
 		}
 	case "env":
-		// The manifest refuses such names, but the lockfile may hold older
-		// entries: never let one ID silently overwrite another.
-		if coll := manifest.EnvCollisions(st.Names()); len(coll) > 0 {
-			var lines []string
-			for _, n := range st.Names() {
-				if f, ok := coll[n]; ok {
-					lines = append(lines, fmt.Sprintf("%s and %s both become %s", safetext.Escape(f), safetext.Escape(n), manifest.EnvName(n)))
-				}
-			}
-			return c.fail(fmt.Errorf("%s: cannot print -format env: %s; rename one asset of each pair in the manifest and apply, or `wxmedia forget` the one no longer used", w.LockPath, strings.Join(lines, "; ")))
+		if err := w.CheckEnvNames(st); err != nil {
+			return c.fail(err)
 		}
 		views.OutputEnv(c.stdout, st, names)
 	case "":
@@ -98,27 +92,5 @@ func (a *outputArgs) run(c *cli, args []string) int {
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
 	}
-	return exitOK
-}
-
-// outputAttribute prints the attribute key of entry e.
-func (c *cli) outputAttribute(w *operation.Workspace, name string, e *lockfile.Entry, key string) int {
-	v, ok := e.Attributes[key]
-	if !ok {
-		keys := make([]string, 0, len(e.Attributes))
-		for k := range e.Attributes {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		has := "it has none"
-		if len(keys) > 0 {
-			has = "it has: " + strings.Join(keys, ", ")
-		}
-		return c.fail(fmt.Errorf("asset %s in %s has no attribute %q; %s", name, w.StateName(), key, has))
-	}
-	if c.json {
-		return c.printJSON(v)
-	}
-	fmt.Fprintln(c.stdout, v)
 	return exitOK
 }
