@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/wxmedia/wxmedia/views"
 )
@@ -18,14 +19,7 @@ func init() {
 		args: simple(runCompletion).args})
 }
 
-func commandNames() []string {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func commandNames() []string { return slices.Sorted(maps.Keys(commands)) }
 
 func runCompletion(c *cli, args []string) int {
 	if len(args) != 1 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"strings"
@@ -55,11 +54,7 @@ func (a *importArgs) run(c *cli, args []string) int {
 
 // fromSnapshot brings back one entry from a kept version.
 func (a *importArgs) fromSnapshot(c *cli, name string) int {
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	v, snap, err := w.Snapshot(context.Background(), a.fromSerial)
+	w, v, snap, err := c.snapshot(a.fromSerial)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/operation"
 	"github.com/wxmedia/wxmedia/views"
 )
@@ -60,11 +61,7 @@ func runStateHistory(c *cli) int {
 }
 
 func runStateShow(c *cli, arg string) int {
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	v, st, err := w.Snapshot(context.Background(), arg)
+	w, v, st, err := c.snapshot(arg)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -77,11 +74,7 @@ func runStateShow(c *cli, arg string) int {
 }
 
 func runStateRestore(c *cli, a *stateArgs, arg string) int {
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	v, snap, err := w.Snapshot(context.Background(), arg)
+	w, v, snap, err := c.snapshot(arg)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -102,4 +95,15 @@ func runStateRestore(c *cli, a *stateArgs, arg string) int {
 	}
 	fmt.Fprintf(c.stdout, "Restored serial %d of %s as serial %d.\n", v.Serial, w.StateName(), serial)
 	return exitOK
+}
+
+// snapshot loads the workspace and its kept version with the serial given
+// as text.
+func (c *cli) snapshot(arg string) (*operation.Workspace, *lockfile.Snapshot, *lockfile.State, error) {
+	w, err := c.loadWorkspace()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	v, st, err := w.Snapshot(context.Background(), arg)
+	return w, v, st, err
 }
