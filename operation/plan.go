@@ -137,7 +137,7 @@ func (w *Workspace) loadSavedPlan(ctx context.Context, store *lockfile.Store, pa
 		return nil, &planfile.StaleError{Why: planfile.StaleManifest, Reason: fmt.Sprintf("%s changed since %s was made", w.M.Path, path)}
 	}
 	if f.Plan.Environment != w.M.Env {
-		return nil, &planfile.StaleError{Why: planfile.StaleEnv, Reason: fmt.Sprintf("%s was made for %s, but this apply is for %s", path, EnvLabel(f.Plan.Environment), EnvLabel(w.M.Env))}
+		return nil, &planfile.StaleError{Why: planfile.StaleEnv, Reason: fmt.Sprintf("%s was made for %s, but this apply is for %s", path, envLabel(f.Plan.Environment), envLabel(w.M.Env))}
 	}
 	if err := f.CheckLockfile(store.State(), w.StateExists(), w.StateName()); err != nil {
 		return nil, err

@@ -161,8 +161,8 @@ func DefaultLockfile(manifestPath, lockfilePath, env string) (string, error) {
 	return filepath.Join(filepath.Dir(manifestPath), base+".lock.json"), nil
 }
 
-// EnvLabel names an environment in messages.
-func EnvLabel(env string) string {
+// envLabel names an environment in messages.
+func envLabel(env string) string {
 	if env == "" {
 		return "no environment"
 	}
