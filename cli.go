@@ -101,7 +101,6 @@ type planArgs struct {
 }
 
 func (a *planArgs) bind(fs *flag.FlagSet) {
-	a.targets, a.replace = nil, nil
 	fs.Var(&a.targets, "target", "limit to assets matching `NAME` (repeatable; globs allowed)")
 	fs.Var(&a.replace, "replace", "force re-upload of `NAME` (repeatable; globs allowed)")
 	fs.IntVar(&a.Parallelism, "parallelism", 4, "upload up to `N` files at once")
