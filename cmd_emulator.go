@@ -14,6 +14,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/providers/emulator"
+	"github.com/wxmedia/wxmedia/views"
 )
 
 type emulatorFlags struct {
@@ -34,29 +35,31 @@ type emulatorFlags struct {
 }
 
 func init() {
-	var ef emulatorFlags
 	register(&command{name: "emulator", synopsis: "run the local WeChat Pay emulator with the sandbox test keys",
 		help: "Serves every upload endpoint as docs/PROTOCOL.md describes, for tests and trials.\n" +
 			"Accounts reach it with `endpoint: http://ADDR` and the sandbox keys, which\n" +
 			"-write-keys DIR writes out. The sandbox keys are public: never use them elsewhere.",
-		flags: func(c *cli, fs *flag.FlagSet) {
-			fs.StringVar(&ef.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`")
-			fs.BoolVar(&ef.tls, "tls", false, "serve HTTPS with the sandbox CA (needed for v2 client certificates)")
-			fs.DurationVar(&ef.latency, "latency", 0, "add `DUR` to every request")
-			fs.Float64Var(&ef.failRate, "fail-rate", 0, "answer this fraction of requests with 500 SYSTEM_ERROR")
-			fs.Float64Var(&ef.throttleRate, "throttle-rate", 0, "answer this fraction with 429 FREQUENCY_LIMIT_EXCEED")
-			fs.Float64Var(&ef.resetRate, "reset-rate", 0, "reset the connection for this fraction of requests")
-			fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
-			fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
-			fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
-			fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR`, then serve; a manifest fragment for them is printed")
-			fs.StringVar(&ef.keysOnly, "write-keys-only", "", "write the sandbox keys and certificates into `DIR` and exit")
-			fs.IntVar(&ef.dailyQuota, "daily-quota", 0, "successful uploads each merchant may make per day before 429 (0: unlimited)")
-			fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
-			fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
-		},
-		run: func(c *cli, args []string) int { return runEmulator(c, &ef, args) }})
+		args: func() cmdArgs { return &emulatorFlags{} }})
 }
+
+func (ef *emulatorFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&ef.addr, "addr", "127.0.0.1:8787", "listen on `HOST:PORT`")
+	fs.BoolVar(&ef.tls, "tls", false, "serve HTTPS with the sandbox CA (needed for v2 client certificates)")
+	fs.DurationVar(&ef.latency, "latency", 0, "add `DUR` to every request")
+	fs.Float64Var(&ef.failRate, "fail-rate", 0, "answer this fraction of requests with 500 SYSTEM_ERROR")
+	fs.Float64Var(&ef.throttleRate, "throttle-rate", 0, "answer this fraction with 429 FREQUENCY_LIMIT_EXCEED")
+	fs.Float64Var(&ef.resetRate, "reset-rate", 0, "reset the connection for this fraction of requests")
+	fs.Float64Var(&ef.truncateRate, "truncate-rate", 0, "process, then cut the response short, for this fraction")
+	fs.Float64Var(&ef.rateLimit, "rate-limit", 0, "per-merchant requests per second before 429 (0: unlimited)")
+	fs.Int64Var(&ef.seed, "seed", 1, "seed for the fault injection")
+	fs.StringVar(&ef.writeKeys, "write-keys", "", "write the sandbox keys and certificates into `DIR`, then serve; a manifest fragment for them is printed")
+	fs.StringVar(&ef.keysOnly, "write-keys-only", "", "write the sandbox keys and certificates into `DIR` and exit")
+	fs.IntVar(&ef.dailyQuota, "daily-quota", 0, "successful uploads each merchant may make per day before 429 (0: unlimited)")
+	fs.StringVar(&ef.log, "log", "", "append one JSON line per issued ID to `FILE`")
+	fs.StringVar(&ef.urlFile, "url-file", "", "write the base URL to `FILE` once listening (for -addr 127.0.0.1:0)")
+}
+
+func (ef *emulatorFlags) run(c *cli, args []string) int { return runEmulator(c, ef, args) }
 
 func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	if len(args) > 0 {
@@ -74,7 +77,10 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		if ef.tls {
 			scheme = "https"
 		}
-		return c.printFragment(ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys)
+		if err := views.SandboxFragment(c.stdout, ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
 	case ef.writeKeys != "":
 		if code := c.writeSandboxKeys(ef.writeKeys, keys); code != exitOK {
 			return code
@@ -108,11 +114,10 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	var readyErr error
 	ready := func(a net.Addr) {
 		url := scheme + "://" + a.String()
-		fmt.Fprintf(c.stderr, "wxmedia emulator listening on %s (Ctrl-C to stop)\n", url)
-		fmt.Fprintf(c.stderr, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", keys.V3.MchID, keys.Global.MchID, keys.Brand.MchID, keys.V2.MchID)
-		fmt.Fprintf(c.stderr, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", keys.WechatPayPublicKeyID)
+		views.EmulatorListening(c.stderr, url, keys)
 		if ef.writeKeys != "" {
-			if c.printFragment(ef.writeKeys, url, ef.tls, keys) != exitOK {
+			if err := views.SandboxFragment(c.stdout, ef.writeKeys, url, ef.tls, keys); err != nil {
+				views.Error(c.stderr, err.Error())
 				readyErr = errors.New("could not print the manifest fragment")
 			}
 		}
@@ -150,12 +155,7 @@ func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
 			return c.fail(err)
 		}
 	}
-	fmt.Fprintf(c.stdout, "Wrote the sandbox keys to %s.\n", dir)
-	for _, m := range k.Merchants() {
-		fmt.Fprintf(c.stdout, "  %-6s mchid %s serial_no %s\n", m.API, m.MchID, m.SerialNo)
-	}
-	fmt.Fprintf(c.stdout, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
-	fmt.Fprintf(c.stdout, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
+	views.SandboxKeysWritten(c.stdout, dir, k)
 	if k.V2.APIKey != "" {
 		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
 		if err := atomicfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {

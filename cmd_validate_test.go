@@ -35,8 +35,7 @@ accounts:
 	for _, asNote := range []bool{false, true} {
 		var stdout, stderr bytes.Buffer
 		c := &cli{stdout: &stdout, stderr: &stderr, manifestPath: manifest}
-		c.validate.unsetEnvAsNote = asNote
-		code := runValidate(c, nil)
+		code := runValidate(c, &validateArgs{UnsetEnvAsNote: asNote}, nil)
 		const msg = "accounts.legacy.api_key_env: environment variable WXMEDIA_TEST_UNSET_V2_KEY is not set"
 		switch {
 		case !asNote && (code != exitError || !strings.Contains(stderr.String(), "Error: "+manifest+":3:3: "+msg)):

@@ -9,14 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
-	"time"
 
-	"github.com/fatih/color"
-	"github.com/mattn/go-isatty"
-
-	"github.com/wxmedia/wxmedia/providers"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -38,10 +32,24 @@ type command struct {
 	synopsis string
 	usage    string // argument summary after the name
 	help     string // longer description
-	run      func(c *cli, args []string) int
-	// flags adds the command's own flags.
-	flags func(c *cli, fs *flag.FlagSet)
+	// args makes a fresh struct for the command's own flags: one per run.
+	args func() cmdArgs
 }
+
+// cmdArgs is one command's own flags, and the command run with them.
+type cmdArgs interface {
+	bind(fs *flag.FlagSet)
+	run(c *cli, args []string) int
+}
+
+// simple is a command without flags of its own.
+type simple func(c *cli, args []string) int
+
+func (simple) bind(*flag.FlagSet) {}
+
+func (f simple) run(c *cli, args []string) int { return f(c, args) }
+
+func (f simple) args() cmdArgs { return f }
 
 var commands = map[string]*command{}
 
@@ -62,20 +70,6 @@ type cli struct {
 
 	// stdinTTY reports whether the user can answer prompts.
 	stdinTTY bool
-
-	// command flags
-	pf           planFlags
-	detailedExit bool
-	autoApprove  bool
-	lockTimeout  time.Duration
-	planOut      string
-	markdown     bool
-	retryPolicy  providers.RetryPolicy
-	outputFormat string
-	attribute    string // output -attribute KEY
-	validate     validateOptions
-	// noSecrets: validate -no-secrets checks no key or certificate.
-	noSecrets bool
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {
@@ -89,7 +83,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", retryPolicy: providers.DefaultRetryPolicy, env: os.Getenv("WXMEDIA_ENV")}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", env: os.Getenv("WXMEDIA_ENV")}
 	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	c.globalFlags(top)
@@ -102,7 +96,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if *showVersion {
-		return commands["version"].run(c, nil)
+		return runVersion(c, nil)
 	}
 	rest := top.Args()
 	if len(rest) == 0 {
@@ -121,17 +115,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.globalFlags(fs)
-	if cmd.flags != nil {
-		cmd.flags(c, fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wxmedia [global options] %s [options] %s\n\n  %s\n", cmd.name, cmd.usage, cmd.synopsis)
-		if cmd.help != "" {
-			fmt.Fprintf(stderr, "\n%s\n", indent(cmd.help))
-		}
-		fmt.Fprintln(stderr, "\nOptions:")
-		fs.PrintDefaults()
-	}
+	ca := cmd.args()
+	ca.bind(fs)
+	fs.Usage = func() { views.CommandUsage(stderr, cmd.name, cmd.usage, cmd.synopsis, cmd.help, fs.PrintDefaults) }
 	if err := fs.Parse(interleave(fs, rest[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -147,19 +133,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	if c.noColor || os.Getenv("NO_COLOR") != "" || !isTerminal(stdout) {
-		color.NoColor = true
-	} else {
-		color.NoColor = false
-	}
-	c.stdinTTY = isTerminal(stdin)
+	views.SetColor(c.noColor, stdout)
+	c.stdinTTY = views.IsTerminal(stdin)
 	stopTrace, err := c.startTrace()
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exitError
 	}
 	defer stopTrace()
-	return cmd.run(c, fs.Args())
+	return ca.run(c, fs.Args())
 }
 
 // interleave moves flags that follow positional arguments in front of
@@ -194,40 +176,8 @@ func interleave(fs *flag.FlagSet, args []string) []string {
 	return append(flags, pos...)
 }
 
-func isTerminal(x any) bool {
-	f, ok := x.(*os.File)
-	if !ok {
-		return false
-	}
-	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-}
-
 func (c *cli) mainUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: wxmedia [global options] <command> [options] [args]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "wxmedia uploads the files declared in wxmedia.yaml to WeChat Pay and records")
-	fmt.Fprintln(w, "the returned IDs in wxmedia.lock.json.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Global options (before or after the command):")
-	fmt.Fprintln(w, "  -chdir DIR       switch to DIR before doing anything else")
-	fmt.Fprintln(w, "  -manifest FILE   manifest file (default wxmedia.yaml)")
-	fmt.Fprintln(w, "  -lockfile FILE   lockfile (default wxmedia.lock.json beside the manifest)")
-	fmt.Fprintln(w, "  -env ENV         select an environment of the manifest (also WXMEDIA_ENV)")
-	fmt.Fprintln(w, "  -no-color        disable colour (also honours NO_COLOR)")
-	fmt.Fprintln(w, "  -json            machine-readable output")
-	fmt.Fprintln(w, "  -log-file FILE   append a redacted HTTP debug trace to FILE (or WXMEDIA_LOG=debug: to stderr)")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'wxmedia <command> -h' for a command's options.")
+	views.Usage(w, commandNames(), func(n string) string { return commands[n].synopsis })
 }
 
 func suggest(name string) string {
@@ -237,26 +187,4 @@ func suggest(name string) string {
 		}
 	}
 	return ""
-}
-
-func indent(s string) string {
-	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
-}
-
-// planView picks the plan view for the output flags.
-func (c *cli) planView() views.Plan {
-	switch {
-	case c.json:
-		return views.NewPlan(c.stdout, views.JSON)
-	case c.markdown:
-		return views.NewPlan(c.stdout, views.Markdown)
-	}
-	return views.NewHumanPlan(c.stdout, c.termWidth())
-}
-
-// fail prints err in the house style and returns exitError.
-func (c *cli) fail(err error) int {
-	msg := err.Error()
-	fmt.Fprintf(c.stderr, "%s %s\n", color.New(color.FgRed, color.Bold).Sprint("Error:"), msg)
-	return exitError
 }

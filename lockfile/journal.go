@@ -92,11 +92,18 @@ func CommittedJournalAdvice(path string) string {
 		"run `git rm --cached %s`, add `*.lock.json.journal` to .gitignore, and delete the file", path, path)
 }
 
+// fileJournal is a backend that keeps its journal in a file beside the
+// lockfile: *FileBackend, and any type that embeds one (as the operation
+// package's local state backend does).
+type fileJournal interface{ journalInFile() }
+
+func (*FileBackend) journalInFile() {}
+
 // markFile notes on a *JournalError from jb whether jb keeps its journal
 // in a file.
 func markFile(err error, jb JournalBackend) error {
 	if je, ok := err.(*JournalError); ok {
-		_, je.File = jb.(*FileBackend)
+		_, je.File = jb.(fileJournal)
 	}
 	return err
 }

@@ -246,3 +246,13 @@ func NoticeWait(ctx context.Context, holder *LockInfo) {
 		fn(holder)
 	}
 }
+
+// RemoveLock removes the lock file of the lockfile at lockfilePath, for
+// `wxmedia force-unlock` after the user confirmed the lock is stale. A lock
+// file that is already gone is no error.
+func RemoveLock(lockfilePath string) error {
+	if err := os.Remove(LockPath(lockfilePath)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -126,19 +126,50 @@ func SHA256File(path string) (string, error) {
 // ErrStale is wrapped by every staleness error.
 var ErrStale = errors.New("saved plan is stale")
 
+// Stale is why a saved plan no longer applies.
+type Stale int
+
+const (
+	// StaleLockfile: the lockfile was created, removed or written since.
+	StaleLockfile Stale = iota
+	// StaleLineage: the plan belongs to another lockfile lineage.
+	StaleLineage
+	// StaleManifest: the manifest changed since.
+	StaleManifest
+	// StaleEnv: the plan was made for another environment.
+	StaleEnv
+	// StaleContent: an asset file's content changed since.
+	StaleContent
+)
+
+// StaleError says why a saved plan no longer applies, and that nothing was
+// changed. It gives no advice: the command that renders it says what to
+// do (make a new plan) for its Why.
+type StaleError struct {
+	Why    Stale
+	Reason string
+}
+
+func (e *StaleError) Error() string {
+	return ErrStale.Error() + ": " + e.Reason + "; nothing was changed"
+}
+
+// Is makes errors.Is(err, ErrStale) hold.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
 // CheckLockfile reports whether st is the lockfile state the plan was made
 // against. exists tells whether the lockfile existed on disk.
 func (f *File) CheckLockfile(st *lockfile.State, exists bool, lockPath string) error {
 	ref := f.Lockfile
 	switch {
 	case ref.Lineage == "" && exists:
-		return fmt.Errorf("%w: it was made before %s existed, and now it does (serial %d); nothing was changed. Make a new plan", ErrStale, lockPath, st.Serial)
+		return &StaleError{StaleLockfile, fmt.Sprintf("it was made before %s existed, and now it does (serial %d)", lockPath, st.Serial)}
 	case ref.Lineage != "" && !exists:
-		return fmt.Errorf("%w: it was made against %s (lineage %s), which no longer exists; nothing was changed. Make a new plan", ErrStale, lockPath, ref.Lineage)
+		return &StaleError{StaleLockfile, fmt.Sprintf("it was made against %s (lineage %s), which no longer exists", lockPath, ref.Lineage)}
 	case ref.Lineage != "" && ref.Lineage != st.Lineage:
-		return fmt.Errorf("%w: it belongs to another lockfile lineage (%s, but %s has %s); nothing was changed. Make a new plan against this lockfile", ErrStale, ref.Lineage, lockPath, st.Lineage)
+		return &StaleError{StaleLineage, fmt.Sprintf("it belongs to another lockfile lineage (%s, but %s has %s)", ref.Lineage, lockPath, st.Lineage)}
 	case ref.Lineage != "" && ref.Serial != st.Serial:
-		return fmt.Errorf("%w: %s moved on since the plan was made (serial %d, now %d); nothing was changed. Make a new plan", ErrStale, lockPath, ref.Serial, st.Serial)
+		return &StaleError{StaleLockfile, fmt.Sprintf("%s moved on since the plan was made (serial %d, now %d)", lockPath, ref.Serial, st.Serial)}
 	}
 	return nil
 }

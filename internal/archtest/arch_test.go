@@ -129,10 +129,7 @@ const registryPkg = module + "/providers/registry"
 // longer needed fails the test, so the list only shrinks.
 type exception struct{ from, to, why string }
 
-var exceptions = []exception{
-	{"main", "github.com/fatih/color", "main sets color.NoColor from -no-color and NO_COLOR (issue 13 moves it into views)"},
-	{"main", "github.com/mattn/go-isatty", "main decides whether stdin and stderr are terminals (issue 13 moves it into views)"},
-}
+var exceptions = []exception{}
 
 // checker collects violations and the exceptions that were used.
 type checker struct {
@@ -183,8 +180,8 @@ func TestArchitecture(t *testing.T) {
 	// Providers upload; they never touch the plan or the state.
 	for _, p := range append([]string{module + "/providers"}, providerPkgs(g)...) {
 		for _, d := range g[p].Deps {
-			if under(d, module+"/planner") || under(d, module+"/executor") || under(d, module+"/lockfile") || strings.HasSuffix(d, "/operations") && under(d, module) {
-				c.forbid("providers never touch plans or state (no planner, executor, lockfile or operations)", short(p), short(d))
+			if under(d, module+"/planner") || under(d, module+"/executor") || under(d, module+"/lockfile") || under(d, module+"/operation") {
+				c.forbid("providers never touch plans or state (no planner, executor, lockfile or operation)", short(p), short(d))
 			}
 		}
 	}
@@ -249,6 +246,27 @@ func TestArchitecture(t *testing.T) {
 	for _, d := range g[module].Imports {
 		if strings.HasPrefix(d, module+"/providers/") && d != emu && d != registryPkg {
 			c.forbid("main imports no provider subpackage except through the registry", "main", short(d))
+		}
+	}
+
+	// main parses flags and renders; the operations run in operation: main
+	// reaches no state backend, executor or stat cache itself.
+	for _, d := range g[module].Imports {
+		if d == module+"/pgstate" || d == module+"/executor" || d == module+"/statcache" {
+			c.forbid("main runs no operation itself (no pgstate, executor or statcache: that is operation's job)", "main", short(d))
+		}
+	}
+
+	// operation runs operations and renders nothing; it gets providers
+	// through the constructor main passes, never a provider package.
+	op := module + "/operation"
+	if g[op] == nil {
+		t.Errorf("the operation package is missing")
+	} else {
+		for _, d := range g[op].Imports {
+			if strings.HasPrefix(d, module+"/providers/") {
+				c.forbid("operation imports no provider subpackage", "operation", short(d))
+			}
 		}
 	}
 

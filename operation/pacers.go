@@ -1,23 +1,27 @@
-package main
+package operation
 
 import (
 	"sync"
 
 	"github.com/wxmedia/wxmedia/debuglog"
 	"github.com/wxmedia/wxmedia/providers"
-	"github.com/wxmedia/wxmedia/views"
 )
+
+// rateHook is the optional part of ExecArgs.Hook told about request rates.
+type rateHook interface {
+	RateChanged(account, typ string, perSecond float64, throttled bool)
+}
 
 // pacers holds one adaptive request rate per account and asset type (each
 // type is its own WeChat Pay endpoint), shared by every worker of an apply.
 type pacers struct {
-	view views.RateView
+	view rateHook
 	mu   sync.Mutex
 	m    map[[2]string]*providers.Pacer
 }
 
-func newPacers(view any) *pacers {
-	rv, _ := view.(views.RateView)
+func newPacers(hook any) *pacers {
+	rv, _ := hook.(rateHook)
 	return &pacers{view: rv, m: map[[2]string]*providers.Pacer{}}
 }
 

@@ -1,4 +1,4 @@
-package main
+package operation
 
 import (
 	"os"
@@ -6,10 +6,10 @@ import (
 )
 
 // planHeapLimit is the heap a plan may grow to before the garbage
-// collector runs (see tuneGCForPlan).
+// collector runs (see TuneGCForPlan).
 const planHeapLimit = 112 << 20
 
-// tuneGCForPlan turns the garbage collector's proportional pacing off for
+// TuneGCForPlan turns the garbage collector's proportional pacing off for
 // a short-lived plan and bounds the heap instead: a warm plan of 10,000
 // assets allocates a few tens of megabytes and exits, and collecting them
 // on the way cost a third of its time on a busy two-core machine (146 ms
@@ -18,7 +18,7 @@ const planHeapLimit = 112 << 20
 // memory. GOGC or GOMEMLIMIT in the environment win. It returns a function
 // restoring the previous settings (tests run many commands in one
 // process).
-func tuneGCForPlan() (restore func()) {
+func TuneGCForPlan() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
@@ -30,16 +30,16 @@ func tuneGCForPlan() (restore func()) {
 	}
 }
 
-// applyHeapLimit bounds the heap of apply (see tuneGCForApply).
+// applyHeapLimit bounds the heap of apply (see TuneGCForApply).
 const applyHeapLimit = 192 << 20
 
-// tuneGCForApply keeps the garbage collector's usual pacing for a long
+// TuneGCForApply keeps the garbage collector's usual pacing for a long
 // apply but caps the heap: the state of 100,000 assets (plan, lockfile, and
 // the sandbox emulator's records when endpoint: sandbox) is ~100 MB live,
 // and proportional pacing alone let the heap double that. Near the limit
 // the collector runs more often instead. GOGC or GOMEMLIMIT in the
 // environment win.
-func tuneGCForApply() (restore func()) {
+func TuneGCForApply() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}

@@ -1,7 +1,8 @@
-package main
+package views
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -12,14 +13,14 @@ import (
 // APIv2 key from.
 const V2KeyVar = "WXMEDIA_SANDBOX_V2_API_KEY"
 
-// printFragment prints, to stdout, the accounts block of a manifest that
+// SandboxFragment prints, to w, the accounts block of a manifest that
 // reaches the emulator at url with the keys written to dir, for all four
 // apis, and the command that exports the v2 key. The keys are public test
 // keys; the APIv2 key is still read from a variable, as a real one must be.
-func (c *cli) printFragment(dir, url string, tls bool, k emulator.SandboxKeys) int {
+func SandboxFragment(w io.Writer, dir, url string, tls bool, k emulator.SandboxKeys) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return c.fail(err)
+		return err
 	}
 	f := func(name string) string { return filepath.ToSlash(filepath.Join(abs, name)) }
 	var b strings.Builder
@@ -46,9 +47,23 @@ func (c *cli) printFragment(dir, url string, tls bool, k emulator.SandboxKeys) i
 	fmt.Fprintf(&b, "# The sandbox brand owns the audience package %s (for expand_into).\n", emulator.SandboxUserPackageID)
 	fmt.Fprintf(&b, "# Then export the v2 key:\n#   export %s=\"$(cat %s)\"\n", V2KeyVar, f("v2_api_key.txt"))
 	fmt.Fprintf(&b, "# Certificate mode instead of the public key: replace wechatpay_public_key_id and\n#   wechatpay_public_key_file with platform_certificate_files: [%s]\n#   (and apiv3_key_env naming a variable that holds the contents of %s)\n", f("platform_cert.pem"), f("apiv3_key.txt"))
-	_, err = fmt.Fprint(c.stdout, b.String())
-	if err != nil {
-		return c.fail(err)
+	_, err = fmt.Fprint(w, b.String())
+	return err
+}
+
+// SandboxKeysWritten tells which sandbox identities were written to dir.
+func SandboxKeysWritten(w io.Writer, dir string, k emulator.SandboxKeys) {
+	fmt.Fprintf(w, "Wrote the sandbox keys to %s.\n", dir)
+	for _, m := range k.Merchants() {
+		fmt.Fprintf(w, "  %-6s mchid %s serial_no %s\n", m.API, m.MchID, m.SerialNo)
 	}
-	return exitOK
+	fmt.Fprintf(w, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
+	fmt.Fprintf(w, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
+}
+
+// EmulatorListening tells where the emulator listens and its identities.
+func EmulatorListening(w io.Writer, url string, k emulator.SandboxKeys) {
+	fmt.Fprintf(w, "wxmedia emulator listening on %s (Ctrl-C to stop)\n", url)
+	fmt.Fprintf(w, "  sandbox v3 mchid %s, global %s, brand_id %s, v2 mch_id %s\n", k.V3.MchID, k.Global.MchID, k.Brand.MchID, k.V2.MchID)
+	fmt.Fprintf(w, "  WeChat Pay public key ID %s; write the keys with -write-keys DIR\n", k.WechatPayPublicKeyID)
 }

@@ -4,12 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/wxmedia/wxmedia/lockfile"
-	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/operation"
 )
 
 // completeCommand is the hidden command the completion scripts call with
@@ -91,9 +89,7 @@ func completions(c *cli, before []string, cur string) []string {
 			fs = flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			cc.globalFlags(fs)
-			if cmd.flags != nil {
-				cmd.flags(cc, fs)
-			}
+			cmd.args().bind(fs)
 			continue
 		}
 		args = append(args, w)
@@ -141,40 +137,5 @@ func flagNames(fs *flag.FlagSet) []string {
 // manifest or lockfile that cannot be read contributes nothing: completion
 // never prints errors.
 func assetNames(cc *cli, from string) []string {
-	dir := cc.chdir
-	manifestPath := cc.manifestPath
-	if dir != "" && !filepath.IsAbs(manifestPath) {
-		manifestPath = filepath.Join(dir, manifestPath)
-	}
-	seen := map[string]bool{}
-	if from != "lockfile" {
-		if m, _ := manifest.LoadWith(manifestPath, manifest.Options{KeepPartial: true}); m != nil {
-			for _, a := range m.Assets {
-				seen[a.Name] = true
-				if i := strings.IndexByte(a.Name, '/'); i > 0 {
-					seen[a.Name[:i]] = true // the glob's key selects all its files
-				}
-			}
-		}
-	}
-	if from != "manifest" {
-		lp := cc.lockfilePath
-		if lp == "" {
-			lp = filepath.Join(filepath.Dir(cc.manifestPath), "wxmedia.lock.json")
-		}
-		if dir != "" && !filepath.IsAbs(lp) {
-			lp = filepath.Join(dir, lp)
-		}
-		if st, err := lockfile.Load(lp); err == nil {
-			for _, n := range st.Names() {
-				seen[n] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return operation.AssetNames(cc.chdir, cc.manifestPath, cc.lockfilePath, from)
 }

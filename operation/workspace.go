@@ -1,0 +1,190 @@
+package operation
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/pgstate"
+	"github.com/wxmedia/wxmedia/scan"
+	"github.com/wxmedia/wxmedia/statcache"
+)
+
+// LoadArgs says which workspace to load: the global options of every
+// command that reads a manifest.
+type LoadArgs struct {
+	ManifestPath string
+	LockfilePath string // -lockfile; "" for the default beside the manifest
+	Env          string // -env or WXMEDIA_ENV
+	// NoSecrets skips loading key and certificate files.
+	NoSecrets bool
+	// KeepPartial returns what could be loaded with the error (validate).
+	KeepPartial bool
+	// RefreshHashes ignores the stat cache.
+	RefreshHashes bool
+	// Log receives warnings that must not fail the command.
+	Log io.Writer
+}
+
+// Workspace is a loaded manifest with its lockfile path and state backend.
+type Workspace struct {
+	M        *manifest.Manifest
+	LockPath string
+	log      io.Writer
+	state    StateBackend
+	// cache is the stat cache as read before the manifest's files were
+	// checked: nil with -refresh-hashes, empty when there is none or it
+	// cannot be used.
+	cache *statcache.Cache
+	// readOnly: the command takes no lock, so the lockfile was read while
+	// the manifest's files were checked (prefetched), and the plan may use
+	// the Stat the manifest check took instead of stat'ing every file again.
+	readOnly   bool
+	prefetched chan prefetch
+	// checked looked at the manifest's files (the scan stage's view, which
+	// trusts the stat cache) and keeps the Stat it took of each.
+	checked scan.Checker
+}
+
+// manifestStats is the Checker whose Stats a plan may use (readOnly), or nil.
+func (w *Workspace) manifestStats() *scan.Checker {
+	if !w.readOnly {
+		return nil
+	}
+	return &w.checked
+}
+
+type prefetch struct {
+	st  *lockfile.State
+	err error
+}
+
+// Load loads the workspace a.
+func Load(a LoadArgs) (*Workspace, error) { return open(a, false) }
+
+// LoadReadOnly is Load for a command that takes no lock and writes no
+// state (plan): on a large tree, reading the local lockfile costs about as
+// much as checking the manifest's files, so it runs alongside.
+func LoadReadOnly(a LoadArgs) (*Workspace, error) { return open(a, true) }
+
+func open(a LoadArgs, readOnly bool) (*Workspace, error) {
+	if a.Log == nil {
+		a.Log = io.Discard
+	}
+	lp, err := DefaultLockfile(a.ManifestPath, a.LockfilePath, a.Env)
+	if err != nil {
+		return nil, err
+	}
+	// Once, for everything: every spelling of one lockfile shares one lock,
+	// and a lockfile that is a link is written through.
+	lp, err = lockfile.Resolve(lp)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workspace{LockPath: lp, log: a.Log, readOnly: readOnly}
+	if readOnly {
+		// Speculative: a manifest with a state block reads its backend
+		// instead, and this result is dropped.
+		w.prefetched = make(chan prefetch, 1)
+		go func() {
+			st, err := lockfile.Load(lp)
+			w.prefetched <- prefetch{st, err}
+		}()
+	}
+	opts := manifest.Options{SkipCredentialFiles: a.NoSecrets, Env: a.Env}
+	if !a.RefreshHashes {
+		// The cache is a hint: one that cannot be read is rebuilt. It is
+		// read while the manifest is parsed and its globs expanded, and
+		// first needed once files are stat'ed.
+		loaded := make(chan struct{})
+		go func() {
+			defer close(loaded)
+			w.cache, _ = statcache.Load(statcache.PathFor(a.ManifestPath))
+		}()
+		w.checked.Known = func(rel string, fi fs.FileInfo) bool {
+			<-loaded
+			return w.cache.Vouches(rel, fi)
+		}
+		defer func() { <-loaded }()
+	}
+	opts.Files = w.checked.Files
+	opts.KeepPartial = a.KeepPartial
+	m, err := manifest.LoadWith(a.ManifestPath, opts)
+	if m != nil {
+		for _, wn := range m.Warnings {
+			fmt.Fprintf(a.Log, "Warning: %v\n", wn)
+		}
+	}
+	if err != nil {
+		if m != nil {
+			// validate goes on checking what it can.
+			w.M = m
+			return w, err
+		}
+		return nil, err
+	}
+	w.M = m
+	if m.State != nil {
+		remote, err := pgstate.New(m.State)
+		if err != nil {
+			return nil, err
+		}
+		w.state = remoteBackend{remote}
+		return w, nil
+	}
+	history, err := lockfile.HistoryFor(m.Dir, lp)
+	if err != nil {
+		return nil, err
+	}
+	w.state = localBackend{&lockfile.FileBackend{Path: lp, History: history}}
+	return w, nil
+}
+
+// envPattern is the rule for environment names (as for account and asset
+// names): they become part of a lockfile name.
+var envPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// DefaultLockfile derives the lockfile from the flags: lockfilePath as
+// given; otherwise NAME.lock.json beside the manifest NAME.yaml
+// (wxmedia.yaml → wxmedia.lock.json, wxmedia.prod.yaml →
+// wxmedia.prod.lock.json), with ".ENV" before ".lock.json" when an
+// environment is selected.
+func DefaultLockfile(manifestPath, lockfilePath, env string) (string, error) {
+	if env != "" && !envPattern.MatchString(env) {
+		return "", fmt.Errorf("environment %q (from -env or WXMEDIA_ENV) is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter or digit", env)
+	}
+	if lockfilePath != "" {
+		return lockfilePath, nil
+	}
+	base := filepath.Base(manifestPath)
+	for _, ext := range []string{".yaml", ".yml"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			base = base[:len(base)-len(ext)]
+			break
+		}
+	}
+	if env != "" {
+		base += "." + env
+	}
+	return filepath.Join(filepath.Dir(manifestPath), base+".lock.json"), nil
+}
+
+// envLabel names an environment in messages.
+func envLabel(env string) string {
+	if env == "" {
+		return "no environment"
+	}
+	return "environment " + env
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
