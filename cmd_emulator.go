@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/wxmedia/wxmedia/internal/atomicfile"
+	"github.com/wxmedia/wxmedia/operation/sandbox"
 	"github.com/wxmedia/wxmedia/providers/emulator"
 	"github.com/wxmedia/wxmedia/views"
 )
@@ -66,13 +63,20 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		return c.usageError("emulator takes no arguments")
 	}
 	keys := emulator.Sandbox()
+	dir := ef.writeKeys
 	switch {
 	case ef.writeKeys != "" && ef.keysOnly != "":
 		return c.usageError("give -write-keys DIR (write the keys, then serve) or -write-keys-only DIR (write them and exit), not both")
 	case ef.keysOnly != "":
-		if code := c.writeSandboxKeys(ef.keysOnly, keys); code != exitOK {
-			return code
+		dir = ef.keysOnly
+	}
+	if dir != "" {
+		if err := sandbox.WriteKeys(dir, keys); err != nil {
+			return c.fail(err)
 		}
+		views.SandboxKeysWritten(c.stdout, dir, keys)
+	}
+	if ef.keysOnly != "" {
 		scheme := "http"
 		if ef.tls {
 			scheme = "https"
@@ -81,86 +85,29 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 			return c.fail(err)
 		}
 		return exitOK
-	case ef.writeKeys != "":
-		if code := c.writeSandboxKeys(ef.writeKeys, keys); code != exitOK {
-			return code
-		}
-	}
-	cfg := emulator.Config{
-		Faults: emulator.Faults{Latency: ef.latency, FailRate: ef.failRate, ThrottleRate: ef.throttleRate,
-			ResetRate: ef.resetRate, TruncateRate: ef.truncateRate, Seed: ef.seed},
-		RateLimit:  ef.rateLimit,
-		DailyQuota: ef.dailyQuota,
-	}
-	if ef.log != "" {
-		f, err := os.OpenFile(ef.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return c.fail(err)
-		}
-		defer f.Close()
-		cfg.Log = f
-	}
-	srv, err := emulator.NewSandbox(cfg)
-	if err != nil {
-		return c.fail(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	scheme := "http"
-	serve := emulator.ListenAndServe
-	if ef.tls {
-		scheme, serve = "https", emulator.ListenAndServeTLS
-	}
-	var readyErr error
-	ready := func(a net.Addr) {
-		url := scheme + "://" + a.String()
-		views.EmulatorListening(c.stderr, url, keys)
-		if ef.writeKeys != "" {
+	err := sandbox.Serve(ctx, sandbox.Options{Addr: ef.addr, TLS: ef.tls, LogPath: ef.log, URLFile: ef.urlFile,
+		Config: emulator.Config{
+			Faults: emulator.Faults{Latency: ef.latency, FailRate: ef.failRate, ThrottleRate: ef.throttleRate,
+				ResetRate: ef.resetRate, TruncateRate: ef.truncateRate, Seed: ef.seed},
+			RateLimit:  ef.rateLimit,
+			DailyQuota: ef.dailyQuota,
+		},
+		Ready: func(url string) error {
+			views.EmulatorListening(c.stderr, url, keys)
+			if ef.writeKeys == "" {
+				return nil
+			}
 			if err := views.SandboxFragment(c.stdout, ef.writeKeys, url, ef.tls, keys); err != nil {
 				views.Error(c.stderr, err.Error())
-				readyErr = errors.New("could not print the manifest fragment")
+				return errors.New("could not print the manifest fragment")
 			}
-		}
-		if ef.urlFile != "" && readyErr == nil {
-			readyErr = atomicfile.WriteFile(ef.urlFile, []byte(url+"\n"), 0o644)
-		}
-	}
-	if err := serve(ctx, ef.addr, srv, ready); err != nil && !errors.Is(err, context.Canceled) {
+			return nil
+		}})
+	if err != nil {
 		return c.fail(err)
-	}
-	if readyErr != nil {
-		return c.fail(readyErr)
-	}
-	return exitOK
-}
-
-// writeSandboxKeys writes the public sandbox identities so that manifests
-// can point at a standalone emulator.
-func (c *cli) writeSandboxKeys(dir string, k emulator.SandboxKeys) int {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return c.fail(err)
-	}
-	files := map[string][]byte{
-		"wechatpay_pub.pem": k.WechatPayPublicKeyPEM,
-		"ca_cert.pem":       k.CACertPEM,
-		"platform_cert.pem": k.PlatformCertificatePEM,
-		"apiv3_key.txt":     []byte(k.APIv3Key + "\n"),
-	}
-	for _, m := range k.Merchants() {
-		files[m.API+"_key.pem"] = m.PrivateKeyPEM
-		files[m.API+"_cert.pem"] = m.CertificatePEM
-	}
-	for name, data := range files {
-		if err := atomicfile.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return c.fail(err)
-		}
-	}
-	views.SandboxKeysWritten(c.stdout, dir, k)
-	if k.V2.APIKey != "" {
-		fmt.Fprintln(c.stdout, "  the v2 sandbox API key is in v2_api_key.txt")
-		if err := atomicfile.WriteFile(filepath.Join(dir, "v2_api_key.txt"), []byte(k.V2.APIKey+"\n"), 0o600); err != nil {
-			return c.fail(err)
-		}
 	}
 	return exitOK
 }

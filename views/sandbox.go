@@ -59,6 +59,9 @@ func SandboxKeysWritten(w io.Writer, dir string, k emulator.SandboxKeys) {
 	}
 	fmt.Fprintf(w, "  wechatpay_public_key_id %s\n", k.WechatPayPublicKeyID)
 	fmt.Fprintf(w, "  platform certificate %s in platform_cert.pem; the APIv3 key is in apiv3_key.txt\n", k.PlatformSerial)
+	if k.V2.APIKey != "" {
+		fmt.Fprintln(w, "  the v2 sandbox API key is in v2_api_key.txt")
+	}
 }
 
 // EmulatorListening tells where the emulator listens and its identities.
