@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wxmedia/wxmedia/internal/cliflag"
 	"github.com/wxmedia/wxmedia/operation"
 	"github.com/wxmedia/wxmedia/views"
 )
@@ -84,19 +85,9 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string { return "" }
-
-func (s *stringList) Set(v string) error {
-	*s = append(*s, v)
-	return nil
-}
-
 // planArgs are the flags plan and apply share.
 type planArgs struct {
-	targets, replace stringList
+	targets, replace cliflag.StringList
 	operation.PlanArgs
 }
 

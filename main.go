@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/wxmedia/wxmedia/internal/cliflag"
 	"github.com/wxmedia/wxmedia/views"
 )
 
@@ -118,13 +119,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ca := cmd.args()
 	ca.bind(fs)
 	fs.Usage = func() { views.CommandUsage(stderr, cmd.name, cmd.usage, cmd.synopsis, cmd.help, fs.PrintDefaults) }
-	if err := fs.Parse(interleave(fs, rest[1:])); err != nil {
+	if err := fs.Parse(cliflag.Interleave(fs, rest[1:])); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitError
 	}
-	if msg := checkFlags(fs); msg != "" {
+	if msg := cliflag.Check(fs, flagExceptions); msg != "" {
 		return c.usageError(msg)
 	}
 	if c.chdir != "" {
@@ -142,38 +143,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer stopTrace()
 	return ca.run(c, fs.Args())
-}
-
-// interleave moves flags that follow positional arguments in front of
-// them, so `wxmedia output storefront -json` works like Terraform's.
-func interleave(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
-			if f := fs.Lookup(name); f != nil {
-				if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-					continue
-				}
-				if i+1 < len(args) {
-					i++
-					flags = append(flags, args[i])
-				}
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return append(flags, pos...)
 }
 
 func (c *cli) mainUsage(w io.Writer) {
