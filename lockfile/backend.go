@@ -48,11 +48,14 @@ type FileBackend struct {
 	// History, when set, keeps every document written, and the one found
 	// on disk before the first write.
 	History *History
-	// last is the document a write replaces: what was read from disk
-	// before the first write, then what was last written.
-	last   []byte
-	seeded bool
-	jr     *journal // the journal file, once appended to or removed
+	// lastName is the history file of the document a write replaces (what
+	// was on disk before the first write, then what was last written), and
+	// lastIDs how many IDs it holds: the bytes themselves are not kept, as
+	// a lockfile of 100,000 assets is 35 MB.
+	lastName string
+	lastIDs  int
+	seeded   bool
+	jr       *journal // the journal file, once appended to or removed
 }
 
 // Name returns the lockfile path.
@@ -79,27 +82,32 @@ func (f *FileBackend) Write(ctx context.Context, data []byte) error {
 
 // keep records data in the history before it replaces the lockfile, and
 // first the lockfile's current document (from git, or an older wxmedia),
-// so that what a write replaces can always be brought back.
+// so that what a write replaces can always be brought back. A version
+// whose successor holds fewer IDs is marked, so pruning spares it longest.
 func (f *FileBackend) keep(data []byte) error {
 	now := time.Now()
-	writer := Writer()
+	ids := idCount(data)
 	if !f.seeded {
 		f.seeded = true
 		if prev, err := os.ReadFile(f.Path); err == nil {
 			if _, perr := Parse(f.Path, prev); perr == nil {
-				f.last, writer = prev, "(found on disk)"
+				name, err := f.History.record(prev, "(found on disk)", now, idCount(prev) > ids)
+				if err != nil {
+					return err
+				}
+				f.lastName, f.lastIDs = name, idCount(prev)
 			}
 		}
-	}
-	if f.last != nil {
-		if err := f.History.Record(f.last, writer, now, idCount(f.last) > idCount(data)); err != nil {
+	} else if f.lastName != "" && f.lastIDs > ids {
+		if err := f.History.markKept(f.lastName); err != nil {
 			return err
 		}
 	}
-	if err := f.History.Record(data, Writer(), now, false); err != nil {
+	name, err := f.History.record(data, Writer(), now, false)
+	if err != nil {
 		return err
 	}
-	f.last = data
+	f.lastName, f.lastIDs = name, ids
 	return nil
 }
 

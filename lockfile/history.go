@@ -157,12 +157,36 @@ const keptSuffix = ".keep.json"
 // beyond Limit. It is the one place history is written: the backend calls
 // it once per lockfile write.
 func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bool) error {
+	_, err := h.record(data, writer, when, dropsIDs)
+	return err
+}
+
+// markKept marks the version kept in the history file plain (a name
+// record returned) as one whose successor forgot IDs, as Record with
+// dropsIDs does, without needing its bytes.
+func (h *History) markKept(plain string) error {
+	kept := strings.TrimSuffix(plain, ".json") + keptSuffix
+	if err := os.Rename(plain, kept); err != nil {
+		if _, serr := os.Lstat(kept); serr == nil {
+			return nil // marked already
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // pruned meanwhile
+		}
+		return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
+	}
+	return atomicfile.SyncDir(h.Dir)
+}
+
+// record is Record, returning the name the version is kept under without
+// the kept mark (see markKept).
+func (h *History) record(data []byte, writer string, when time.Time, dropsIDs bool) (string, error) {
 	ref, err := parseRef(data)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := h.mkdirs(); err != nil {
-		return err
+		return "", err
 	}
 	if !h.swept {
 		// Writers hold the apply lock, so any temporary file here was left
@@ -176,16 +200,13 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 	plain := filepath.Join(h.Dir, historyName(ref.Serial, data))
 	kept := strings.TrimSuffix(plain, ".json") + keptSuffix
 	if _, err := os.Lstat(kept); err == nil {
-		return nil
+		return plain, nil
 	}
 	if _, err := os.Lstat(plain); err == nil {
 		if !dropsIDs {
-			return nil
+			return plain, nil
 		}
-		if err := os.Rename(plain, kept); err != nil {
-			return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
-		}
-		return atomicfile.SyncDir(h.Dir)
+		return plain, h.markKept(plain)
 	}
 	name := plain
 	if dropsIDs {
@@ -194,14 +215,14 @@ func (h *History) Record(data []byte, writer string, when time.Time, dropsIDs bo
 
 	head, err := json.Marshal(Snapshot{Lineage: ref.Lineage, Serial: ref.Serial, Writer: writer, Time: when.UTC().Format(time.RFC3339)})
 	if err != nil {
-		return err
+		return "", err
 	}
 	buf := make([]byte, 0, len(head)+1+len(data))
 	buf = append(append(append(buf, head...), '\n'), data...)
 	if err := atomicfile.WriteFile(name, buf, 0o644); err != nil { // temp file + rename: never writes through a link
-		return fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
+		return "", fmt.Errorf("keeping state history in %s: %w", h.Dir, err)
 	}
-	return h.prune()
+	return plain, h.prune()
 }
 
 // mkdirs creates Dir below Root, refusing any part that is a symbolic link.
