@@ -6,8 +6,11 @@ import (
 )
 
 // planHeapLimit is the heap a plan may grow to before the garbage
-// collector runs (see TuneGCForPlan).
-const planHeapLimit = 112 << 20
+// collector runs (see TuneGCForPlan). A cold plan of 100,000 new files
+// needs about 140 MiB: at 112 MiB the collector ran nearly all the time
+// (1.51 s, 120 MiB peak RSS), at 140 MiB it takes 1.38–1.40 s and peaks at
+// 146–147 MiB (BENCHMARKS.md, session 3).
+const planHeapLimit = 140 << 20
 
 // TuneGCForPlan turns the garbage collector's proportional pacing off for
 // a short-lived plan and bounds the heap instead: a warm plan of 10,000
