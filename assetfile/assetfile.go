@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/wxmedia/wxmedia/internal/filekind"
 )
 
 // Error is a file that cannot be opened as an asset: Reason says why, in
@@ -63,7 +65,7 @@ func Open(root *os.Root, rel string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &Error{File: rel, Reason: fmt.Sprintf("%s is not a regular file (it is %s); name a regular file inside the manifest directory and run plan again", rel, describe(fi.Mode()))}
+		return nil, &Error{File: rel, Reason: fmt.Sprintf("%s is not a regular file (it is %s); name a regular file inside the manifest directory and run plan again", rel, filekind.Describe(fi.Mode()))}
 	}
 	return f, nil
 }
@@ -109,24 +111,6 @@ func resolve(dir, rel string) (target, inner string, ok bool) {
 		return target, "", true
 	}
 	return target, r, true
-}
-
-// describe names a file type for messages.
-func describe(m fs.FileMode) string {
-	switch t := m.Type(); {
-	case t&fs.ModeDir != 0:
-		return "a directory"
-	case t&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case t&fs.ModeSocket != 0:
-		return "a socket"
-	case t&fs.ModeCharDevice != 0:
-		return "a character device"
-	case t&fs.ModeDevice != 0:
-		return "a device"
-	default:
-		return "of type " + t.String()
-	}
 }
 
 // unwrapPath drops the *fs.PathError around err: messages name the file

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
+	"github.com/wxmedia/wxmedia/internal/filekind"
 )
 
 // The journal makes recording an upload cost O(1) instead of a rewrite of
@@ -221,11 +222,7 @@ func (f *FileBackend) AppendJournal(ctx context.Context, line []byte) error {
 func (f *FileBackend) ReadJournal(ctx context.Context) ([]byte, error) {
 	p := JournalPath(f.Path)
 	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
-		kind := describeMode(fi.Mode())
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			kind = "a symbolic link"
-		}
-		return nil, fmt.Errorf("%s is not a regular file (it is %s); wxmedia writes its journal there itself and never follows a link: remove it (`rm %s`) and run again", p, kind, p)
+		return nil, fmt.Errorf("%s is not a regular file (it is %s); wxmedia writes its journal there itself and never follows a link: remove it (`rm %s`) and run again", p, filekind.Describe(fi.Mode()), p)
 	}
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {

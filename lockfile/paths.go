@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
+	"github.com/wxmedia/wxmedia/internal/filekind"
 )
 
 // LinkError reports a path wxmedia will not write through because it is a
@@ -57,7 +58,7 @@ func Resolve(path string) (string, error) {
 		// A lockfile that is (or links to) a device or a FIFO would make
 		// every read hang or never end: /dev/zero, say.
 		if fi, err := os.Stat(real); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-			return "", fmt.Errorf("%s is not a regular file (it is %s); a lockfile must be a regular file holding JSON. Remove it, or point -lockfile at the lockfile", path, describeMode(fi.Mode()))
+			return "", fmt.Errorf("%s is not a regular file (it is %s); a lockfile must be a regular file holding JSON. Remove it, or point -lockfile at the lockfile", path, filekind.Describe(fi.Mode()))
 		}
 		return real, nil
 	}
@@ -129,17 +130,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// describeMode names the kind of a file that is not a regular file.
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
