@@ -21,15 +21,7 @@ var streamRowsAbove = 2000
 // either side, no borders, a line of dashes under the header. The action
 // column is measured plain and written coloured, as planHuman does.
 func streamTable(w io.Writer, t *table) error {
-	widths := make([]int, len(t.header))
-	for i, h := range t.header {
-		widths[i] = twwidth.Width(h)
-	}
-	for _, row := range t.rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], twwidth.Width(cell))
-		}
-	}
+	widths := t.columnWidths(twwidth.Width) // as tablewriter measures
 	bw := bufio.NewWriterSize(w, 64<<10)
 	line := func(cells []string, first string) {
 		for i, cell := range cells {

@@ -112,6 +112,21 @@ func plainLabel(a planner.Action) string {
 // cellPad is what the table adds around each cell: a space either side.
 const cellPad = 2
 
+// columnWidths returns each column's widest cell, header included, as
+// measure counts display columns.
+func (t *table) columnWidths(measure func(string) int) []int {
+	widths := make([]int, len(t.header))
+	for i, h := range t.header {
+		widths[i] = measure(h)
+	}
+	for _, r := range t.rows {
+		for i, cell := range r {
+			widths[i] = max(widths[i], measure(cell))
+		}
+	}
+	return widths
+}
+
 // fit shortens the asset and reason columns so that every line is at most
 // width columns wide (0: no limit). Asset names lose their middle, where
 // paths differ least; reasons lose their end. Each keeps a minimum, so a
@@ -120,15 +135,7 @@ func (t *table) fit(width int) {
 	if width <= 0 {
 		return
 	}
-	widths := make([]int, len(t.header))
-	for i, h := range t.header {
-		widths[i] = runewidth.StringWidth(h)
-	}
-	for _, r := range t.rows {
-		for i, cell := range r {
-			widths[i] = max(widths[i], runewidth.StringWidth(cell))
-		}
-	}
+	widths := t.columnWidths(runewidth.StringWidth)
 	total := 0
 	for _, w := range widths {
 		total += w + cellPad
