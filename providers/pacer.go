@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -107,7 +108,7 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 			}
 		}
 		if err := p.lim.Wait(ctx); err != nil {
-			return time.Time{}, err
+			return time.Time{}, waitError(ctx, err)
 		}
 		p.mu.Lock()
 		now, paused := p.now(), p.now().Before(p.pause)
@@ -116,6 +117,20 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 			return now, nil
 		}
 	}
+}
+
+// waitError is the error of a token wait that failed: the context's own
+// error when it has one, and context.DeadlineExceeded when the limiter
+// refused to wait past the deadline (it says so without wrapping it), so
+// that callers treat it as the interruption it is, not as a failure to retry.
+func waitError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if _, ok := ctx.Deadline(); ok {
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // Throttled reports a throttling answer to a request sent at sent, which

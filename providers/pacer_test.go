@@ -57,3 +57,19 @@ func TestThrottlesDoNotUseUpAttempts(t *testing.T) {
 		t.Error("IsThrottle misclassifies")
 	}
 }
+
+// A wait for a token that the context's deadline would cut short ends with
+// the context's error, so that callers see an interrupted apply, not a
+// network failure (golang.org/x/time/rate returns its own error then).
+func TestPacerWaitPastDeadlineIsTheContextError(t *testing.T) {
+	p := providers.NewPacer(0.5, 0, nil) // one token, then one every 2 s
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Wait(ctx); err != nil {
+		t.Fatalf("first wait: %v", err)
+	}
+	_, err := p.Wait(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second wait: %v; want it to wrap context.DeadlineExceeded", err)
+	}
+}
