@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (a *forgetArgs) run(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Forgot %s (was %s). The media still exists at WeChat Pay; the next apply uploads it again if it is still in the manifest.\n", name, id)
-	return exitOK
+	return ExitOK
 }
 
 type forceUnlockArgs struct{ force bool }
@@ -60,7 +60,7 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 	}
 	if !h.Held {
 		fmt.Fprintf(c.stdout, "%s is not locked.\n", w.StateName())
-		return exitOK
+		return ExitOK
 	}
 	if !h.Removable {
 		return c.fail(w.ForceUnlock(h))
@@ -75,12 +75,12 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 		fmt.Fprintf(c.stdout, "Lock held by %s.\nRemove it? Only 'yes' will be accepted: ", h.Holder)
 		if !c.readYes() {
 			fmt.Fprintln(c.stdout, "Force-unlock cancelled.")
-			return exitError
+			return ExitError
 		}
 	}
 	if err := w.ForceUnlock(h); err != nil {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Removed the lock on %s (was held by %s).\n", w.LockPath, h.Holder)
-	return exitOK
+	return ExitOK
 }
