@@ -51,10 +51,6 @@ func (a *applyArgs) run(c *cli, args []string) int {
 	}
 	ctx := context.Background()
 	op, err := w.StartApply(ctx, a.lockTimeout)
-	var ed *operation.ErroredDumpError
-	if errors.As(err, &ed) {
-		return c.fail(fmt.Errorf("%w, then run apply again", err))
-	}
 	if err != nil {
 		return c.fail(err)
 	}

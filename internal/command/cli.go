@@ -37,7 +37,7 @@ func (c *cli) planView(markdown bool) views.Plan {
 
 // fail prints err in the house style and returns ExitError.
 func (c *cli) fail(err error) int {
-	diagnose(err).Render(c.stderr)
+	diagnose(err, c.name).Render(c.stderr)
 	return ExitError
 }
 

@@ -73,6 +73,10 @@ type cli struct {
 	// version is wxmedia's version, for `wxmedia version` and the
 	// User-Agent of uploads.
 	version string
+
+	// name is the command running ("apply", "state push"), for advice
+	// such as "run `wxmedia apply` again".
+	name string
 }
 
 func (c *cli) globalFlags(fs *flag.FlagSet) {
@@ -121,6 +125,7 @@ func Run(version string, args []string, stdin io.Reader, stdout, stderr io.Write
 	fs := flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.globalFlags(fs)
+	c.name = cmd.name
 	ca := cmd.args()
 	ca.bind(fs)
 	fs.Usage = func() { views.CommandUsage(stderr, cmd.name, cmd.usage, cmd.synopsis, cmd.help, fs.PrintDefaults) }

@@ -53,6 +53,7 @@ func (a *stateArgs) run(c *cli, args []string) int {
 	if len(args) == 0 {
 		return c.usageError("state needs a subcommand: pull, push, history, show, restore or merge")
 	}
+	c.name = "state " + args[0]
 	switch args[0] {
 	case "pull":
 		if len(args) != 1 {

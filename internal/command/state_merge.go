@@ -25,7 +25,7 @@ func init() {
 		}
 		if len(args) == 4 {
 			if err := operation.CheckNoJournal(args[3]); err != nil {
-				fmt.Fprintf(c.stderr, "wxmedia state merge: %v\n", err)
+				fmt.Fprintf(c.stderr, "wxmedia state merge: %s\n", diagnose(err, c.name))
 				return ExitError
 			}
 		}
