@@ -1,159 +1,28 @@
 // Command wxmedia uploads WeChat Pay media the way Terraform manages
 // infrastructure: declare files in wxmedia.yaml, review a plan, apply it, and
 // read the returned IDs from wxmedia.lock.json.
+//
+// This package is only the process's entry: os.Args and the standard
+// streams go to the command layer (internal/command), its exit code to
+// os.Exit. It also holds the build stamp.
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/wxmedia/wxmedia/internal/cliflag"
-	"github.com/wxmedia/wxmedia/views"
+	"github.com/wxmedia/wxmedia/internal/command"
 )
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// exit codes (CONTRACT.md)
-const (
-	exitOK          = 0
-	exitError       = 1
-	exitChanges     = 2
-	exitInterrupted = 130
-)
-
-// command is one subcommand.
-type command struct {
-	name     string
-	synopsis string
-	usage    string // argument summary after the name
-	help     string // longer description
-	// args makes a fresh struct for the command's own flags: one per run.
-	args func() cmdArgs
-}
-
-// cmdArgs is one command's own flags, and the command run with them.
-type cmdArgs interface {
-	bind(fs *flag.FlagSet)
-	run(c *cli, args []string) int
-}
-
-// simple is a command without flags of its own.
-type simple func(c *cli, args []string) int
-
-func (simple) bind(*flag.FlagSet) {}
-
-func (f simple) run(c *cli, args []string) int { return f(c, args) }
-
-func (f simple) args() cmdArgs { return f }
-
-var commands = map[string]*command{}
-
-func register(c *command) { commands[c.name] = c }
-
-// cli holds what every command shares: streams and the global flags.
-type cli struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-
-	chdir        string
-	manifestPath string
-	lockfilePath string
-	env          string // -env, or WXMEDIA_ENV
-	noColor      bool
-	json         bool
-	logFile      string
-
-	// stdinTTY reports whether the user can answer prompts.
-	stdinTTY bool
-}
-
-func (c *cli) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.chdir, "chdir", c.chdir, "switch to `DIR` before doing anything else")
-	fs.StringVar(&c.manifestPath, "manifest", c.manifestPath, "manifest `FILE`")
-	fs.StringVar(&c.lockfilePath, "lockfile", c.lockfilePath, "lockfile `FILE` (default: wxmedia.lock.json beside the manifest; NAME.lock.json for -manifest NAME.yaml; wxmedia.ENV.lock.json for -env ENV)")
-	fs.StringVar(&c.env, "env", c.env, "select the environment `ENV` of the manifest's environments block (also WXMEDIA_ENV)")
-	fs.BoolVar(&c.noColor, "no-color", c.noColor, "disable colour (also honours NO_COLOR)")
-	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
-	fs.StringVar(&c.logFile, "log-file", c.logFile, "append a redacted debug trace of every HTTP exchange to `FILE` (see WXMEDIA_LOG)")
-}
-
+// run is the whole program but for the process exit, as the end-to-end
+// tests run it in process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, manifestPath: "wxmedia.yaml", env: os.Getenv("WXMEDIA_ENV")}
-	top := flag.NewFlagSet("wxmedia", flag.ContinueOnError)
-	top.SetOutput(stderr)
-	c.globalFlags(top)
-	showVersion := top.Bool("version", false, "print the version and exit")
-	top.Usage = func() { c.mainUsage(stderr) }
-	if err := top.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if *showVersion {
-		return runVersion(c, nil)
-	}
-	rest := top.Args()
-	if len(rest) == 0 {
-		c.mainUsage(stderr)
-		return exitError
-	}
-	if rest[0] == completeCommand {
-		return runComplete(c, rest[1:])
-	}
-	cmd, ok := commands[rest[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "wxmedia: unknown command %q%s\n\n", rest[0], suggest(rest[0]))
-		c.mainUsage(stderr)
-		return exitError
-	}
-	fs := flag.NewFlagSet("wxmedia "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.globalFlags(fs)
-	ca := cmd.args()
-	ca.bind(fs)
-	fs.Usage = func() { views.CommandUsage(stderr, cmd.name, cmd.usage, cmd.synopsis, cmd.help, fs.PrintDefaults) }
-	if err := fs.Parse(cliflag.Interleave(fs, rest[1:])); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if msg := cliflag.Check(fs, flagExceptions); msg != "" {
-		return c.usageError(msg)
-	}
-	if c.chdir != "" {
-		if err := os.Chdir(c.chdir); err != nil {
-			fmt.Fprintf(stderr, "Error: -chdir: %v\n", err)
-			return exitError
-		}
-	}
-	views.SetColor(c.noColor, stdout)
-	c.stdinTTY = views.IsTerminal(stdin)
-	stopTrace, err := c.startTrace()
-	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		return exitError
-	}
-	defer stopTrace()
-	return ca.run(c, fs.Args())
-}
-
-func (c *cli) mainUsage(w io.Writer) {
-	views.Usage(w, commandNames(), func(n string) string { return commands[n].synopsis })
-}
-
-func suggest(name string) string {
-	for n := range commands {
-		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
-			return fmt.Sprintf(" (did you mean %q?)", n)
-		}
-	}
-	return ""
+	return command.Run(version, args, stdin, stdout, stderr)
 }

@@ -65,7 +65,7 @@ func Open(root *os.Root, rel string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &Error{File: rel, Reason: fmt.Sprintf("%s is not a regular file (it is %s); name a regular file inside the manifest directory and run plan again", rel, filekind.Describe(fi.Mode()))}
+		return nil, &Error{File: rel, Reason: fmt.Sprintf("%s is not a regular file (it is %s); name a regular file inside the manifest directory", rel, filekind.Describe(fi.Mode()))}
 	}
 	return f, nil
 }
@@ -80,9 +80,9 @@ func openError(root *os.Root, rel string, err error) error {
 		return &Error{File: rel, Reason: fmt.Sprintf("cannot read %s: %v; check that it exists and this user can read it", rel, inner), Err: err}
 	}
 	if target, inner, ok := resolve(root.Name(), rel); ok && inner == "" {
-		return &Error{File: rel, Reason: fmt.Sprintf("%s leads outside the manifest directory (to %s); asset files must stay inside it, so nothing was read: replace the link with the file itself and run plan again", rel, target), Err: err}
+		return &Error{File: rel, Reason: fmt.Sprintf("%s leads outside the manifest directory (to %s); asset files must stay inside it, so nothing was read: replace the link with the file itself", rel, target), Err: err}
 	}
-	return &Error{File: rel, Reason: fmt.Sprintf("cannot read %s: %v; check the file and run plan again", rel, inner), Err: err}
+	return &Error{File: rel, Reason: fmt.Sprintf("cannot read %s: %v; check the file", rel, inner), Err: err}
 }
 
 // resolve follows the symlinks of rel under dir: target is where it leads

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/wxmedia/wxmedia/assetfile"
+	"github.com/wxmedia/wxmedia/internal/errmark"
 	"github.com/wxmedia/wxmedia/internal/safetext"
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/planner"
@@ -74,6 +75,25 @@ type Executor struct {
 
 // ErrStopped is reported for changes not started because Stop was closed.
 var ErrStopped = errors.New("executor: stopped before this change started")
+
+// The kinds of error Apply marks (internal/errmark), for the command layer
+// to say what to do next. Their texts say what is wrong, not which command
+// to run.
+var (
+	// ErrUnfinished marks changes a run left undone on purpose: uploads
+	// not started after an interruption, forgets held back because an
+	// upload failed. The next apply makes them.
+	ErrUnfinished = errors.New("executor: changes left undone for the next apply")
+	// ErrFileUnreadable marks an upload whose file is gone or unreadable
+	// since the plan: making it readable again is enough, the plan stands.
+	ErrFileUnreadable = errors.New("executor: file gone or unreadable since plan")
+	// ErrPlanOutdated marks a change the lockfile no longer supports (an
+	// expand whose recorded upload is gone): a new plan is needed.
+	ErrPlanOutdated = errors.New("executor: change no longer matches the lockfile")
+	// ErrExpandPending marks a failed expand of an upload that is
+	// recorded: the next apply expands it without uploading.
+	ErrExpandPending = errors.New("executor: expand pending")
+)
 
 // Report counts what an apply achieved.
 type Report struct {
@@ -223,10 +243,10 @@ func (e *Executor) Apply(ctx context.Context, p *planner.Plan) (Report, error) {
 		for i, c := range forgets {
 			names[i] = c.Name
 		}
-		errs = multierror.Append(errs, fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded (%s still recorded); run apply again to finish them", len(forgets), strings.Join(names, ", ")))
+		errs = multierror.Append(errs, errmark.Mark(fmt.Errorf("%d forget(s) held back because not every upload succeeded, so that no recorded ID is dropped before its replacement is recorded (%s still recorded)", len(forgets), strings.Join(names, ", ")), ErrUnfinished))
 	}
 	if rep.NotStarted > 0 {
-		errs = multierror.Append(errs, fmt.Errorf("%d upload(s) not started because apply was interrupted; run apply again to finish them: %w", rep.NotStarted, ErrStopped))
+		errs = multierror.Append(errs, errmark.Mark(fmt.Errorf("%d upload(s) not started because apply was interrupted: %w", rep.NotStarted, ErrStopped), ErrUnfinished))
 	}
 	if errs != nil {
 		errs.ErrorFormat = formatErrors
@@ -362,7 +382,7 @@ func (e *Executor) upload(ctx context.Context, root *os.Root, group []*planner.C
 			f, err := assetfile.Open(root, c.After.File)
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 				// Gone, or unreadable, since plan: fixing that is enough.
-				return nil, fmt.Errorf("%w, then run apply again", err)
+				return nil, errmark.Mark(err, ErrFileUnreadable)
 			}
 			if err != nil {
 				return nil, err
@@ -455,7 +475,7 @@ func uploadAttributes(res *providers.Result, c *planner.Change) map[string]strin
 // audience package the manifest names.
 func (e *Executor) expandOnly(ctx context.Context, c *planner.Change) error {
 	if c.Before == nil || c.After == nil {
-		return fmt.Errorf("%s: the expand has no recorded upload; run plan again", c.Name)
+		return errmark.Mark(fmt.Errorf("%s: the expand has no recorded upload", c.Name), ErrPlanOutdated)
 	}
 	u, err := e.Resolve(c.Account, c.Type)
 	if err != nil {
@@ -474,7 +494,7 @@ func (e *Executor) expand(ctx context.Context, c *planner.Change, u providers.Up
 	into := c.After.ExpandInto
 	res, err := x.Expand(ctx, &providers.ExpandRequest{Asset: c.Name, UploadID: uploadID, Into: into})
 	if err != nil {
-		return fmt.Errorf("expanding audience package %s failed (run apply again to expand it without uploading): %w", into, err)
+		return errmark.Mark(fmt.Errorf("expanding audience package %s failed (the upload is recorded): %w", into, err), ErrExpandPending)
 	}
 	if err := checkResult(c.Name, res); err != nil {
 		return err

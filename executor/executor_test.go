@@ -301,9 +301,12 @@ func TestFileGoneAfterPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := e.executor(store, 2, fastRetry).Apply(ctx, p)
-	want := "cannot read " + gone.File + ": no such file or directory; check that it exists and this user can read it, then run apply again"
+	want := "cannot read " + gone.File + ": no such file or directory; check that it exists and this user can read it"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "img001") {
 		t.Fatalf("error = %v; want it to name img001 and say %q", err, want)
+	}
+	if !errors.Is(err, executor.ErrFileUnreadable) {
+		t.Errorf("error %v is not marked executor.ErrFileUnreadable", err)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("error %v does not wrap fs.ErrNotExist", err)

@@ -2,6 +2,7 @@ package executor_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -109,7 +110,7 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 	// 1. The upload succeeds and is recorded; its expand does not happen.
 	log.dropNextExpand = true
 	m, p := plan(emulator.SandboxUserPackageID)
-	if _, err := apply(m, p); err == nil || !strings.Contains(err.Error(), "uploaded as") || !strings.Contains(err.Error(), "run apply again to expand") {
+	if _, err := apply(m, p); err == nil || !strings.Contains(err.Error(), "uploaded as") || !strings.Contains(err.Error(), "(the upload is recorded)") || !errors.Is(err, executor.ErrExpandPending) {
 		t.Fatalf("first apply = %v, want the expand failure saying the upload is recorded", err)
 	}
 	e := entry()

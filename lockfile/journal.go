@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
+	"github.com/wxmedia/wxmedia/internal/errmark"
 	"github.com/wxmedia/wxmedia/internal/filekind"
 )
 
@@ -222,7 +223,7 @@ func (f *FileBackend) AppendJournal(ctx context.Context, line []byte) error {
 func (f *FileBackend) ReadJournal(ctx context.Context) ([]byte, error) {
 	p := JournalPath(f.Path)
 	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (it is %s); wxmedia writes its journal there itself and never follows a link: remove it (`rm %s`) and run again", p, filekind.Describe(fi.Mode()), p)
+		return nil, errmark.Mark(fmt.Errorf("%s is not a regular file (it is %s); wxmedia writes its journal there itself and never follows a link: remove it (`rm %s`)", p, filekind.Describe(fi.Mode()), p), ErrNotRegular)
 	}
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -252,7 +253,7 @@ func (j *journal) append(line []byte) error {
 		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|oNoFollow, 0o644)
 		if err != nil {
 			if fi, lerr := os.Lstat(j.path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-				return fmt.Errorf("%s is a symbolic link; wxmedia never writes its journal through a link (that would append to the file it points to): remove it (`rm %s`) and run again", j.path, j.path)
+				return errmark.Mark(fmt.Errorf("%s is a symbolic link; wxmedia never writes its journal through a link (that would append to the file it points to): remove it (`rm %s`)", j.path, j.path), ErrNotRegular)
 			}
 			return err
 		}

@@ -3,6 +3,7 @@
 package lockfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,13 +34,13 @@ func TestJournalRefusesLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.UpdateNames([]string{"b"}, func(s *State) { s.Assets["b"] = &Entry{Type: "image", SHA256: testSum, ID: "id-b"} })
-	if err == nil || !strings.Contains(err.Error(), "is a symbolic link") || !strings.Contains(err.Error(), "rm "+JournalPath(path)) {
+	if err == nil || !strings.Contains(err.Error(), "is a symbolic link") || !strings.Contains(err.Error(), "rm "+JournalPath(path)) || !errors.Is(err, ErrNotRegular) {
 		t.Errorf("journaling through a link = %v, want a refusal naming the link and saying to remove it", err)
 	}
 	if got := string(must(os.ReadFile(victim))); got != "precious\n" {
 		t.Errorf("the link's target was written: %q", got)
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "not a regular file (it is a symbolic link)") {
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "not a regular file (it is a symbolic link)") || !errors.Is(err, ErrNotRegular) {
 		t.Errorf("Load with a linked journal = %v, want a refusal", err)
 	}
 	if err := os.Remove(JournalPath(path)); err != nil {
@@ -52,7 +53,7 @@ func TestJournalRefusesLinks(t *testing.T) {
 	go func() { _, err := Load(path); done <- err }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file (it is a named pipe)") {
+		if err == nil || !strings.Contains(err.Error(), "not a regular file (it is a named pipe)") || !errors.Is(err, ErrNotRegular) {
 			t.Errorf("Load with a named pipe for a journal = %v, want a refusal", err)
 		}
 	case <-time.After(10 * time.Second):

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/wxmedia/wxmedia/internal/errmark"
 )
 
 // LockInfo describes who holds the apply lock. It is written into the lock
@@ -141,13 +143,13 @@ func tryLock(path string) (*Lock, error) {
 		// holder's description into it, would write the file the link
 		// points to.
 		if err := IsLink(path, lockLinkAdvice(path)); err != nil {
-			return nil, err
+			return nil, errmark.Mark(err, ErrNotRegular)
 		}
 		fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|oNoFollow))
 		ok, err := fl.TryLock()
 		if err != nil {
 			if lerr := IsLink(path, lockLinkAdvice(path)); lerr != nil {
-				return nil, lerr // swapped in since the check above
+				return nil, errmark.Mark(lerr, ErrNotRegular) // swapped in since the check above
 			}
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
@@ -169,8 +171,14 @@ func tryLock(path string) (*Lock, error) {
 
 // lockLinkAdvice is what a *LinkError for the lock file at path says.
 func lockLinkAdvice(path string) string {
-	return fmt.Sprintf("wxmedia creates its apply lock only as a regular file and never writes through a link (that would overwrite the file it points to). The lock file is local and never committed: remove the link (`rm %s`) and run again", path)
+	return fmt.Sprintf("wxmedia creates its apply lock only as a regular file and never writes through a link (that would overwrite the file it points to). The lock file is local and never committed: remove the link (`rm %s`)", path)
 }
+
+// ErrNotRegular marks the refusal of a local file of apply's, the lock or
+// the journal, that is a link or not a regular file (internal/errmark):
+// both are local and never committed, so removing it, as the message says,
+// is safe, and then the command can run again.
+var ErrNotRegular = errors.New("lockfile: a local lock or journal file is not a regular file")
 
 // writeNoFollow replaces the content of the regular file at path, failing
 // rather than following a symbolic link.

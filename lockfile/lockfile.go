@@ -555,7 +555,7 @@ func (e *WriteError) Error() string {
 	if e.Recover != "" {
 		return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. %s", e.Path, e.Err, where, e.Recover)
 	}
-	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s and run apply again", e.Path, e.Err, where, e.Errored, e.Path)
+	return fmt.Sprintf("writing %s failed: %v; the full state, including this run's uploads, was saved to %s. Fix the cause, then move %s over %s", e.Path, e.Err, where, e.Errored, e.Path)
 }
 
 func (e *WriteError) Unwrap() error { return e.Err }

@@ -209,7 +209,7 @@ func TestWriteFailureDumpsErroredState(t *testing.T) {
 	if !errors.As(err, &we) {
 		t.Fatalf("Update = %v, want *WriteError", err)
 	}
-	if !strings.Contains(err.Error(), lockfile.ErroredName) || !strings.Contains(err.Error(), "run apply again") {
+	if !strings.Contains(err.Error(), lockfile.ErroredName) || !strings.Contains(err.Error(), "Fix the cause, then move ") {
 		t.Errorf("message %q does not say how to recover", err)
 	}
 	dump, err := lockfile.Load(filepath.Join(dir, lockfile.ErroredName))

@@ -38,6 +38,9 @@ func TestLockRefusesLink(t *testing.T) {
 				}
 				t.Fatalf("AcquireLock through a link = %v, want a *LinkError", err)
 			}
+			if !errors.Is(err, lockfile.ErrNotRegular) {
+				t.Errorf("AcquireLock through a link = %v, not marked ErrNotRegular", err)
+			}
 			for _, want := range []string{lockfile.LockPath(p) + " is a symbolic link to victim.txt", "rm " + lockfile.LockPath(p)} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("message %q lacks %q", err, want)

@@ -84,10 +84,11 @@ func MergeFiles(basePath, oursPath, theirsPath string) error {
 }
 
 // CheckNoJournal refuses to merge the lockfile at path while a journal lies
-// beside it. git merges in memory, so the work tree still holds this
-// branch's files: a journal there is an interrupted apply's records not yet
-// folded into the lockfile, whose serials the merged lockfile (the larger
-// serial + 1) would pass, hiding them; or a journal committed by mistake.
+// beside it, with a *JournalBesideError. git merges in memory, so the work
+// tree still holds this branch's files: a journal there is an interrupted
+// apply's records not yet folded into the lockfile, whose serials the
+// merged lockfile (the larger serial + 1) would pass, hiding them; or a
+// journal committed by mistake.
 func CheckNoJournal(path string) error {
 	jp := lockfile.JournalPath(path)
 	if _, err := os.Lstat(jp); errors.Is(err, os.ErrNotExist) {
@@ -95,9 +96,16 @@ func CheckNoJournal(path string) error {
 	} else if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s lies beside %s, so OURS was left as it was: the journal holds uploads an interrupted apply recorded but did not fold into the lockfile, "+
-		"and the merged lockfile's serial would hide them. Abort the merge (`git merge --abort`), run `wxmedia apply` on this branch to fold the journal, commit the lockfile, and merge again. %s",
-		jp, path, lockfile.CommittedJournalAdvice(jp))
+	return &JournalBesideError{Journal: jp, Lockfile: path}
+}
+
+// JournalBesideError is CheckNoJournal's refusal: the journal must be
+// folded into the lockfile (by an apply on this branch) before the merge.
+type JournalBesideError struct{ Journal, Lockfile string }
+
+func (e *JournalBesideError) Error() string {
+	return fmt.Sprintf("%s lies beside %s, so OURS was left as it was: the journal holds uploads an interrupted apply recorded but did not fold into the lockfile, "+
+		"and the merged lockfile's serial would hide them. %s", e.Journal, e.Lockfile, lockfile.CommittedJournalAdvice(e.Journal))
 }
 
 // readSide parses one side of a merge; an empty or missing BASE is no

@@ -171,7 +171,7 @@ func (w *Workspace) loadSavedPlan(ctx context.Context, store *lockfile.Store, pa
 		fresh.Lockfile = planner.LockRef{}
 	}
 	if diffs := planfile.Compare(f.Plan, fresh); len(diffs) > 0 {
-		return nil, planfile.MismatchError(path, diffs)
+		return nil, &planfile.MismatchError{Path: path, Diffs: diffs}
 	}
 	return fresh, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
+	"github.com/wxmedia/wxmedia/internal/errmark"
 	"github.com/wxmedia/wxmedia/lockfile"
 )
 
@@ -38,7 +39,7 @@ func (w *Workspace) Pull(ctx context.Context) (*Pulled, error) {
 	}
 	data, err := w.state.Load(ctx)
 	if errors.Is(err, lockfile.ErrNotExist) {
-		return nil, fmt.Errorf("%w: nothing is stored yet; run `wxmedia apply` (or `wxmedia state push` to store an existing lockfile) first", err)
+		return nil, errmark.Mark(fmt.Errorf("%w: nothing is stored yet", err), ErrNothingStored)
 	}
 	if err != nil {
 		return nil, err

@@ -329,7 +329,7 @@ func (e *ConflictError) Error() string {
 	if e.Found != nil {
 		found = fmt.Sprintf("lineage %s serial %d", e.Found.Lineage, e.Found.Serial)
 	}
-	return fmt.Sprintf("%s was changed by someone else: this run read %s, but it now holds %s. The write was refused so that nothing is overwritten; run `wxmedia plan` again to see the current state", e.Name, exp, found)
+	return fmt.Sprintf("%s was changed by someone else: this run read %s, but it now holds %s. The write was refused so that nothing is overwritten", e.Name, exp, found)
 }
 
 func (e *ConflictError) Unwrap() error { return ErrConflict }

@@ -122,15 +122,22 @@ func summaryText(s planner.Summary) string {
 	return fmt.Sprintf("%d create, %d replace, %d rename, %d forget, %d no-op", s.Create, s.Replace, s.Rename, s.Forget, s.NoOp)
 }
 
-// MismatchError is the error for a saved plan whose Compare found
-// differences.
-func MismatchError(path string, diffs []string) error {
+// MismatchError is the error for the saved plan at Path whose Compare found
+// Diffs. It wraps ErrMismatch; the command layer suggests making a new plan.
+type MismatchError struct {
+	Path  string
+	Diffs []string
+}
+
+func (e *MismatchError) Error() string {
 	const max = 20
-	shown := diffs
+	shown := e.Diffs
 	more := ""
 	if len(shown) > max {
-		shown, more = shown[:max], fmt.Sprintf("\n  … and %d more", len(diffs)-max)
+		shown, more = shown[:max], fmt.Sprintf("\n  … and %d more", len(e.Diffs)-max)
 	}
-	return fmt.Errorf("%w: %s does not match the plan for the current manifest, lockfile and files; nothing was uploaded or changed. Do not apply a plan file that was edited: make a new one with `wxmedia plan -out %s` and review it:\n  - %s%s",
-		ErrMismatch, path, path, strings.Join(shown, "\n  - "), more)
+	return fmt.Sprintf("%v: %s does not match the plan for the current manifest, lockfile and files; nothing was uploaded or changed. Do not apply a plan file that was edited:\n  - %s%s",
+		ErrMismatch, e.Path, strings.Join(shown, "\n  - "), more)
 }
+
+func (e *MismatchError) Unwrap() error { return ErrMismatch }

@@ -40,15 +40,14 @@ type ManifestRef struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ParseError reports a plan file that cannot be used.
+// ParseError reports a plan file that cannot be used (the command layer
+// suggests making a new one).
 type ParseError struct {
 	Path   string
 	Reason string
 }
 
-func (e *ParseError) Error() string {
-	return fmt.Sprintf("%s: %s; make a new one with `wxmedia plan -out %s`", e.Path, e.Reason, e.Path)
-}
+func (e *ParseError) Error() string { return e.Path + ": " + e.Reason }
 
 // Write saves f atomically.
 func Write(path string, f *File) error {

@@ -89,7 +89,7 @@ func TestRequestContent(t *testing.T) {
 		t.Errorf("AsFileChanged(other error) = %v, want nil", err)
 	}
 	_, err = io.ReadAll(req.Content(bytes.NewReader([]byte("planned CONTENT"))))
-	if fc := providers.AsFileChanged("a", err); fc == nil || !strings.HasPrefix(fc.Error(), "a: file changed since plan: ") || !strings.HasSuffix(fc.Error(), "; run plan again") {
+	if fc := providers.AsFileChanged("a", err); fc == nil || !strings.HasPrefix(fc.Error(), "a: file changed since plan: ") || !errors.As(fc, new(*providers.FileChangedError)) {
 		t.Errorf("AsFileChanged = %v", fc)
 	}
 }

@@ -197,7 +197,19 @@ type APIError struct {
 	RetryAfterDelay time.Duration
 	// Hint says what the user should do; it is appended to the message.
 	Hint string
+	// FileMayHaveChanged reports an answer that may mean the file changed
+	// since plan (parts refused at merge), so that the command layer can
+	// suggest a new plan.
+	FileMayHaveChanged bool
 }
+
+// ErrDailyQuota is matched (errors.Is) by an *APIError saying the daily
+// upload quota is used up: no retry succeeds before tomorrow.
+var ErrDailyQuota = errors.New("the daily upload quota is used up")
+
+// Is reports whether e is a kind of error that target names:
+// ErrDailyQuota.
+func (e *APIError) Is(target error) bool { return target == ErrDailyQuota && e.Hint == dailyQuotaHint }
 
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("%s: WeChat Pay answered HTTP %d", e.Asset, e.HTTPStatus)

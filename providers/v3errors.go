@@ -71,12 +71,17 @@ func IsDailyQuota(message string) bool {
 	return false
 }
 
-// RateLimitHint is the advice for a rate-limit answer: come back tomorrow
-// when message says the daily upload quota is used up, else lower the
-// rate; more, if set, is added to the latter (e.g. "; a retry resumes …").
+// dailyQuotaHint is the hint of an answer saying the daily upload quota is
+// used up; such an *APIError matches ErrDailyQuota.
+const dailyQuotaHint = "the daily upload quota is used up until tomorrow"
+
+// RateLimitHint is the advice for a rate-limit answer: the daily upload
+// quota is used up when message says so (the error then matches
+// ErrDailyQuota), else lower the rate; more, if set, is added to the latter
+// (e.g. "; a retry resumes …").
 func RateLimitHint(message, more string) string {
 	if IsDailyQuota(message) {
-		return "the daily upload quota is used up: run apply again tomorrow"
+		return dailyQuotaHint
 	}
 	return "rate limited: lower the account's rate_limit or -parallelism" + more
 }

@@ -85,11 +85,11 @@ func NewStreamingPost(ctx context.Context, url string, prefix []byte, content io
 
 // FileChangedError reports a file that no longer matches what was planned
 // (its length, or the digest signed into the request). It is permanent:
-// retrying sends the same mismatch; plan again.
+// retrying sends the same mismatch; only a new plan takes the new content.
 type FileChangedError struct{ Detail string }
 
 func (e *FileChangedError) Error() string {
-	return "file changed since plan: " + e.Detail + "; run plan again"
+	return "file changed since plan: " + e.Detail
 }
 
 // CheckSize fails fast, before any traffic, when f no longer has exactly

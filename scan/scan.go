@@ -277,7 +277,11 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	} else {
 		f, err := assetfile.Open(root, a.File)
 		if ae := (*assetfile.Error)(nil); errors.As(err, &ae) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
-			return fe(ae.Reason) // swapped since the manifest was checked
+			// Swapped since the manifest was checked; Err keeps the kind for
+			// the command layer's advice.
+			swapped := fe(ae.Reason)
+			swapped.err.(*manifest.FieldError).Err = ae
+			return swapped
 		}
 		if err != nil {
 			return readErr(err)

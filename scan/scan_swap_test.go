@@ -4,6 +4,7 @@ package scan_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxmedia/wxmedia/assetfile"
 	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/scan"
 )
@@ -49,8 +51,8 @@ func TestScanRefusesFilesSwappedAfterTheManifestCheck(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatal("the scan blocked")
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "run plan again") {
-				t.Fatalf("Files error = %v; want it to say %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, new(*assetfile.Error)) {
+				t.Fatalf("Files error = %v; want an *assetfile.Error saying %q", err, tc.want)
 			}
 			if _, ok := r.Facts[target.Name]; ok || len(r.Facts) != 2 {
 				t.Errorf("facts = %v; want the two other files only", r.Facts)

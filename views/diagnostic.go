@@ -16,14 +16,20 @@ type Diagnostic struct {
 	Advice  string
 }
 
-// String is the diagnostic as one message: "summary: detail. Advice".
+// String is the diagnostic as one message: "summary: detail. Advice". When
+// the summary and detail take several lines (a list of failed changes),
+// the advice, which concerns them all, goes on a line of its own.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	b.WriteString(d.Summary)
 	if d.Detail != "" {
 		b.WriteString(": " + d.Detail)
 	}
-	if d.Advice != "" {
+	switch {
+	case d.Advice == "":
+	case strings.Contains(b.String(), "\n"):
+		b.WriteString("\n" + d.Advice)
+	default:
 		b.WriteString(". " + d.Advice)
 	}
 	return b.String()

@@ -121,8 +121,12 @@ func providerPkgs(g map[string]*pkg) []string {
 	return out
 }
 
-// registryPkg lists every provider; it is how main reaches them.
+// registryPkg lists every provider; it is how the command layer reaches
+// them.
 const registryPkg = module + "/providers/registry"
+
+// commandPkg is the command layer: flags, operations, rendering.
+const commandPkg = module + "/internal/command"
 
 // An exception is an import that breaks a rule today and is allowed until
 // issue 13 (the architecture refactor) removes it. An exception that is no
@@ -217,11 +221,11 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 
-	// The registry is how the CLI reaches providers; no other package
-	// (least of all a provider) builds on it.
+	// The registry is how the command layer reaches providers; no other
+	// package (least of all a provider) builds on it.
 	for _, p := range own(g) {
-		if p != module && slices.Contains(g[p].Imports, registryPkg) {
-			c.forbid("only main imports providers/registry", short(p), "providers/registry")
+		if p != commandPkg && slices.Contains(g[p].Imports, registryPkg) {
+			c.forbid("only internal/command imports providers/registry", short(p), "providers/registry")
 		}
 	}
 
@@ -236,29 +240,43 @@ func TestArchitecture(t *testing.T) {
 				c.forbid("only views imports color, tablewriter, mpb and isatty", short(p), d)
 			}
 		}
-		// And nothing but main imports views.
-		if p != module && slices.Contains(g[p].Imports, module+"/views") {
-			c.forbid("nothing but main imports views", short(p), "views")
+		// And nothing but the command layer imports views.
+		if p != commandPkg && slices.Contains(g[p].Imports, module+"/views") {
+			c.forbid("nothing but internal/command imports views", short(p), "views")
 		}
 	}
 
-	// main reaches providers only through a registry.
+	// main is only the process's entry: os.Args to command.Run, its exit
+	// code to os.Exit. It imports the command layer and the standard
+	// library, nothing else.
+	if g[commandPkg] == nil {
+		t.Errorf("the command package (internal/command) is missing")
+	}
 	for _, d := range g[module].Imports {
+		if d != commandPkg && !g[d].Standard {
+			c.forbid("main imports only internal/command and the standard library", "main", short(d))
+		}
+	}
+
+	// The command layer reaches providers only through the registry (and
+	// runs the emulator for `wxmedia emulator`).
+	for _, d := range g[commandPkg].Imports {
 		if strings.HasPrefix(d, module+"/providers/") && d != emu && d != registryPkg {
-			c.forbid("main imports no provider subpackage except through the registry", "main", short(d))
+			c.forbid("internal/command imports no provider subpackage except through the registry", "internal/command", short(d))
 		}
 	}
 
-	// main parses flags and renders; the operations run in operation: main
-	// reaches no state backend, executor or stat cache itself.
-	for _, d := range g[module].Imports {
+	// The command layer parses flags and renders; the operations run in
+	// operation: it reaches no state backend, executor or stat cache itself.
+	for _, d := range g[commandPkg].Imports {
 		if d == module+"/pgstate" || d == module+"/executor" || d == module+"/statcache" {
-			c.forbid("main runs no operation itself (no pgstate, executor or statcache: that is operation's job)", "main", short(d))
+			c.forbid("internal/command runs no operation itself (no pgstate, executor or statcache: that is operation's job)", "internal/command", short(d))
 		}
 	}
 
 	// operation runs operations and renders nothing; it gets providers
-	// through the constructor main passes, never a provider package.
+	// through the constructor the command layer passes, never a provider
+	// package.
 	op := module + "/operation"
 	if g[op] == nil {
 		t.Errorf("the operation package is missing")

@@ -76,7 +76,7 @@ func TestEmulatorDailyQuotaFlag(t *testing.T) {
 	if n := len(e.issued()); n != 1 {
 		t.Errorf("emulator issued %d IDs, want 1", n)
 	}
-	if s := p.stderr.String(); !strings.Contains(s, "daily upload quota of 1 reached") || !strings.Contains(s, "run apply again tomorrow") {
+	if s := p.stderr.String(); !strings.Contains(s, "daily upload quota of 1 reached") || !strings.Contains(s, "Run apply again tomorrow") {
 		t.Errorf("apply output does not explain the quota:\n%s", s)
 	}
 }

@@ -30,7 +30,7 @@ func TestSwapSymlinkOutside(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	w.checkRefused(t, p, w.shaOf["b"], "media/b.png", "outside the manifest directory", "run plan again")
+	w.checkRefused(t, p, w.shaOf["b"], "media/b.png", "outside the manifest directory", "Then run plan again")
 }
 
 // TestSwapFIFO is issue 12 defect 2: b's file is replaced by a named pipe
@@ -46,5 +46,5 @@ func TestSwapFIFO(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	w.checkRefused(t, p, w.shaOf["b"], "media/b.png", "not a regular file", "run plan again")
+	w.checkRefused(t, p, w.shaOf["b"], "media/b.png", "not a regular file", "Then run plan again")
 }

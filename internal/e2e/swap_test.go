@@ -171,7 +171,7 @@ func TestSwapContentBeforeUpload(t *testing.T) {
 			swapped := w.content(baseSeed*1000 + int64(i)*10 + 7)
 			sum := sha256.Sum256(swapped)
 			p := w.applyWhile(t, func() { w.Write(t, w.rel("b"), swapped) })
-			w.checkRefused(t, p, hex.EncodeToString(sum[:]), "file changed since plan", "run plan again")
+			w.checkRefused(t, p, hex.EncodeToString(sum[:]), "file changed since plan", "Run plan again")
 		})
 	}
 }

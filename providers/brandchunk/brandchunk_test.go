@@ -456,6 +456,9 @@ func TestUploadAPIErrorsOnPart(t *testing.T) {
 			if !strings.Contains(ae.Hint, tc.wantHint) {
 				t.Errorf("Hint = %q, want it to contain %q", ae.Hint, tc.wantHint)
 			}
+			if ae.FileMayHaveChanged {
+				t.Errorf("a part's refusal says the file may have changed: only a refused merge does")
+			}
 			if got, want := ss.acked(), [][]int{nil, {1}}; !reflect.DeepEqual(got, want) {
 				t.Errorf("OnSession acked = %v, want %v", got, want)
 			}
@@ -463,6 +466,31 @@ func TestUploadAPIErrorsOnPart(t *testing.T) {
 				t.Errorf("%d calls, want 3: one attempt per call", n)
 			}
 		})
+	}
+}
+
+// TestUploadMergeRefusedMayMeanFileChanged: a merge refused with
+// INVALID_REQUEST (missing parts, digest mismatch) may mean the file changed
+// since plan: the error says so, with FileMayHaveChanged for the command
+// layer to suggest a new plan, and names no command itself.
+func TestUploadMergeRefusedMayMeanFileChanged(t *testing.T) {
+	s := newServer(t, 10)
+	s.setHook(func(w http.ResponseWriter, r *recorded) bool {
+		// The merge: a POST to the session (the init POSTs to uploadsPath).
+		if r.Method != http.MethodPost || !strings.Contains(r.URI, uploadsPath+"/") {
+			return false
+		}
+		fail(w, 400, "INVALID_REQUEST", "merged digest mismatch")
+		return true
+	})
+	req, _, _ := request(csv25)
+	_, err := brandchunk.New(account(s)).Upload(context.Background(), req)
+	var ae *providers.APIError
+	if !errors.As(err, &ae) || !ae.FileMayHaveChanged || ae.Retryable {
+		t.Fatalf("Upload() = %v; want a permanent *providers.APIError with FileMayHaveChanged", err)
+	}
+	if !strings.Contains(err.Error(), "the file may have changed since plan") || strings.Contains(err.Error(), "run plan") {
+		t.Errorf("error %q: want it to say the file may have changed, and no command to run", err)
 	}
 }
 
@@ -770,7 +798,7 @@ func TestUploadFileChangedBetweenPasses(t *testing.T) {
 			req, _, _ := request(csv25)
 			req.Open = func() (providers.File, error) { return &changingFile{before: csv25, after: tc.after}, nil }
 			_, err := brandchunk.New(account(s)).Upload(context.Background(), req)
-			if err == nil || !strings.Contains(err.Error(), "vip-users: part 1 of 1: file changed since plan: "+tc.want) || !strings.HasSuffix(err.Error(), "; run plan again") {
+			if err == nil || !strings.Contains(err.Error(), "vip-users: part 1 of 1: file changed since plan: "+tc.want) || !errors.As(err, new(*providers.FileChangedError)) {
 				t.Fatalf("Upload() = %v; want file changed: %s", err, tc.want)
 			}
 			if providers.IsRetryable(err) {

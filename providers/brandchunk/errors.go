@@ -26,6 +26,8 @@ func (up *upload) apiError(st step, resp *http.Response, data []byte) *providers
 		Retryable:       providers.RetryableStatus(resp.StatusCode, message),
 		RetryAfterDelay: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), up.c.acct.Clock()),
 		Hint:            hint(st, resp.StatusCode, code, message),
+		// What hint says of a refused merge.
+		FileMayHaveChanged: st.merge && code == "INVALID_REQUEST",
 	}
 }
 
@@ -39,7 +41,7 @@ func hint(st step, status int, code, message string) string {
 			return "WeChat Pay would not expand the package with this upload (not merged, or a rule of the package such as its data type): check expand_into and the asset's data_type"
 		}
 		if st.merge {
-			return "WeChat Pay would not merge the parts; if it reports missing parts or a digest mismatch, the file may have changed since plan: run plan and apply again. Also check wechatpay_public_key_id is the public-key ID linked to this brand_id"
+			return "WeChat Pay would not merge the parts; if it reports missing parts or a digest mismatch, the file may have changed since plan. Also check wechatpay_public_key_id is the public-key ID linked to this brand_id"
 		}
 		return "check wechatpay_public_key_id (sent as Wechatpay-Serial) is the public-key ID linked to this brand_id; otherwise the request broke a business rule (part size, number or digest): the file may have changed since plan"
 	case "SIGN_ERROR":

@@ -64,7 +64,7 @@ func runFileChanged(t *testing.T, c *Case) {
 			if res != nil || !errors.As(err, &fc) || providers.IsRetryable(err) {
 				t.Fatalf("Upload = %+v, %v; want a permanent *providers.FileChangedError", res, err)
 			}
-			for _, want := range []string{req.Asset + ": ", "file changed since plan", "run plan again"} {
+			for _, want := range []string{req.Asset + ": ", "file changed since plan"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not say %q", err, want)
 				}

@@ -514,6 +514,11 @@ func TestUploadAPIErrors(t *testing.T) {
 			if !strings.Contains(ae.Hint, tc.wantHint) {
 				t.Errorf("Hint = %q, want it to contain %q", ae.Hint, tc.wantHint)
 			}
+			// Only the daily quota is ErrDailyQuota, for the command layer's
+			// advice to come back tomorrow.
+			if quota := strings.HasPrefix(tc.name, "daily quota"); errors.Is(err, providers.ErrDailyQuota) != quota {
+				t.Errorf("errors.Is(err, ErrDailyQuota) = %v, want %v", !quota, quota)
+			}
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -67,7 +67,7 @@ func (a *planCmdArgs) run(c *cli, args []string) int {
 		fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Apply exactly this plan with:\n  wxmedia apply %s\n", a.out, a.out)
 	}
 	if a.detailedExit && p.HasChanges() {
-		return exitChanges
+		return ExitChanges
 	}
-	return exitOK
+	return ExitOK
 }

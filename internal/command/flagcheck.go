@@ -1,4 +1,4 @@
-package main
+package command
 
 // flagExceptions are numeric flags for which zero or a negative number is
 // meaningful, with the rule they follow instead (cliflag.Check).

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"errors"
@@ -25,8 +25,8 @@ func init() {
 		}
 		if len(args) == 4 {
 			if err := operation.CheckNoJournal(args[3]); err != nil {
-				fmt.Fprintf(c.stderr, "wxmedia state merge: %v\n", err)
-				return exitError
+				fmt.Fprintf(c.stderr, "wxmedia state merge: %s\n", diagnose(err, c.name))
+				return ExitError
 			}
 		}
 		return runStateMerge(c, args[0], args[1], args[2])
@@ -39,12 +39,12 @@ func runStateMerge(c *cli, basePath, oursPath, theirsPath string) int {
 	switch {
 	case errors.As(err, &mc) && mc.Lineage != nil:
 		fmt.Fprintf(c.stderr, "wxmedia state merge: %v\n", mc.Lineage)
-		return exitError
+		return ExitError
 	case errors.As(err, &mc):
 		fmt.Fprintf(c.stderr, "wxmedia state merge: conflict: %s. The lockfile holds both versions between conflict markers: keep one block, delete the other and the marker lines, then commit; `wxmedia plan` explains it until then.\n", mc.Conflicts)
-		return exitError
+		return ExitError
 	case err != nil:
 		return c.fail(err)
 	}
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"fmt"
@@ -8,15 +8,12 @@ import (
 
 // `wxmedia version` (and -version).
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
-
 func init() {
 	register(&command{name: "version", synopsis: "print the version, Go version and commit", args: simple(runVersion).args})
 }
 
 func runVersion(c *cli, args []string) int {
-	commit, modVersion := "unknown", version
+	commit, modVersion := "unknown", c.version
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			modVersion = bi.Main.Version
@@ -31,5 +28,5 @@ func runVersion(c *cli, args []string) int {
 		return c.printJSON(map[string]string{"version": modVersion, "go": runtime.Version(), "commit": commit})
 	}
 	fmt.Fprintf(c.stdout, "wxmedia %s\n%s %s/%s\ncommit %s\n", modVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH, commit)
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"fmt"
@@ -32,5 +32,5 @@ func runCompletion(c *cli, args []string) int {
 		return c.usageError(fmt.Sprintf("unknown shell %q; use bash, zsh or fish", args[0]))
 	}
 	io.WriteString(c.stdout, script)
-	return exitOK
+	return ExitOK
 }

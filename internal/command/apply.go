@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -51,10 +51,6 @@ func (a *applyArgs) run(c *cli, args []string) int {
 	}
 	ctx := context.Background()
 	op, err := w.StartApply(ctx, a.lockTimeout)
-	var ed *operation.ErroredDumpError
-	if errors.As(err, &ed) {
-		return c.fail(fmt.Errorf("%w, then run apply again", err))
-	}
 	if err != nil {
 		return c.fail(err)
 	}
@@ -87,7 +83,7 @@ func (a *applyArgs) run(c *cli, args []string) int {
 			// is counted, here all as unchanged.
 			views.NewApply(c.stdout, true).Complete(planner.Summary{NoOp: p.Summary.NoOp}, 0, false)
 		}
-		return exitOK
+		return ExitOK
 	}
 	if len(args) == 0 && !a.autoApprove {
 		if !c.stdinTTY {
@@ -96,7 +92,7 @@ func (a *applyArgs) run(c *cli, args []string) int {
 		views.ApplyConfirm(c.stdout)
 		if !c.readYes() {
 			fmt.Fprintln(c.stdout, "\nApply cancelled.")
-			return exitError
+			return ExitError
 		}
 	}
 	return c.execute(op, p, a)
@@ -104,8 +100,8 @@ func (a *applyArgs) run(c *cli, args []string) int {
 
 // newUploader builds the provider of an asset type through the registry,
 // with wxmedia's version in the User-Agent.
-func newUploader(typ string, a *providers.Account) (providers.Uploader, error) {
-	return registry.New(typ, a, "wxmedia/"+version)
+func (c *cli) newUploader(typ string, a *providers.Account) (providers.Uploader, error) {
+	return registry.New(typ, a, "wxmedia/"+c.version)
 }
 
 // execute carries out p and renders its progress: the first SIGINT or
@@ -115,7 +111,7 @@ func (c *cli) execute(op *operation.Apply, p *planner.Plan, a *applyArgs) int {
 	res, err := op.Execute(p, operation.ExecArgs{
 		Parallelism: a.plan.Parallelism,
 		RetryPolicy: a.retryPolicy,
-		NewUploader: newUploader,
+		NewUploader: c.newUploader,
 		Hook:        view,
 		Interrupted: func(second bool) { views.Interrupted(c.stderr, second) },
 	})
@@ -128,10 +124,10 @@ func (c *cli) execute(op *operation.Apply, p *planner.Plan, a *applyArgs) int {
 		c.fail(res.Err)
 	}
 	if res.Interrupted {
-		return exitInterrupted
+		return ExitInterrupted
 	}
 	if res.Err != nil {
-		return exitError
+		return ExitError
 	}
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bufio"
@@ -35,10 +35,10 @@ func (c *cli) planView(markdown bool) views.Plan {
 	return views.NewHumanPlan(c.stdout, views.TermWidth(c.stdout))
 }
 
-// fail prints err in the house style and returns exitError.
+// fail prints err in the house style and returns ExitError.
 func (c *cli) fail(err error) int {
-	diagnose(err).Render(c.stderr)
-	return exitError
+	diagnose(err, c.name).Render(c.stderr)
+	return ExitError
 }
 
 func (c *cli) printJSON(v any) int {
@@ -48,12 +48,12 @@ func (c *cli) printJSON(v any) int {
 	if err := enc.Encode(v); err != nil {
 		return c.fail(err)
 	}
-	return exitOK
+	return ExitOK
 }
 
 func (c *cli) usageError(msg string) int {
 	fmt.Fprintf(c.stderr, "Error: %s; see -h\n", msg)
-	return exitError
+	return ExitError
 }
 
 // confirm asks the user to type yes, or fails saying how to skip asking

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func runStateHistory(c *cli) int {
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(c.stdout, "No kept versions of %s yet: every write from now on keeps one.\n", w.StateName())
-		return exitOK
+		return ExitOK
 	}
 	// Versions of more than one lineage (a lockfile made anew) are told
 	// apart by their lineage's first characters.
@@ -58,7 +58,7 @@ func runStateHistory(c *cli) int {
 	}
 	views.History(c.stdout, vrows, lineages)
 	views.HistoryGaps(c.stderr, vrows)
-	return exitOK
+	return ExitOK
 }
 
 func runStateShow(c *cli, arg string) int {
@@ -68,10 +68,10 @@ func runStateShow(c *cli, arg string) int {
 	}
 	if c.json {
 		c.stdout.Write(v.Data)
-		return exitOK
+		return ExitOK
 	}
 	views.Snapshot(c.stdout, w.StateName(), v, st)
-	return exitOK
+	return ExitOK
 }
 
 func runStateRestore(c *cli, a *stateArgs, arg string) int {
@@ -92,10 +92,10 @@ func runStateRestore(c *cli, a *stateArgs, arg string) int {
 	}
 	if serial == 0 {
 		fmt.Fprintf(c.stdout, "%s already holds the content of serial %d; nothing to do.\n", w.StateName(), v.Serial)
-		return exitOK
+		return ExitOK
 	}
 	fmt.Fprintf(c.stdout, "Restored serial %d of %s as serial %d.\n", v.Serial, w.StateName(), serial)
-	return exitOK
+	return ExitOK
 }
 
 // snapshot loads the workspace and its kept version with the serial given

@@ -1,42 +1,16 @@
-package main
+package command
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"time"
 )
 
-// `wxmedia forget NAME` and `wxmedia force-unlock`.
+// `wxmedia force-unlock`.
 
 func init() {
-	register(&command{name: "forget", usage: "NAME", synopsis: "drop a lockfile entry (the remote media cannot be deleted)",
-		args: func() cmdArgs { return &forgetArgs{} }})
 	register(&command{name: "force-unlock", synopsis: "remove a stale apply lock after confirmation",
 		args: func() cmdArgs { return &forceUnlockArgs{} }})
-}
-
-type forgetArgs struct{ lockTimeout time.Duration }
-
-func (a *forgetArgs) bind(fs *flag.FlagSet) {
-	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `DUR` for another apply's lock")
-}
-
-func (a *forgetArgs) run(c *cli, args []string) int {
-	if len(args) != 1 {
-		return c.usageError("forget needs exactly one asset name")
-	}
-	name := args[0]
-	w, err := c.loadWorkspace()
-	if err != nil {
-		return c.fail(err)
-	}
-	id, err := w.Forget(name, a.lockTimeout)
-	if err != nil {
-		return c.fail(err)
-	}
-	fmt.Fprintf(c.stdout, "Forgot %s (was %s). The media still exists at WeChat Pay; the next apply uploads it again if it is still in the manifest.\n", name, id)
-	return exitOK
 }
 
 type forceUnlockArgs struct{ force bool }
@@ -60,7 +34,7 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 	}
 	if !h.Held {
 		fmt.Fprintf(c.stdout, "%s is not locked.\n", w.StateName())
-		return exitOK
+		return ExitOK
 	}
 	if !h.Removable {
 		return c.fail(w.ForceUnlock(h))
@@ -75,12 +49,12 @@ func (a *forceUnlockArgs) run(c *cli, args []string) int {
 		fmt.Fprintf(c.stdout, "Lock held by %s.\nRemove it? Only 'yes' will be accepted: ", h.Holder)
 		if !c.readYes() {
 			fmt.Fprintln(c.stdout, "Force-unlock cancelled.")
-			return exitError
+			return ExitError
 		}
 	}
 	if err := w.ForceUnlock(h); err != nil {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Removed the lock on %s (was held by %s).\n", w.LockPath, h.Holder)
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -84,7 +84,7 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 		if err := views.SandboxFragment(c.stdout, ef.keysOnly, scheme+"://"+ef.addr, ef.tls, keys); err != nil {
 			return c.fail(err)
 		}
-		return exitOK
+		return ExitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -109,5 +109,5 @@ func runEmulator(c *cli, ef *emulatorFlags, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -53,6 +53,7 @@ func (a *stateArgs) run(c *cli, args []string) int {
 	if len(args) == 0 {
 		return c.usageError("state needs a subcommand: pull, push, history, show, restore or merge")
 	}
+	c.name = "state " + args[0]
 	switch args[0] {
 	case "pull":
 		if len(args) != 1 {
@@ -88,7 +89,7 @@ func (a *stateArgs) pull(c *cli) int {
 		if _, err := c.stdout.Write(p.Data); err != nil {
 			return c.fail(err)
 		}
-		return exitOK
+		return ExitOK
 	}
 	out, err := w.WritePulled(p, a.out)
 	if err != nil {
@@ -99,7 +100,7 @@ func (a *stateArgs) pull(c *cli) int {
 		return c.printJSON(map[string]any{"written": out, "from": p.From, "lineage": st.Lineage, "serial": st.Serial, "assets": len(st.Assets)})
 	}
 	fmt.Fprintf(c.stdout, "Wrote %s from %s (serial %d, %d %s).\n", out, p.From, st.Serial, len(st.Assets), plural(len(st.Assets), "asset", "assets"))
-	return exitOK
+	return ExitOK
 }
 
 func (a *stateArgs) push(c *cli, file string) int {
@@ -114,8 +115,8 @@ func (a *stateArgs) push(c *cli, file string) int {
 	st := r.State
 	if r.Unchanged {
 		fmt.Fprintf(c.stdout, "%s already holds the content of %s (serial %d); nothing to do.\n", r.To, r.File, st.Serial)
-		return exitOK
+		return ExitOK
 	}
 	fmt.Fprintf(c.stdout, "Stored %s in %s (lineage %s, serial %d, %d %s).\n", r.File, r.To, st.Lineage, st.Serial, len(st.Assets), plural(len(st.Assets), "asset", "assets"))
-	return exitOK
+	return ExitOK
 }

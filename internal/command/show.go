@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"flag"
@@ -40,5 +40,5 @@ func (a *showArgs) run(c *cli, args []string) int {
 	if err := c.planView(a.markdown).Render(f.Plan); err != nil {
 		return c.fail(err)
 	}
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"flag"
@@ -35,9 +35,9 @@ func runValidate(c *cli, a *validateArgs, args []string) int {
 	if c.json {
 		c.printJSON(views.ValidateJSON(operation.Problems(v.Err), v.Warnings(), v.Notes))
 		if v.Err != nil {
-			return exitError
+			return ExitError
 		}
-		return exitOK
+		return ExitOK
 	}
 	for _, n := range v.Notes {
 		fmt.Fprintf(c.stderr, "Note: %v\n", n)
@@ -54,7 +54,7 @@ func runValidate(c *cli, a *validateArgs, args []string) int {
 	if a.NoSecrets {
 		fmt.Fprintln(c.stdout, "Keys and certificates were not checked (-no-secrets); run `wxmedia validate` where the secrets are available to check them.")
 	}
-	return exitOK
+	return ExitOK
 }
 
 // reportAudiences tells validate's user how many lines each user_package

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func FuzzComplete(f *testing.F) {
 				words[i] = "x"
 			}
 		}
-		if code := runComplete(c, words); code != exitOK {
+		if code := runComplete(c, words); code != ExitOK {
 			t.Fatalf("exit %d", code)
 		}
 		cur := words[len(words)-1]

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"flag"
@@ -49,7 +49,7 @@ func (a *importArgs) run(c *cli, args []string) int {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Imported %s = %s (sha256 %s…).\n", name, id, sum[:12])
-	return exitOK
+	return ExitOK
 }
 
 // fromSnapshot brings back one entry from a kept version.
@@ -63,5 +63,5 @@ func (a *importArgs) fromSnapshot(c *cli, name string) int {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "Imported %s = %s from serial %d (sha256 %s…).\n", name, e.ID, v.Serial, e.SHA256[:12])
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 // `wxmedia schema`.
 
@@ -19,6 +19,6 @@ func init() {
 				return c.fail(err)
 			}
 			fmt.Fprintf(c.stdout, "%s\n", data)
-			return exitOK
+			return ExitOK
 		}).args})
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"flag"
@@ -60,14 +60,14 @@ func (a *outputArgs) run(c *cli, args []string) int {
 				return c.printJSON(v)
 			}
 			fmt.Fprintln(c.stdout, v)
-			return exitOK
+			return ExitOK
 		}
 		if a.format == "" {
 			if c.json {
 				return c.printJSON(e.ID)
 			}
 			fmt.Fprintln(c.stdout, e.ID)
-			return exitOK
+			return ExitOK
 		}
 		names = args
 	}
@@ -92,5 +92,5 @@ func (a *outputArgs) run(c *cli, args []string) int {
 	default:
 		return c.usageError(fmt.Sprintf("unknown -format %q; use env, json or yaml", format))
 	}
-	return exitOK
+	return ExitOK
 }

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 func TestValidateUnsetEnvAsNote(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
-	if code := run([]string{"emulator", "-write-keys-only", keys}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != exitOK {
+	if code := Run("test", []string{"emulator", "-write-keys-only", keys}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != ExitOK {
 		t.Fatalf("writing the sandbox keys: exit %d", code)
 	}
 	manifest := filepath.Join(dir, "wxmedia.yaml")
@@ -38,9 +38,9 @@ accounts:
 		code := runValidate(c, &validateArgs{UnsetEnvAsNote: asNote}, nil)
 		const msg = "accounts.legacy.api_key_env: environment variable WXMEDIA_TEST_UNSET_V2_KEY is not set"
 		switch {
-		case !asNote && (code != exitError || !strings.Contains(stderr.String(), "Error: "+manifest+":3:3: "+msg)):
+		case !asNote && (code != ExitError || !strings.Contains(stderr.String(), "Error: "+manifest+":3:3: "+msg)):
 			t.Errorf("default mode: exit %d, stderr:\n%s", code, stderr.String())
-		case asNote && (code != exitOK || !strings.Contains(stderr.String(), "Note: "+manifest+":3:3: "+msg) || !strings.Contains(stdout.String(), "Success!")):
+		case asNote && (code != ExitOK || !strings.Contains(stderr.String(), "Note: "+manifest+":3:3: "+msg) || !strings.Contains(stdout.String(), "Success!")):
 			t.Errorf("no-secrets mode: exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"flag"
@@ -48,5 +48,5 @@ func runComplete(c *cli, words []string) int {
 		},
 	}
 	cp.Complete(c.stdout, words)
-	return exitOK
+	return ExitOK
 }
