@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -31,13 +32,16 @@ type Tree struct {
 	// realDirs caches filepath.EvalSymlinks of the directories holding
 	// asset files; "" when it failed.
 	realDirs map[string]*realDir
+	// cleanDir: dir is absolute and clean, so joining a clean relative
+	// path to it needs no cleaning.
+	cleanDir bool
 }
 
 // NewTree returns the Tree of the absolute directory dir. known, when not
 // nil, vouches for files that need not be opened to prove them readable
 // (see statcache.Cache.Vouches); it is called concurrently.
 func NewTree(dir string, known func(rel string, fi fs.FileInfo) bool) *Tree {
-	t := &Tree{dir: dir, known: known}
+	t := &Tree{dir: dir, known: known, cleanDir: filepath.IsAbs(dir) && filepath.Clean(dir) == dir}
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		t.realDir = real
 	}
@@ -116,12 +120,23 @@ func (t *Tree) Stat(rel []string) []Stat {
 	out := make([]Stat, len(rel))
 	abs := make([]string, len(rel))
 	parents := make([]*realDir, len(rel))
+	// Work comes in units of up to statUnit files of one directory, which
+	// a worker stats relative to the directory opened once (see lstatAt).
+	var units []statWork
+	open := map[*realDir]int{} // the unit still taking files, by directory
 	for i, r := range rel {
-		abs[i] = filepath.Join(t.dir, filepath.FromSlash(r))
+		abs[i] = t.abs(r)
 		parents[i] = t.realParent(filepath.Dir(abs[i]))
+		u, ok := open[parents[i]]
+		if !ok || len(units[u].files) == statUnit {
+			u = len(units)
+			units = append(units, statWork{dir: filepath.Dir(abs[i])})
+			open[parents[i]] = u
+		}
+		units[u].files = append(units[u].files, i)
 	}
-	one := func(i int) {
-		out[i] = statFile(abs[i], parents[i].real)
+	one := func(d *lstatDir, i int, into *statInfo) {
+		out[i] = statFile(d, abs[i], parents[i].real, into)
 		st := &out[i]
 		st.Abs = abs[i]
 		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && parents[i].inside
@@ -131,10 +146,18 @@ func (t *Tree) Stat(rel []string) []Stat {
 			}
 		}
 	}
-	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0))
+	unit := func(w *statWork) {
+		d := openLstatDir(w.dir)
+		defer d.close()
+		infos := make([]statInfo, len(w.files))
+		for k, i := range w.files {
+			one(d, i, &infos[k])
+		}
+	}
+	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0), len(units))
 	if workers <= 1 {
-		for i := range rel {
-			one(i)
+		for k := range units {
+			unit(&units[k])
 		}
 		return out
 	}
@@ -142,13 +165,31 @@ func (t *Tree) Stat(rel []string) []Stat {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(rel); i = int(next.Add(1) - 1) {
-				one(i)
+			for k := int(next.Add(1) - 1); k < len(units); k = int(next.Add(1) - 1) {
+				unit(&units[k])
 			}
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// statUnit is the most files of one directory a worker takes at once.
+const statUnit = 256
+
+// statWork is a unit of Stat's work: files (indexes) of the directory dir.
+type statWork struct {
+	dir   string
+	files []int
+}
+
+// abs returns the absolute path of rel (slash-separated, relative).
+func (t *Tree) abs(rel string) string {
+	if rel != "" && rel != "." && path.Clean(rel) == rel && !strings.HasPrefix(rel, "../") && rel != ".." && !path.IsAbs(rel) && t.cleanDir {
+		// What filepath.Join returns, without cleaning again.
+		return t.dir + string(filepath.Separator) + filepath.FromSlash(rel)
+	}
+	return filepath.Join(t.dir, filepath.FromSlash(rel))
 }
 
 // realDir is a directory holding asset files, with symlinks resolved.
@@ -177,10 +218,11 @@ func (t *Tree) realParent(dir string) *realDir {
 	return r
 }
 
-// statFile fills a Stat for abs, whose directory resolves to realParent
-// ("" if unknown), all but ReadErr and Head.
-func statFile(abs, realParent string) (st Stat) {
-	if st.Lstat, st.LstatErr = os.Lstat(abs); st.LstatErr != nil {
+// statFile fills a Stat for abs, whose directory is open as d and resolves
+// to realParent ("" if unknown), all but ReadErr and Head. The Lstat is
+// kept in *into.
+func statFile(d *lstatDir, abs, realParent string, into *statInfo) (st Stat) {
+	if st.Lstat, st.LstatErr = d.lstatAt(abs, into); st.LstatErr != nil {
 		return st
 	}
 	if st.Lstat.Mode()&fs.ModeSymlink == 0 && realParent != "" {
