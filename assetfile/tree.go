@@ -56,7 +56,7 @@ func (t *Tree) RealDir() string { return t.realDir }
 // the doublestar pattern matches, in the order fs.Glob returns them. `**`
 // does not descend into symlinked directories.
 func (t *Tree) Glob(pattern string) ([]string, error) {
-	return doublestar.Glob(os.DirFS(t.dir), pattern, doublestar.WithNoFollow())
+	return doublestar.Glob(newGlobFS(t.dir), pattern, doublestar.WithNoFollow())
 }
 
 // Names lists (up to 10,000 of) the names in the directory dir
