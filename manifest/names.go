@@ -15,7 +15,7 @@ import (
 // WXMEDIA_SHOP_PHOTOS_BEIJING_PNG). Different names can map to one
 // variable; checkNames refuses manifests where they do.
 func EnvName(asset string) string {
-	b := []byte("WXMEDIA_" + strings.ToUpper(asset))
+	b := []byte(envPrefix + strings.ToUpper(asset))
 	for i, c := range b {
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			b[i] = '_'
@@ -27,23 +27,64 @@ func EnvName(asset string) string {
 // EnvCollisions returns, for each name of names (sorted) whose EnvName an
 // earlier one already has, that earlier name, so that both can be named.
 func EnvCollisions(names []string) map[string]string {
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
+	sorted := names
+	if !sort.StringsAreSorted(names) {
+		sorted = append([]string(nil), names...)
+		sort.Strings(sorted)
+	}
+	// The variable names, less their common prefix, cut from one string:
+	// a manifest's names are checked on every plan.
+	n := 0
+	for _, s := range sorted {
+		n += len(s)
+	}
+	buf := make([]byte, 0, n)
+	ends := make([]int, len(sorted))
+	for i, s := range sorted {
+		buf = appendEnvSuffix(buf, s)
+		ends[i] = len(buf)
+	}
+	all := string(buf)
 	first := make(map[string]string, len(sorted))
 	var out map[string]string
-	for _, n := range sorted {
-		v := EnvName(n)
+	start := 0
+	for i, s := range sorted {
+		v := all[start:ends[i]]
+		start = ends[i]
 		if f, ok := first[v]; ok {
 			if out == nil {
 				out = map[string]string{}
 			}
-			out[n] = f
+			out[s] = f
 			continue
 		}
-		first[v] = n
+		first[v] = s
 	}
 	return out
 }
+
+// appendEnvSuffix appends EnvName(asset) without its "WXMEDIA_" prefix.
+func appendEnvSuffix(b []byte, asset string) []byte {
+	for i := 0; i < len(asset); i++ {
+		if asset[i] >= utf8.RuneSelf {
+			// strings.ToUpper may change a non-ASCII name's length.
+			return append(b, EnvName(asset)[len(envPrefix):]...)
+		}
+	}
+	for i := 0; i < len(asset); i++ {
+		c := asset[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+const envPrefix = "WXMEDIA_"
 
 // checkNames refuses asset names that would be unsafe or ambiguous
 // downstream: a name (from a glob match's file name) with a control
@@ -52,7 +93,6 @@ func EnvCollisions(names []string) map[string]string {
 // `output -format env`.
 func (p *parser) checkNames(assets []*Asset) {
 	names := make([]string, 0, len(assets))
-	byName := make(map[string]*Asset, len(assets))
 	for _, a := range assets {
 		if !utf8.ValidString(a.Name) {
 			continue // its file name is reported as invalid UTF-8
@@ -64,9 +104,15 @@ func (p *parser) checkNames(assets []*Asset) {
 			continue
 		}
 		names = append(names, a.Name)
-		byName[a.Name] = a
 	}
 	coll := EnvCollisions(names)
+	if len(coll) == 0 {
+		return
+	}
+	byName := make(map[string]*Asset, len(assets))
+	for _, a := range assets {
+		byName[a.Name] = a
+	}
 	later := make([]string, 0, len(coll))
 	for n := range coll {
 		later = append(later, n)
