@@ -3,6 +3,7 @@ package manifest
 import (
 	"maps"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,17 @@ func TestEnvCollisionsAgreeWithEnvName(t *testing.T) {
 	}
 	if got := EnvCollisions([]string{"a", "b"}); got != nil {
 		t.Errorf("EnvCollisions without collisions = %v, want nil", got)
+	}
+}
+
+// TestGlobMatchSniffNamesTheMatch: a glob match whose content does not
+// fit its extension is reported under the match's asset name, as the
+// planner reports it.
+func TestGlobMatchSniffNamesTheMatch(t *testing.T) {
+	_, err, _ := load(t, header+"  pics:\n    type: image\n    account: shop\n    glob: media/g/*.png\n",
+		map[string]string{"media/g/a.png": pngData, "media/g/b.png": "%PDF-1.7 not a png"})
+	fes := fieldErrors(t, err)
+	if len(fes) != 1 || fes[0].Path != "assets.pics/b.png" || !strings.Contains(fes[0].Msg, "media/g/b.png has extension .png but its content looks like") {
+		t.Fatalf("errors = %v; want one, at assets.pics/b.png, about its content", err)
 	}
 }
