@@ -8,15 +8,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
-
-// The kernel's struct stat, as package syscall and package unix each
-// declare it: lstatAt fills the one through the other.
-var _ [unsafe.Sizeof(syscall.Stat_t{}) - unsafe.Sizeof(unix.Stat_t{})]byte
-var _ [unsafe.Sizeof(unix.Stat_t{}) - unsafe.Sizeof(syscall.Stat_t{})]byte
 
 // lstatDir is a directory opened for lstatAt, or nil where it could not be
 // opened (then each file is stat'ed by its whole path, which reports the
@@ -39,15 +33,16 @@ func (d *lstatDir) close() {
 
 // lstatAt is os.Lstat(abs) for a file in d: one fstatat of the base name
 // relative to the open directory (the kernel walks one path component,
-// not all of them), into *into, which the returned FileInfo points to
-// (no allocation per file).
+// not all of them), into *into, which the returned FileInfo is (no
+// allocation per file).
 func (d *lstatDir) lstatAt(abs string, into *statInfo) (fs.FileInfo, error) {
 	if d == nil {
 		return os.Lstat(abs)
 	}
 	name := filepath.Base(abs)
+	var st unix.Stat_t
 	for {
-		err := unix.Fstatat(d.fd, name, (*unix.Stat_t)(unsafe.Pointer(&into.sys)), unix.AT_SYMLINK_NOFOLLOW)
+		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err == unix.EINTR {
 			continue
 		}
@@ -56,27 +51,36 @@ func (d *lstatDir) lstatAt(abs string, into *statInfo) (fs.FileInfo, error) {
 		}
 		break
 	}
-	into.name = name
+	*into = statInfo{name: name, size: st.Size, mode: uint32(st.Mode), ino: uint64(st.Ino),
+		mtime: int64(st.Mtim.Sec)*1e9 + int64(st.Mtim.Nsec), ctime: int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)}
 	return into, nil
 }
 
-// statInfo is the fs.FileInfo of an lstatAt, as os.Lstat would return it;
-// Sys is the *syscall.Stat_t.
+// statInfo is the fs.FileInfo of an lstatAt, as os.Lstat would return it,
+// less what nothing reads: Sys is nil, and CtimeIno gives the stat cache
+// what it would take from Sys.
 type statInfo struct {
-	name string
-	sys  syscall.Stat_t
+	name         string
+	size         int64
+	mtime, ctime int64 // ns since the Unix epoch
+	ino          uint64
+	mode         uint32
 }
 
 func (fi *statInfo) Name() string       { return fi.name }
-func (fi *statInfo) Size() int64        { return fi.sys.Size }
-func (fi *statInfo) ModTime() time.Time { return time.Unix(fi.sys.Mtim.Unix()) }
+func (fi *statInfo) Size() int64        { return fi.size }
+func (fi *statInfo) ModTime() time.Time { return time.Unix(0, fi.mtime) }
 func (fi *statInfo) IsDir() bool        { return fi.Mode().IsDir() }
-func (fi *statInfo) Sys() any           { return &fi.sys }
+func (fi *statInfo) Sys() any           { return nil }
+
+// CtimeIno returns the status change time (ns since the Unix epoch) and
+// the inode number (see statcache.FromFileInfo).
+func (fi *statInfo) CtimeIno() (int64, uint64) { return fi.ctime, fi.ino }
 
 // Mode converts the mode bits as package os does.
 func (fi *statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(fi.sys.Mode & 0o777)
-	switch fi.sys.Mode & syscall.S_IFMT {
+	m := fs.FileMode(fi.mode & 0o777)
+	switch fi.mode & syscall.S_IFMT {
 	case syscall.S_IFBLK:
 		m |= fs.ModeDevice
 	case syscall.S_IFCHR:
@@ -90,13 +94,13 @@ func (fi *statInfo) Mode() fs.FileMode {
 	case syscall.S_IFSOCK:
 		m |= fs.ModeSocket
 	}
-	if fi.sys.Mode&syscall.S_ISGID != 0 {
+	if fi.mode&syscall.S_ISGID != 0 {
 		m |= fs.ModeSetgid
 	}
-	if fi.sys.Mode&syscall.S_ISUID != 0 {
+	if fi.mode&syscall.S_ISUID != 0 {
 		m |= fs.ModeSetuid
 	}
-	if fi.sys.Mode&syscall.S_ISVTX != 0 {
+	if fi.mode&syscall.S_ISVTX != 0 {
 		m |= fs.ModeSticky
 	}
 	return m

@@ -226,7 +226,10 @@ func statFile(d *lstatDir, abs, realParent string, into *statInfo) (st Stat) {
 		return st
 	}
 	if st.Lstat.Mode()&fs.ModeSymlink == 0 && realParent != "" {
-		st.Real, st.Info = filepath.Join(realParent, filepath.Base(abs)), st.Lstat
+		st.Real, st.Info = abs, st.Lstat
+		if dir := filepath.Dir(abs); dir != realParent {
+			st.Real = filepath.Join(realParent, filepath.Base(abs))
+		}
 	} else {
 		if st.Real, st.RealErr = filepath.EvalSymlinks(abs); st.RealErr != nil {
 			return st

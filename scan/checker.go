@@ -2,6 +2,7 @@ package scan
 
 import (
 	"io/fs"
+	"maps"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type Checker struct {
 	started time.Time // when the files started being looked at
 	mu      sync.Mutex
 	infos   map[string]fs.FileInfo // Stat (symlinks followed) by relative path
+	shared  bool                   // infos was handed out by infosSeen
 }
 
 // Files returns the view of the manifest directory dir; pass the method
@@ -39,11 +41,14 @@ func (c *Checker) Files(dir string) manifest.Files {
 	return &recordingTree{Tree: assetfile.NewTree(dir, c.Known), c: c}
 }
 
-// info returns the Stat seen of the file rel, or nil.
-func (c *Checker) info(rel string) fs.FileInfo {
+// infosSeen returns the Stat seen of each file by relative path, for
+// reading without a lock: the Checker writes to that map no more (a later
+// look at files writes to a copy).
+func (c *Checker) infosSeen() map[string]fs.FileInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.infos[rel]
+	c.shared = true
+	return c.infos
 }
 
 // recordingTree is an assetfile.Tree that tells its Checker what it saw.
@@ -58,6 +63,8 @@ func (t *recordingTree) Stat(rel []string) []assetfile.Stat {
 	defer t.c.mu.Unlock()
 	if t.c.infos == nil {
 		t.c.infos = make(map[string]fs.FileInfo, len(rel))
+	} else if t.c.shared {
+		t.c.infos, t.c.shared = maps.Clone(t.c.infos), false
 	}
 	for i := range out {
 		if out[i].Info != nil {

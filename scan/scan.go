@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"sync"
@@ -108,6 +109,10 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 		return nil, err
 	}
 	defer root.Close()
+	var infos map[string]fs.FileInfo
+	if opts.Checked != nil {
+		infos = opts.Checked.infosSeen()
+	}
 	// A fixed set of workers takes the next asset from a shared counter: on
 	// a warm tree each asset costs one stat, so a goroutine per asset would
 	// cost more than the work.
@@ -121,7 +126,7 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.Checked)
+				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, infos)
 			}
 		})
 	}
@@ -227,7 +232,9 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
+// scanAsset examines a's file; checked holds the Stat the manifest check
+// took of each file (nil: stat now).
+func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked map[string]fs.FileInfo) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -255,10 +262,7 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	}
 	// The stat decides, before any read, whether the file is too large and
 	// whether the cache already knows its hash.
-	var fi os.FileInfo
-	if checked != nil {
-		fi = checked.info(a.File)
-	}
+	fi := checked[a.File]
 	if fi == nil {
 		var err error
 		if fi, err = os.Stat(a.Path); err != nil {

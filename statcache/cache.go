@@ -206,7 +206,7 @@ func Decode(data []byte) (*Cache, error) {
 	n, k := binary.Uvarint(rest)
 	// Each entry takes at least 1+1+entryFixed bytes: a count beyond that
 	// is a lie, and must not size an allocation.
-	if k <= 0 || n > uint64(len(rest)-k)/(2+entryFixed) || len(body) > math.MaxUint32 {
+	if k <= 0 || n > uint64(len(rest)-k)/(2+entryFixed) || uint64(len(body)) > math.MaxUint32 {
 		return nil, errMalformed
 	}
 	rest = rest[k:]
