@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -32,36 +34,49 @@ func EnvCollisions(names []string) map[string]string {
 		sorted = append([]string(nil), names...)
 		sort.Strings(sorted)
 	}
-	// The variable names, less their common prefix, cut from one string:
-	// a manifest's names are checked on every plan.
-	n := 0
-	for _, s := range sorted {
-		n += len(s)
-	}
-	buf := make([]byte, 0, n)
-	ends := make([]int, len(sorted))
-	for i, s := range sorted {
-		buf = appendEnvSuffix(buf, s)
-		ends[i] = len(buf)
-	}
-	all := string(buf)
-	first := make(map[string]string, len(sorted))
+	// Names are looked up by a hash of their variable name (less its
+	// common prefix), not by the name itself: one map entry of 12 bytes
+	// per name and no string; only names whose hashes meet have their
+	// variable names compared. A manifest's names are checked on every
+	// plan.
+	seed := maphash.MakeSeed()
+	first := make(map[uint64]int32, len(sorted)) // the first name with each hash
+	var more map[uint64][]int32                  // first names whose hash an earlier one has
 	var out map[string]string
-	start := 0
+	var a, b []byte
 	for i, s := range sorted {
-		v := all[start:ends[i]]
-		start = ends[i]
-		if f, ok := first[v]; ok {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[s] = f
+		a = appendEnvSuffix(a[:0], s)
+		sum := envKeyHash(seed, a)
+		j, met := first[sum]
+		if !met {
+			first[sum] = int32(i)
 			continue
 		}
-		first[v] = s
+		earlier := ""
+		for _, j := range append([]int32{j}, more[sum]...) {
+			if b = appendEnvSuffix(b[:0], sorted[j]); bytes.Equal(a, b) {
+				earlier = sorted[j]
+				break
+			}
+		}
+		if earlier == "" {
+			if more == nil {
+				more = map[uint64][]int32{}
+			}
+			more[sum] = append(more[sum], int32(i))
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[s] = earlier
 	}
 	return out
 }
+
+// envKeyHash hashes a variable name for EnvCollisions; tests make every
+// name's hash meet.
+var envKeyHash = maphash.Bytes
 
 // appendEnvSuffix appends EnvName(asset) without its "WXMEDIA_" prefix.
 func appendEnvSuffix(b []byte, asset string) []byte {

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"hash/maphash"
 	"maps"
 	"sort"
 	"strings"
@@ -34,6 +35,13 @@ func TestEnvCollisionsAgreeWithEnvName(t *testing.T) {
 		if got := EnvCollisions(in); !maps.Equal(got, want) {
 			t.Errorf("EnvCollisions = %v, want %v", got, want)
 		}
+	}
+	// Names are looked up by a hash of their variable name: when every
+	// hash meets, the variable names still decide.
+	defer func(h func(maphash.Seed, []byte) uint64) { envKeyHash = h }(envKeyHash)
+	envKeyHash = func(maphash.Seed, []byte) uint64 { return 7 }
+	if got := EnvCollisions(names); !maps.Equal(got, want) {
+		t.Errorf("EnvCollisions with every hash equal = %v, want %v", got, want)
 	}
 	if got := EnvCollisions([]string{"a", "b"}); got != nil {
 		t.Errorf("EnvCollisions without collisions = %v, want nil", got)
