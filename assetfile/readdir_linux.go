@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -17,7 +19,6 @@ import (
 // straight from getdents64 into one array and one string of names: os's
 // ReadDir allocates two objects per entry and sorts them, and a glob over
 // 10,000 files reads every entry of every directory it walks on each plan.
-// Entries are not sorted (Glob's callers sort its matches).
 type globFS struct {
 	fs.FS
 	dir string
@@ -95,9 +96,14 @@ func (f globFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	all := string(names)
 	arr := make([]dirEntry, len(ents))
-	out := make([]fs.DirEntry, len(ents))
 	for i, e := range ents {
 		arr[i] = dirEntry{dir: full, name: all[e.start:e.end], typ: e.typ}
+	}
+	// Sorted as fs.ReadDir promises: the glob then yields its matches in
+	// order, and sorting them is a check.
+	slices.SortFunc(arr, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
+	out := make([]fs.DirEntry, len(arr))
+	for i := range arr {
 		out[i] = &arr[i]
 	}
 	return out, nil

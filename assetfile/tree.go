@@ -119,27 +119,31 @@ var StatParallelMin = 16
 func (t *Tree) Stat(rel []string) []Stat {
 	out := make([]Stat, len(rel))
 	abs := make([]string, len(rel))
-	parents := make([]*realDir, len(rel))
 	// Work comes in units of up to statUnit files of one directory, which
 	// a worker stats relative to the directory opened once (see lstatAt).
 	var units []statWork
-	open := map[*realDir]int{} // the unit still taking files, by directory
+	open := map[string]int{} // the unit still taking files, by directory
+	last := -1               // the unit the previous file went to
 	for i, r := range rel {
 		abs[i] = t.abs(r)
-		parents[i] = t.realParent(filepath.Dir(abs[i]))
-		u, ok := open[parents[i]]
-		if !ok || len(units[u].files) == statUnit {
-			u = len(units)
-			units = append(units, statWork{dir: filepath.Dir(abs[i])})
-			open[parents[i]] = u
+		dir := parentDir(abs[i])
+		u := last
+		if u < 0 || units[u].dir != dir || len(units[u].files) == statUnit {
+			var ok bool
+			if u, ok = open[dir]; !ok || len(units[u].files) == statUnit {
+				u = len(units)
+				units = append(units, statWork{dir: dir, parent: t.realParent(dir)})
+				open[dir] = u
+			}
 		}
+		last = u
 		units[u].files = append(units[u].files, i)
 	}
-	one := func(d *lstatDir, i int, into *statInfo) {
-		out[i] = statFile(d, abs[i], parents[i].real, into)
+	one := func(w *statWork, d *lstatDir, i int, into *statInfo) {
+		out[i] = statFile(d, abs[i], w.dir, w.parent.real, into)
 		st := &out[i]
 		st.Abs = abs[i]
-		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && parents[i].inside
+		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && w.parent.inside
 		if st.Info != nil && st.Info.Mode().IsRegular() && st.Info.Size() > 0 {
 			if t.known == nil || !t.known(rel[i], st.Info) {
 				st.Head, st.ReadErr = readHead(st.Real)
@@ -151,7 +155,7 @@ func (t *Tree) Stat(rel []string) []Stat {
 		defer d.close()
 		infos := make([]statInfo, len(w.files))
 		for k, i := range w.files {
-			one(d, i, &infos[k])
+			one(w, d, i, &infos[k])
 		}
 	}
 	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0), len(units))
@@ -177,10 +181,20 @@ func (t *Tree) Stat(rel []string) []Stat {
 // statUnit is the most files of one directory a worker takes at once.
 const statUnit = 256
 
-// statWork is a unit of Stat's work: files (indexes) of the directory dir.
+// statWork is a unit of Stat's work: files (indexes) of the directory dir,
+// which resolves to parent.
 type statWork struct {
-	dir   string
-	files []int
+	dir    string
+	parent *realDir
+	files  []int
+}
+
+// parentDir is filepath.Dir of the clean absolute path abs.
+func parentDir(abs string) string {
+	if i := strings.LastIndexByte(abs, filepath.Separator); i > 0 && filepath.Separator == '/' {
+		return abs[:i]
+	}
+	return filepath.Dir(abs)
 }
 
 // abs returns the absolute path of rel (slash-separated, relative).
@@ -218,16 +232,16 @@ func (t *Tree) realParent(dir string) *realDir {
 	return r
 }
 
-// statFile fills a Stat for abs, whose directory is open as d and resolves
-// to realParent ("" if unknown), all but ReadErr and Head. The Lstat is
+// statFile fills a Stat for abs, whose directory dir is open as d and
+// resolves to realParent ("" if unknown), all but ReadErr and Head. The Lstat is
 // kept in *into.
-func statFile(d *lstatDir, abs, realParent string, into *statInfo) (st Stat) {
+func statFile(d *lstatDir, abs, dir, realParent string, into *statInfo) (st Stat) {
 	if st.Lstat, st.LstatErr = d.lstatAt(abs, into); st.LstatErr != nil {
 		return st
 	}
 	if st.Lstat.Mode()&fs.ModeSymlink == 0 && realParent != "" {
 		st.Real, st.Info = abs, st.Lstat
-		if dir := filepath.Dir(abs); dir != realParent {
+		if dir != realParent {
 			st.Real = filepath.Join(realParent, filepath.Base(abs))
 		}
 	} else {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -351,7 +352,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 			m.Assets = append(m.Assets, p.asset(e, m, declared)...)
 		}
 	}
-	sort.Slice(m.Assets, func(i, j int) bool { return m.Assets[i].Name < m.Assets[j].Name })
+	slices.SortFunc(m.Assets, func(a, b *Asset) int { return strings.Compare(a.Name, b.Name) })
 	for i := 1; i < len(m.Assets); i++ {
 		// Names of declared assets cannot contain '/', so only glob
 		// expansions can collide, and each glob checks its own matches;
