@@ -210,12 +210,20 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []assetfil
 	}
 	sort.Strings(matches)
 	stats := p.files.Stat(matches)
-	files, kept := matches[:0], stats[:0]
-	for i, m := range matches {
+	// Directories are left out of new slices: Files may still be reading
+	// the ones it was given and returned (scan's Checker records them in
+	// the background).
+	files, kept := matches, stats
+	for i := range matches {
 		if stats[i].IsDir() {
-			continue
+			files, kept = nil, nil
+			for i := range matches {
+				if !stats[i].IsDir() {
+					files, kept = append(files, matches[i]), append(kept, stats[i])
+				}
+			}
+			break
 		}
-		files, kept = append(files, m), append(kept, stats[i])
 	}
 	if len(files) == 0 {
 		p.warnf(n, fpath, "glob %s matches no files, so it declares no assets (and plans to forget any it matched before); check the pattern, relative to the manifest directory", show(pattern))

@@ -168,7 +168,8 @@ type Files interface {
 	// Glob returns the slash-separated relative paths the doublestar
 	// pattern matches, not following symlinked directories.
 	Glob(pattern string) ([]string, error)
-	// Stat looks at each relative, slash-separated path.
+	// Stat looks at each relative, slash-separated path. The parser
+	// modifies neither rel nor the result afterwards.
 	Stat(rel []string) []assetfile.Stat
 	// Names lists the names in the relative directory dir.
 	Names(dir string) ([]string, error)

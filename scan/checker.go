@@ -28,6 +28,10 @@ type Checker struct {
 	mu      sync.Mutex
 	infos   map[string]fs.FileInfo // Stat (symlinks followed) by relative path
 	shared  bool                   // infos was handed out by infosSeen
+	// recorded is closed once every Stat so far is in infos: each Stat
+	// records what it saw in the background, after the one before it, so
+	// that the manifest check goes on meanwhile (nil: nothing pending).
+	recorded chan struct{}
 }
 
 // Files returns the view of the manifest directory dir; pass the method
@@ -46,6 +50,12 @@ func (c *Checker) Files(dir string) manifest.Files {
 // look at files writes to a copy).
 func (c *Checker) infosSeen() map[string]fs.FileInfo {
 	c.mu.Lock()
+	pending := c.recorded
+	c.mu.Unlock()
+	if pending != nil {
+		<-pending
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.shared = true
 	return c.infos
@@ -57,19 +67,40 @@ type recordingTree struct {
 	c *Checker
 }
 
+// recordAsync is the number of files from which a Stat records what it
+// saw in the background.
+const recordAsync = 256
+
 func (t *recordingTree) Stat(rel []string) []assetfile.Stat {
 	out := t.Tree.Stat(rel)
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.c.infos == nil {
-		t.c.infos = make(map[string]fs.FileInfo, len(rel))
-	} else if t.c.shared {
-		t.c.infos, t.c.shared = maps.Clone(t.c.infos), false
-	}
-	for i := range out {
-		if out[i].Info != nil {
-			t.c.infos[rel[i]] = out[i].Info
+	c := t.c
+	c.mu.Lock()
+	prev, done := c.recorded, make(chan struct{})
+	c.recorded = done
+	c.mu.Unlock()
+	record := func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
 		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.infos == nil {
+			c.infos = make(map[string]fs.FileInfo, len(rel))
+		} else if c.shared {
+			c.infos, c.shared = maps.Clone(c.infos), false
+		}
+		for i := range out {
+			if out[i].Info != nil {
+				c.infos[rel[i]] = out[i].Info
+			}
+		}
+	}
+	if len(rel) < recordAsync {
+		record()
+	} else {
+		// The manifest reads out but does not change it.
+		go record()
 	}
 	return out
 }
