@@ -32,8 +32,8 @@ type Tree struct {
 	// realDirs caches filepath.EvalSymlinks of the directories holding
 	// asset files; "" when it failed.
 	realDirs map[string]*realDir
-	// cleanDir: dir is absolute and clean, so joining a clean relative
-	// path to it needs no cleaning.
+	// cleanDir: dir is absolute, clean and not the root, so joining a
+	// clean relative path to it needs no cleaning (see abs).
 	cleanDir bool
 }
 
@@ -41,7 +41,11 @@ type Tree struct {
 // nil, vouches for files that need not be opened to prove them readable
 // (see statcache.Cache.Vouches); it is called concurrently.
 func NewTree(dir string, known func(rel string, fi fs.FileInfo) bool) *Tree {
-	t := &Tree{dir: dir, known: known, cleanDir: filepath.IsAbs(dir) && filepath.Clean(dir) == dir}
+	t := &Tree{dir: dir, known: known}
+	// Where the separator is '/' (rel is slash-separated: on Windows it
+	// may still hold a '\' that Join would clean); not at the root, which
+	// ends in a separator.
+	t.cleanDir = filepath.Separator == '/' && filepath.IsAbs(dir) && filepath.Clean(dir) == dir && dir != "/"
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		t.realDir = real
 	}
@@ -201,7 +205,7 @@ func parentDir(abs string) string {
 func (t *Tree) abs(rel string) string {
 	if rel != "" && rel != "." && path.Clean(rel) == rel && !strings.HasPrefix(rel, "../") && rel != ".." && !path.IsAbs(rel) && t.cleanDir {
 		// What filepath.Join returns, without cleaning again.
-		return t.dir + string(filepath.Separator) + filepath.FromSlash(rel)
+		return t.dir + "/" + rel
 	}
 	return filepath.Join(t.dir, filepath.FromSlash(rel))
 }

@@ -115,3 +115,18 @@ func TestStatMatchesLstat(t *testing.T) {
 		t.Errorf("Tree.Stat's FileInfo gives the stat cache %+v: without ctime and inode it would vouch for nothing", st)
 	}
 }
+
+// TestStatAbsIsJoin: the absolute path Tree.Stat reports is
+// filepath.Join of the directory and the relative path, also for
+// relative paths that need cleaning and for a tree at the root.
+func TestStatAbsIsJoin(t *testing.T) {
+	for _, dir := range []string{"/", t.TempDir()} {
+		tree := assetfile.NewTree(dir, nil)
+		rel := []string{"a.png", "x/y.png", "x/../z.png", "./w.png", "x//v.png", "."}
+		for i, st := range tree.Stat(rel) {
+			if want := filepath.Join(dir, filepath.FromSlash(rel[i])); st.Abs != want {
+				t.Errorf("NewTree(%s).Stat(%q).Abs = %q, want %q", dir, rel[i], st.Abs, want)
+			}
+		}
+	}
+}
