@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -31,6 +32,9 @@ type Tree struct {
 	// realDirs caches filepath.EvalSymlinks of the directories holding
 	// asset files; "" when it failed.
 	realDirs map[string]*realDir
+	// cleanDir: dir is absolute, clean and not the root, so joining a
+	// clean relative path to it needs no cleaning (see abs).
+	cleanDir bool
 }
 
 // NewTree returns the Tree of the absolute directory dir. known, when not
@@ -38,6 +42,10 @@ type Tree struct {
 // (see statcache.Cache.Vouches); it is called concurrently.
 func NewTree(dir string, known func(rel string, fi fs.FileInfo) bool) *Tree {
 	t := &Tree{dir: dir, known: known}
+	// Where the separator is '/' (rel is slash-separated: on Windows it
+	// may still hold a '\' that Join would clean); not at the root, which
+	// ends in a separator.
+	t.cleanDir = filepath.Separator == '/' && filepath.IsAbs(dir) && filepath.Clean(dir) == dir && dir != "/"
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		t.realDir = real
 	}
@@ -52,7 +60,7 @@ func (t *Tree) RealDir() string { return t.realDir }
 // the doublestar pattern matches, in the order fs.Glob returns them. `**`
 // does not descend into symlinked directories.
 func (t *Tree) Glob(pattern string) ([]string, error) {
-	return doublestar.Glob(os.DirFS(t.dir), pattern, doublestar.WithNoFollow())
+	return doublestar.Glob(newGlobFS(t.dir), pattern, doublestar.WithNoFollow())
 }
 
 // Names lists (up to 10,000 of) the names in the directory dir
@@ -115,26 +123,49 @@ var StatParallelMin = 16
 func (t *Tree) Stat(rel []string) []Stat {
 	out := make([]Stat, len(rel))
 	abs := make([]string, len(rel))
-	parents := make([]*realDir, len(rel))
+	// Work comes in units of up to statUnit files of one directory, which
+	// a worker stats relative to the directory opened once (see lstatAt).
+	var units []statWork
+	open := map[string]int{} // the unit still taking files, by directory
+	last := -1               // the unit the previous file went to
 	for i, r := range rel {
-		abs[i] = filepath.Join(t.dir, filepath.FromSlash(r))
-		parents[i] = t.realParent(filepath.Dir(abs[i]))
+		abs[i] = t.abs(r)
+		dir := parentDir(abs[i])
+		u := last
+		if u < 0 || units[u].dir != dir || len(units[u].files) == statUnit {
+			var ok bool
+			if u, ok = open[dir]; !ok || len(units[u].files) == statUnit {
+				u = len(units)
+				units = append(units, statWork{dir: dir, parent: t.realParent(dir)})
+				open[dir] = u
+			}
+		}
+		last = u
+		units[u].files = append(units[u].files, i)
 	}
-	one := func(i int) {
-		out[i] = statFile(abs[i], parents[i].real)
+	one := func(w *statWork, d *lstatDir, i int, into *statInfo) {
+		out[i] = statFile(d, abs[i], w.dir, w.parent.real, into)
 		st := &out[i]
 		st.Abs = abs[i]
-		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && parents[i].inside
+		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && w.parent.inside
 		if st.Info != nil && st.Info.Mode().IsRegular() && st.Info.Size() > 0 {
 			if t.known == nil || !t.known(rel[i], st.Info) {
 				st.Head, st.ReadErr = readHead(st.Real)
 			}
 		}
 	}
-	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0))
+	unit := func(w *statWork) {
+		d := openLstatDir(w.dir)
+		defer d.close()
+		infos := make([]statInfo, len(w.files))
+		for k, i := range w.files {
+			one(w, d, i, &infos[k])
+		}
+	}
+	workers := min(len(rel)/StatParallelMin, 2*runtime.GOMAXPROCS(0), len(units))
 	if workers <= 1 {
-		for i := range rel {
-			one(i)
+		for k := range units {
+			unit(&units[k])
 		}
 		return out
 	}
@@ -142,13 +173,41 @@ func (t *Tree) Stat(rel []string) []Stat {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(rel); i = int(next.Add(1) - 1) {
-				one(i)
+			for k := int(next.Add(1) - 1); k < len(units); k = int(next.Add(1) - 1) {
+				unit(&units[k])
 			}
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// statUnit is the most files of one directory a worker takes at once.
+const statUnit = 256
+
+// statWork is a unit of Stat's work: files (indexes) of the directory dir,
+// which resolves to parent.
+type statWork struct {
+	dir    string
+	parent *realDir
+	files  []int
+}
+
+// parentDir is filepath.Dir of the clean absolute path abs.
+func parentDir(abs string) string {
+	if i := strings.LastIndexByte(abs, filepath.Separator); i > 0 && filepath.Separator == '/' {
+		return abs[:i]
+	}
+	return filepath.Dir(abs)
+}
+
+// abs returns the absolute path of rel (slash-separated, relative).
+func (t *Tree) abs(rel string) string {
+	if rel != "" && rel != "." && path.Clean(rel) == rel && !strings.HasPrefix(rel, "../") && rel != ".." && !path.IsAbs(rel) && t.cleanDir {
+		// What filepath.Join returns, without cleaning again.
+		return t.dir + "/" + rel
+	}
+	return filepath.Join(t.dir, filepath.FromSlash(rel))
 }
 
 // realDir is a directory holding asset files, with symlinks resolved.
@@ -177,14 +236,18 @@ func (t *Tree) realParent(dir string) *realDir {
 	return r
 }
 
-// statFile fills a Stat for abs, whose directory resolves to realParent
-// ("" if unknown), all but ReadErr and Head.
-func statFile(abs, realParent string) (st Stat) {
-	if st.Lstat, st.LstatErr = os.Lstat(abs); st.LstatErr != nil {
+// statFile fills a Stat for abs, whose directory dir is open as d and
+// resolves to realParent ("" if unknown), all but ReadErr and Head. The Lstat is
+// kept in *into.
+func statFile(d *lstatDir, abs, dir, realParent string, into *statInfo) (st Stat) {
+	if st.Lstat, st.LstatErr = d.lstatAt(abs, into); st.LstatErr != nil {
 		return st
 	}
 	if st.Lstat.Mode()&fs.ModeSymlink == 0 && realParent != "" {
-		st.Real, st.Info = filepath.Join(realParent, filepath.Base(abs)), st.Lstat
+		st.Real, st.Info = abs, st.Lstat
+		if dir != realParent {
+			st.Real = filepath.Join(realParent, filepath.Base(abs))
+		}
 	} else {
 		if st.Real, st.RealErr = filepath.EvalSymlinks(abs); st.RealErr != nil {
 			return st

@@ -126,8 +126,8 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		return nil // not a scalar; reported
 	}
 
-	mk := func(name, rel, abs, filename string, fi fs.FileInfo, pos *yaml.Node) *Asset {
-		a := &Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: fi.Size(), Pos: Pos{Line: pos.Line, Col: pos.Column}}
+	mk := func(name, rel, abs, filename string, fi fs.FileInfo, pos *yaml.Node) Asset {
+		a := Asset{Name: name, File: rel, Path: abs, Filename: filename, Size: fi.Size(), Pos: Pos{Line: pos.Line, Col: pos.Column}}
 		if t != nil {
 			a.Type = t.Name
 		}
@@ -157,14 +157,16 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 		}
 		a := mk(e.name, rel, abs, filename, fi, e.key)
 		a.FilenameSet = hasFilename && filenameNode != nil
-		return []*Asset{a}
+		return []*Asset{&a}
 	}
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)
 	out := make([]*Asset, 0, len(matches))
 	byBase := make(map[string]string, len(matches))
+	// One allocation for the matches' assets, not one each.
+	slab := make([]Asset, len(matches))
+	fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true, asset: e.name}
 	for i, rel := range matches {
-		fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true, asset: e.name + "/" + path.Base(rel)}
 		rel, abs, fi, ok := fc.check(rel, &stats[i])
 		if !ok {
 			continue
@@ -175,7 +177,8 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 			continue
 		}
 		byBase[base] = rel
-		out = append(out, mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), fi, globNode))
+		slab[i] = mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), fi, globNode)
+		out = append(out, &slab[i])
 	}
 	return out
 }
@@ -207,12 +210,20 @@ func (p *parser) glob(n *yaml.Node, fpath, pattern string) ([]string, []assetfil
 	}
 	sort.Strings(matches)
 	stats := p.files.Stat(matches)
-	files, kept := matches[:0], stats[:0]
-	for i, m := range matches {
+	// Directories are left out of new slices: Files may still be reading
+	// the ones it was given and returned (scan's Checker records them in
+	// the background).
+	files, kept := matches, stats
+	for i := range matches {
 		if stats[i].IsDir() {
-			continue
+			files, kept = nil, nil
+			for i := range matches {
+				if !stats[i].IsDir() {
+					files, kept = append(files, matches[i]), append(kept, stats[i])
+				}
+			}
+			break
 		}
-		files, kept = append(files, m), append(kept, stats[i])
 	}
 	if len(files) == 0 {
 		p.warnf(n, fpath, "glob %s matches no files, so it declares no assets (and plans to forget any it matched before); check the pattern, relative to the manifest directory", show(pattern))
@@ -266,8 +277,9 @@ type fileCheck struct {
 	path   string
 	t      *mediatype.Type
 	inGlob bool
-	// asset is the asset's name (for a glob match, the match's), which
-	// content problems are reported under.
+	// asset is the asset's name (for a glob match, the glob entry's key,
+	// to which the match's base name is added), which content problems
+	// are reported under.
 	asset string
 }
 
@@ -356,9 +368,13 @@ func (c *fileCheck) check(s string, st *assetfile.Stat) (rel, abs string, fi fs.
 	}
 	if ext := mediatype.Ext(rel); ok && st.Head != nil {
 		if match, looks := mediatype.Sniff(ext, st.Head); !match {
+			name := c.asset
+			if c.inGlob {
+				name += "/" + path.Base(rel)
+			}
 			// Worded and placed as the planner words a sniff failure found
 			// while hashing, so that both read the same.
-			c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: "assets." + c.asset,
+			c.p.add(&FieldError{File: p.name, Line: c.n.Line, Col: c.n.Column, Path: "assets." + name,
 				Msg: fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", rel, ext, looks)})
 			ok = false
 		}

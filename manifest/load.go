@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,7 +168,8 @@ type Files interface {
 	// Glob returns the slash-separated relative paths the doublestar
 	// pattern matches, not following symlinked directories.
 	Glob(pattern string) ([]string, error)
-	// Stat looks at each relative, slash-separated path.
+	// Stat looks at each relative, slash-separated path. The parser
+	// modifies neither rel nor the result afterwards.
 	Stat(rel []string) []assetfile.Stat
 	// Names lists the names in the relative directory dir.
 	Names(dir string) ([]string, error)
@@ -351,7 +353,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 			m.Assets = append(m.Assets, p.asset(e, m, declared)...)
 		}
 	}
-	sort.Slice(m.Assets, func(i, j int) bool { return m.Assets[i].Name < m.Assets[j].Name })
+	slices.SortFunc(m.Assets, func(a, b *Asset) int { return strings.Compare(a.Name, b.Name) })
 	for i := 1; i < len(m.Assets); i++ {
 		// Names of declared assets cannot contain '/', so only glob
 		// expansions can collide, and each glob checks its own matches;

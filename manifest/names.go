@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -15,7 +17,7 @@ import (
 // WXMEDIA_SHOP_PHOTOS_BEIJING_PNG). Different names can map to one
 // variable; checkNames refuses manifests where they do.
 func EnvName(asset string) string {
-	b := []byte("WXMEDIA_" + strings.ToUpper(asset))
+	b := []byte(envPrefix + strings.ToUpper(asset))
 	for i, c := range b {
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
 			b[i] = '_'
@@ -27,23 +29,77 @@ func EnvName(asset string) string {
 // EnvCollisions returns, for each name of names (sorted) whose EnvName an
 // earlier one already has, that earlier name, so that both can be named.
 func EnvCollisions(names []string) map[string]string {
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	first := make(map[string]string, len(sorted))
+	sorted := names
+	if !sort.StringsAreSorted(names) {
+		sorted = append([]string(nil), names...)
+		sort.Strings(sorted)
+	}
+	// Names are looked up by a hash of their variable name (less its
+	// common prefix), not by the name itself: one map entry of 12 bytes
+	// per name and no string; only names whose hashes meet have their
+	// variable names compared. A manifest's names are checked on every
+	// plan.
+	seed := maphash.MakeSeed()
+	first := make(map[uint64]int32, len(sorted)) // the first name with each hash
+	var more map[uint64][]int32                  // first names whose hash an earlier one has
 	var out map[string]string
-	for _, n := range sorted {
-		v := EnvName(n)
-		if f, ok := first[v]; ok {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[n] = f
+	var a, b []byte
+	for i, s := range sorted {
+		a = appendEnvSuffix(a[:0], s)
+		sum := envKeyHash(seed, a)
+		j, met := first[sum]
+		if !met {
+			first[sum] = int32(i)
 			continue
 		}
-		first[v] = n
+		earlier := ""
+		for _, j := range append([]int32{j}, more[sum]...) {
+			if b = appendEnvSuffix(b[:0], sorted[j]); bytes.Equal(a, b) {
+				earlier = sorted[j]
+				break
+			}
+		}
+		if earlier == "" {
+			if more == nil {
+				more = map[uint64][]int32{}
+			}
+			more[sum] = append(more[sum], int32(i))
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[s] = earlier
 	}
 	return out
 }
+
+// envKeyHash hashes a variable name for EnvCollisions; tests make every
+// name's hash meet.
+var envKeyHash = maphash.Bytes
+
+// appendEnvSuffix appends EnvName(asset) without its "WXMEDIA_" prefix.
+func appendEnvSuffix(b []byte, asset string) []byte {
+	for i := 0; i < len(asset); i++ {
+		if asset[i] >= utf8.RuneSelf {
+			// strings.ToUpper may change a non-ASCII name's length.
+			return append(b, EnvName(asset)[len(envPrefix):]...)
+		}
+	}
+	for i := 0; i < len(asset); i++ {
+		c := asset[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+const envPrefix = "WXMEDIA_"
 
 // checkNames refuses asset names that would be unsafe or ambiguous
 // downstream: a name (from a glob match's file name) with a control
@@ -52,7 +108,6 @@ func EnvCollisions(names []string) map[string]string {
 // `output -format env`.
 func (p *parser) checkNames(assets []*Asset) {
 	names := make([]string, 0, len(assets))
-	byName := make(map[string]*Asset, len(assets))
 	for _, a := range assets {
 		if !utf8.ValidString(a.Name) {
 			continue // its file name is reported as invalid UTF-8
@@ -64,9 +119,15 @@ func (p *parser) checkNames(assets []*Asset) {
 			continue
 		}
 		names = append(names, a.Name)
-		byName[a.Name] = a
 	}
 	coll := EnvCollisions(names)
+	if len(coll) == 0 {
+		return
+	}
+	byName := make(map[string]*Asset, len(assets))
+	for _, a := range assets {
+		byName[a.Name] = a
+	}
 	later := make([]string, 0, len(coll))
 	for n := range coll {
 		later = append(later, n)

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"io/fs"
+	"maps"
 	"sync"
 	"time"
 
@@ -26,6 +27,11 @@ type Checker struct {
 	started time.Time // when the files started being looked at
 	mu      sync.Mutex
 	infos   map[string]fs.FileInfo // Stat (symlinks followed) by relative path
+	shared  bool                   // infos was handed out by infosSeen
+	// recorded is closed once every Stat so far is in infos: each Stat
+	// records what it saw in the background, after the one before it, so
+	// that the manifest check goes on meanwhile (nil: nothing pending).
+	recorded chan struct{}
 }
 
 // Files returns the view of the manifest directory dir; pass the method
@@ -39,11 +45,20 @@ func (c *Checker) Files(dir string) manifest.Files {
 	return &recordingTree{Tree: assetfile.NewTree(dir, c.Known), c: c}
 }
 
-// info returns the Stat seen of the file rel, or nil.
-func (c *Checker) info(rel string) fs.FileInfo {
+// infosSeen returns the Stat seen of each file by relative path, for
+// reading without a lock: the Checker writes to that map no more (a later
+// look at files writes to a copy).
+func (c *Checker) infosSeen() map[string]fs.FileInfo {
+	c.mu.Lock()
+	pending := c.recorded
+	c.mu.Unlock()
+	if pending != nil {
+		<-pending
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.infos[rel]
+	c.shared = true
+	return c.infos
 }
 
 // recordingTree is an assetfile.Tree that tells its Checker what it saw.
@@ -52,17 +67,40 @@ type recordingTree struct {
 	c *Checker
 }
 
+// recordAsync is the number of files from which a Stat records what it
+// saw in the background.
+const recordAsync = 256
+
 func (t *recordingTree) Stat(rel []string) []assetfile.Stat {
 	out := t.Tree.Stat(rel)
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	if t.c.infos == nil {
-		t.c.infos = make(map[string]fs.FileInfo, len(rel))
-	}
-	for i := range out {
-		if out[i].Info != nil {
-			t.c.infos[rel[i]] = out[i].Info
+	c := t.c
+	c.mu.Lock()
+	prev, done := c.recorded, make(chan struct{})
+	c.recorded = done
+	c.mu.Unlock()
+	record := func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
 		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.infos == nil {
+			c.infos = make(map[string]fs.FileInfo, len(rel))
+		} else if c.shared {
+			c.infos, c.shared = maps.Clone(c.infos), false
+		}
+		for i := range out {
+			if out[i].Info != nil {
+				c.infos[rel[i]] = out[i].Info
+			}
+		}
+	}
+	if len(rel) < recordAsync {
+		record()
+	} else {
+		// The manifest reads out but does not change it.
+		go record()
 	}
 	return out
 }

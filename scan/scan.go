@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -108,10 +110,17 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 		return nil, err
 	}
 	defer root.Close()
+	var infos map[string]fs.FileInfo
+	if opts.Checked != nil {
+		infos = opts.Checked.infosSeen()
+	}
 	// A fixed set of workers takes the next asset from a shared counter: on
 	// a warm tree each asset costs one stat, so a goroutine per asset would
 	// cost more than the work.
 	results := make([]scanned, len(m.Assets))
+	// Every hash in hex, in one allocation: the workers write their own
+	// 64 bytes, and nothing writes to it once they are done (hexSums).
+	sums := make([]byte, 64*len(m.Assets))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(workers, len(m.Assets)) {
@@ -121,7 +130,11 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.Checked)
+				r := &results[i]
+				*r = scanAsset(m.Path, root, m.Assets[i], lookup, infos)
+				if r.err == nil {
+					hex.Encode(sums[i*64:(i+1)*64], r.entry.SHA256[:])
+				}
 			}
 		})
 	}
@@ -129,6 +142,7 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	hexSums := unsafe.String(unsafe.SliceData(sums), len(sums))
 	res := &Result{Facts: make(map[string]planner.FileFacts, len(m.Assets))}
 	var merr *multierror.Error
 	for i, a := range m.Assets {
@@ -137,7 +151,7 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 			merr = multierror.Append(merr, r.err)
 			continue
 		}
-		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: hex.EncodeToString(r.entry.SHA256[:])}
+		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: hexSums[i*64 : (i+1)*64]}
 		if a.Type == "user_package" {
 			if res.Lines == nil {
 				res.Lines = map[string]int{}
@@ -227,7 +241,9 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
+// scanAsset examines a's file; checked holds the Stat the manifest check
+// took of each file (nil: stat now).
+func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked map[string]fs.FileInfo) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -255,10 +271,7 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	}
 	// The stat decides, before any read, whether the file is too large and
 	// whether the cache already knows its hash.
-	var fi os.FileInfo
-	if checked != nil {
-		fi = checked.info(a.File)
-	}
+	fi := checked[a.File]
 	if fi == nil {
 		var err error
 		if fi, err = os.Stat(a.Path); err != nil {

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/wxmedia/wxmedia/internal/atomicfile"
 	"github.com/wxmedia/wxmedia/lockfile"
@@ -44,9 +46,19 @@ type Entry struct {
 
 // Cache maps a file's path (relative to the manifest, slash-separated) to
 // its Entry. Lookup may be called concurrently; Put may not.
+//
+// A cache made by New holds its entries in a map; one made by Decode
+// keeps the encoded data and an index of each entry's offset in it, and
+// decodes an entry's fixed-size fields when it is looked up: a warm plan
+// reads the cache of every file on every run, and most of what it holds
+// is only compared.
 type Cache struct {
 	ref     int64 // Reference, ns since the Unix epoch; 0: nothing is trusted
 	entries map[string]Entry
+	// data and index: see Decode. index maps a path to the offset in data
+	// of its entry's fixed part (entryFixed bytes).
+	data  []byte
+	index map[string]uint32
 }
 
 // New returns an empty cache whose Reference is ref: the wall-clock time
@@ -63,7 +75,7 @@ func (c *Cache) Len() int {
 	if c == nil {
 		return 0
 	}
-	return len(c.entries)
+	return len(c.entries) + len(c.index)
 }
 
 // Put records e for path. Head is copied and cut to HeadSize.
@@ -72,7 +84,23 @@ func (c *Cache) Put(path string, e Entry) {
 		e.Head = e.Head[:HeadSize]
 	}
 	e.Head = bytes.Clone(e.Head)
+	if c.entries == nil {
+		c.entries = map[string]Entry{}
+	}
+	delete(c.index, path)
 	c.entries[path] = e
+}
+
+// get returns path's entry, decoding it from data if need be.
+func (c *Cache) get(path string) (Entry, bool) {
+	if e, ok := c.entries[path]; ok {
+		return e, true
+	}
+	off, ok := c.index[path]
+	if !ok {
+		return Entry{}, false
+	}
+	return decodeFixed(c.data[off : off+entryFixed]), true
 }
 
 // Lookup returns path's entry if st matches it field for field and the
@@ -82,50 +110,76 @@ func (c *Cache) Lookup(path string, st Stat) (Entry, bool) {
 	if c == nil {
 		return Entry{}, false
 	}
-	e, ok := c.entries[path]
+	e, ok := c.get(path)
 	if !ok || e.Stat != st || e.MtimeNS >= c.ref-int64(RacySlack) {
 		return Entry{}, false
 	}
 	return e, true
 }
 
-// The encoding, all integers big-endian or varint:
+// The encoding, all integers big-endian or uvarint:
 //
 //	magic "WXMSTAT\x00" | version u16 | reference i64 | count uvarint
-//	count × (path len uvarint, path, size uvarint, mtime varint,
-//	         ctime varint, inode uvarint, sha256 [32], head len u8, head)
+//	count × (path len uvarint, path, size u64, mtime i64, ctime i64,
+//	         inode u64, sha256 [32], head len u8, head [HeadSize])
 //	crc32c of everything before it, u32
+//
+// Paths are sorted and unique; head is zero-padded to HeadSize, so that
+// every entry's fields after its path have one size (entryFixed) and are
+// read in place. Version 1 (varints, heads of their own length) is
+// foreign: such a cache is ignored and rebuilt.
 var magic = []byte("WXMSTAT\x00")
 
-const version = 1
+const version = 2
+
+// entryFixed is the size of an entry after its path.
+const entryFixed = 8 + 8 + 8 + 8 + 32 + 1 + HeadSize
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // MarshalBinary encodes the cache, entries sorted by path.
 func (c *Cache) MarshalBinary() ([]byte, error) {
-	paths := make([]string, 0, len(c.entries))
+	paths := make([]string, 0, c.Len())
 	for p := range c.entries {
 		paths = append(paths, p)
 	}
+	for p := range c.index {
+		paths = append(paths, p)
+	}
 	sort.Strings(paths)
-	b := make([]byte, 0, 64+len(paths)*96)
+	b := make([]byte, 0, 64+len(paths)*(entryFixed+32))
 	b = append(b, magic...)
 	b = binary.BigEndian.AppendUint16(b, version)
 	b = binary.BigEndian.AppendUint64(b, uint64(c.ref))
 	b = binary.AppendUvarint(b, uint64(len(paths)))
 	for _, p := range paths {
-		e := c.entries[p]
+		e, _ := c.get(p)
 		b = binary.AppendUvarint(b, uint64(len(p)))
 		b = append(b, p...)
-		b = binary.AppendUvarint(b, uint64(e.Size))
-		b = binary.AppendVarint(b, e.MtimeNS)
-		b = binary.AppendVarint(b, e.CtimeNS)
-		b = binary.AppendUvarint(b, e.Ino)
+		b = binary.BigEndian.AppendUint64(b, uint64(e.Size))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.MtimeNS))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.CtimeNS))
+		b = binary.BigEndian.AppendUint64(b, e.Ino)
 		b = append(b, e.SHA256[:]...)
 		b = append(b, byte(len(e.Head)))
 		b = append(b, e.Head...)
+		b = append(b, make([]byte, HeadSize-len(e.Head))...)
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
+}
+
+// decodeFixed decodes an entry's fixed part (checked by Decode).
+func decodeFixed(b []byte) Entry {
+	e := Entry{Stat: Stat{
+		Size:    int64(binary.BigEndian.Uint64(b)),
+		MtimeNS: int64(binary.BigEndian.Uint64(b[8:])),
+		CtimeNS: int64(binary.BigEndian.Uint64(b[16:])),
+		Ino:     binary.BigEndian.Uint64(b[24:]),
+	}}
+	copy(e.SHA256[:], b[32:64])
+	hl := int(b[64])
+	e.Head = b[65 : 65+hl : 65+hl]
+	return e
 }
 
 // ErrForeign reports data that is not a cache of this format and version.
@@ -143,104 +197,43 @@ func Decode(data []byte) (*Cache, error) {
 	if crc32.Checksum(body, crcTable) != sum {
 		return nil, errors.New("checksum mismatch: the cache is corrupt")
 	}
-	d := decoder{b: body[header:]}
-	// Paths are cut from one string copy of the data and heads point into
-	// data, so that a cache of 10,000 entries costs a few allocations, not
-	// 20,000: it is read on every plan.
-	str, base := string(body), len(body)
-	c := &Cache{ref: int64(binary.BigEndian.Uint64(body[10:]))}
-	n := d.uvarint()
-	// Each entry takes at least 1+1+1+1+1+32+1 bytes: a count beyond that is
-	// a lie, and must not size an allocation.
-	if d.err == nil && n > uint64(len(d.b))/38 {
-		d.fail()
+	// Every entry is checked here, once; Lookup then reads the fields of
+	// the one it needs in place. Paths are strings over data itself (the
+	// caller does not modify it), so a cache of 10,000 entries costs an
+	// index, not a copy of the data and 10,000 decoded entries.
+	c := &Cache{ref: int64(binary.BigEndian.Uint64(body[10:])), data: body}
+	rest := body[header:]
+	n, k := binary.Uvarint(rest)
+	// Each entry takes at least 1+1+entryFixed bytes: a count beyond that
+	// is a lie, and must not size an allocation.
+	if k <= 0 || n > uint64(len(rest)-k)/(2+entryFixed) || uint64(len(body)) > math.MaxUint32 {
+		return nil, errMalformed
 	}
-	c.entries = make(map[string]Entry, min(n, 1<<20))
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		pb := d.bytes(d.uvarint())
-		off := base - len(d.b) - len(pb)
-		p := str[off : off+len(pb)]
-		var e Entry
-		size := d.uvarint()
-		e.MtimeNS = d.varint()
-		e.CtimeNS = d.varint()
-		e.Ino = d.uvarint()
-		copy(e.SHA256[:], d.bytes(32))
-		hl := uint64(d.byte())
-		if hl > HeadSize || size > 1<<62 {
-			d.fail()
+	rest = rest[k:]
+	c.index = make(map[string]uint32, n)
+	prev := ""
+	for i := uint64(0); i < n; i++ {
+		pl, k := binary.Uvarint(rest)
+		if k <= 0 || pl == 0 || pl > uint64(len(rest)-k) || uint64(len(rest)-k)-pl < entryFixed {
+			return nil, errMalformed
 		}
-		e.Head = d.bytes(hl)
-		e.Size = int64(size)
-		if d.err != nil {
-			break
+		pb := rest[k : k+int(pl)]
+		p := unsafe.String(&pb[0], len(pb))
+		fixed := rest[k+int(pl) : k+int(pl)+entryFixed]
+		if i > 0 && p <= prev || binary.BigEndian.Uint64(fixed) > 1<<62 || fixed[64] > HeadSize {
+			return nil, errMalformed // unsorted, repeated, or out of range
 		}
-		if _, dup := c.entries[p]; dup || p == "" {
-			d.fail()
-			break
-		}
-		c.entries[p] = e
+		prev = p
+		c.index[p] = uint32(len(body) - len(rest) + k + int(pl))
+		rest = rest[k+int(pl)+entryFixed:]
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail()
-	}
-	if d.err != nil {
-		return nil, d.err
+	if len(rest) != 0 {
+		return nil, errMalformed
 	}
 	return c, nil
 }
 
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errors.New("malformed entry: the cache is corrupt")
-	}
-	d.b = nil
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.fail()
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) bytes(n uint64) []byte {
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
+var errMalformed = errors.New("malformed entry: the cache is corrupt")
 
 // Load reads the cache at path. It always returns a usable cache: when the
 // file is missing or cannot be used, an empty one (which trusts nothing),

@@ -2,10 +2,13 @@ package statcache_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -103,7 +106,8 @@ func TestDecodeRejectsDamage(t *testing.T) {
 		"empty":     nil,
 		"truncated": good[:len(good)-7],
 		"magic":     append([]byte("XXXSTAT\x00"), good[8:]...),
-		"version":   append(append(append([]byte{}, good[:8]...), 0, 2), good[10:]...),
+		"version":   append(append(append([]byte{}, good[:8]...), 0, 3), good[10:]...),
+		"version 1": append(append(append([]byte{}, good[:8]...), 0, 1), good[10:]...),
 		"json":      []byte(`{"version":1,"entries":{}}`),
 		"appended":  append(append([]byte{}, good...), 0),
 	}
@@ -278,5 +282,78 @@ func TestLoadOnlyRegularFiles(t *testing.T) {
 	}
 	if c, err := statcache.Load(path); err != nil || c.Len() != 2 {
 		t.Fatalf("Load after Save = %d entries, %v", c.Len(), err)
+	}
+}
+
+// TestVersion1IsForeign: a cache written before the fixed-size entries
+// (version 1) is foreign, so Load ignores it and the next scan rebuilds it.
+func TestVersion1IsForeign(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzDecode", "v1_valid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The seed file's one value, a Go []byte literal.
+	lit := strings.TrimSpace(strings.TrimPrefix(string(seed), "go test fuzz v1\n"))
+	v1, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lit, "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := statcache.Decode([]byte(v1)); !errors.Is(err, statcache.ErrForeign) {
+		t.Fatalf("Decode(version 1) = %v, want ErrForeign", err)
+	}
+	path := statcache.PathFor(filepath.Join(t.TempDir(), "wxmedia.yaml"))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := statcache.Load(path); err == nil || c.Len() != 0 {
+		t.Fatalf("Load(version 1) = %d entries, %v; want none and the reason", c.Len(), err)
+	}
+}
+
+// TestPutOverDecoded: a decoded cache takes new entries, and one Put for a
+// path it holds replaces the decoded entry.
+func TestPutOverDecoded(t *testing.T) {
+	data, _ := sample().MarshalBinary()
+	c, err := statcache.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statcache.Stat{Size: 11, MtimeNS: ref.Add(-time.Hour).UnixNano(), CtimeNS: 8, Ino: 43}
+	c.Put("media/a.png", statcache.Entry{Stat: st, SHA256: [32]byte{7}})
+	c.Put("media/c.png", statcache.Entry{Stat: st, SHA256: [32]byte{8}})
+	if c.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", c.Len())
+	}
+	if e, ok := c.Lookup("media/a.png", st); !ok || e.SHA256 != [32]byte{7} {
+		t.Errorf("Lookup(replaced) = %+v, %v", e, ok)
+	}
+	again, _ := c.MarshalBinary()
+	d, err := statcache.Decode(again)
+	if err != nil || d.Len() != 3 {
+		t.Fatalf("Decode(re-encoded) = %d entries, %v", d.Len(), err)
+	}
+	if e, ok := d.Lookup("media/c.png", st); !ok || e.SHA256 != [32]byte{8} {
+		t.Errorf("Lookup(added) = %+v, %v", e, ok)
+	}
+}
+
+// TestDecodeRejectsUnsortedPaths: entries are written sorted and unique;
+// data with two equal or descending paths is corrupt, even with a valid
+// checksum.
+func TestDecodeRejectsUnsortedPaths(t *testing.T) {
+	good, _ := sample().MarshalBinary()
+	body := bytes.Clone(good[:len(good)-4])
+	// The second path (media/b.jpg) made equal to the first, then less.
+	i := bytes.Index(body, []byte("media/b.jpg"))
+	copy(body[i:], "media/a.png")
+	if _, err := statcache.Decode(binary.BigEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))); err == nil {
+		t.Error("a repeated path was accepted")
+	}
+	copy(body[i:], "media/0.png")
+	if _, err := statcache.Decode(binary.BigEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))); err == nil {
+		t.Error("descending paths were accepted")
 	}
 }

@@ -16,8 +16,18 @@ type Stat struct {
 // FromFileInfo extracts the Stat of fi (from os.Stat or (*os.File).Stat).
 func FromFileInfo(fi fs.FileInfo) Stat {
 	st := Stat{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
-	st.CtimeNS, st.Ino = sysStat(fi)
+	if c, ok := fi.(ctimeIno); ok {
+		st.CtimeNS, st.Ino = c.CtimeIno()
+	} else {
+		st.CtimeNS, st.Ino = sysStat(fi)
+	}
 	return st
+}
+
+// ctimeIno is a FileInfo that gives its ctime and inode itself, not
+// through Sys (package assetfile's, which keep no *syscall.Stat_t).
+type ctimeIno interface {
+	CtimeIno() (ctimeNS int64, ino uint64)
 }
 
 // RacySlack is how much older than the cache's Reference an entry's mtime

@@ -1,0 +1,54 @@
+package scan_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/wxmedia/wxmedia/internal/testenv"
+	"github.com/wxmedia/wxmedia/scan"
+)
+
+// TestCheckerRecordsLargeGlobs: a glob of many files, with directories
+// among its matches (which the manifest skips), loaded through a Checker
+// that records what it saw in the background: the scan that follows gets
+// every file's own Stat, also under the race detector.
+func TestCheckerRecordsLargeGlobs(t *testing.T) {
+	w := testenv.New(t)
+	const n = 600
+	for i := range n {
+		w.Write(t, fmt.Sprintf("media/%03d.png", i), testenv.PNG(100+i, int64(i)))
+	}
+	for _, d := range []string{"media/000-dir.png", "media/300-dir.png", "media/zzz.png"} {
+		if err := os.MkdirAll(w.Path(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Write(t, "wxmedia.yaml", []byte(`version: 1
+accounts:
+  shop: {api: v3, mchid: "1900000001", endpoint: sandbox}
+assets:
+  pics: {type: image, account: shop, glob: media/*.png}
+  one: {type: image, account: shop, file: media/007.png}
+`))
+	for range 3 {
+		m, chk := loadChecked(t, w.Path("wxmedia.yaml"))
+		if len(m.Assets) != n+1 {
+			t.Fatalf("%d assets, want %d", len(m.Assets), n+1)
+		}
+		r, err := scan.Files(context.Background(), m, scan.Options{Checked: chk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range m.Assets {
+			fi, err := os.Stat(a.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := r.Facts[a.Name]; f.Size != fi.Size() || f.Size != a.Size {
+				t.Errorf("%s: size %d in the scan, %d in the manifest, %d on disk", a.Name, f.Size, a.Size, fi.Size())
+			}
+		}
+	}
+}
