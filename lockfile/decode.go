@@ -27,11 +27,13 @@ import "github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 // The returned State is as encoding/json leaves it (nil maps where the
 // document has no "assets" or "pending"); Parse validates both alike.
 //
-// The strings in the result share the memory of one string holding all of
-// data, so that memory lives as long as any of them does; the State
-// normally lives for the whole command anyway. That string is a copy of
-// data unless shareData is set, when it is data itself: the caller
-// promises never to modify data again.
+// The strings in the result are copies packed into a few blocks (see
+// fastjson.Decoder), a run of entries repeating a value (type, account,
+// mchid, endpoint, upload time) shares one copy, and a file name that ends
+// the entry's file path is that path's end: a large lockfile's state takes
+// under half the memory of its text, which can be dropped once decoded.
+// With shareData, the strings are substrings of data itself instead: the
+// caller promises never to modify data again.
 func decodeFast(data []byte, shareData bool) (*State, bool) {
 	d := fastjson.New(data, shareData)
 	s, ok := decodeState(d)
@@ -90,6 +92,7 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 	// points into them, so a full slab is never grown (that would move
 	// the entries); a new one is started instead.
 	slab := make([]Entry, 0, d.AssetsHint())
+	var last repeated
 	for more {
 		name, ok := d.Key()
 		if !ok {
@@ -104,7 +107,7 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 		// which name the first one in name order. Checking here, while the
 		// entry is in the cache, costs a fraction of a later walk over the
 		// map, whose order is random in memory.
-		if !decodeEntry(d, e) || assetProblem(name, e) != "" {
+		if !decodeEntry(d, e, &last) || assetProblem(name, e) != "" {
 			return nil, false
 		}
 		n := len(m)
@@ -120,8 +123,13 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 
 var entryFields = fastjson.NewFieldSet(3, "type", "account", "mchid", "file", "filename", "size", "sha256", "id", "endpoint", "uploaded_at", "attributes")
 
+// repeated holds the previous entry's values of the fields that usually
+// repeat from one entry to the next, so that a run of equal values shares
+// one string.
+type repeated struct{ typ, account, mchid, endpoint, uploadedAt string }
+
 // decodeEntry reads one asset into e, which must be zero.
-func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
+func decodeEntry(d *fastjson.Decoder, e *Entry, last *repeated) bool {
 	var seen uint
 	more, ok := d.BeginObject()
 	for f := 0; ok && more; f++ {
@@ -130,15 +138,15 @@ func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
 		}
 		switch f {
 		case 0:
-			e.Type, ok = d.Str()
+			e.Type, ok = d.StrLike(&last.typ)
 		case 1:
-			e.Account, ok = d.Str()
+			e.Account, ok = d.StrLike(&last.account)
 		case 2:
-			e.MchID, ok = d.Str()
+			e.MchID, ok = d.StrLike(&last.mchid)
 		case 3:
 			e.File, ok = d.Str()
 		case 4:
-			e.Filename, ok = d.Str()
+			e.Filename, ok = d.StrSuffix(e.File)
 		case 5:
 			e.Size, ok = d.Int64()
 		case 6:
@@ -146,9 +154,9 @@ func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
 		case 7:
 			e.ID, ok = d.Str()
 		case 8:
-			e.Endpoint, ok = d.Str()
+			e.Endpoint, ok = d.StrLike(&last.endpoint)
 		case 9:
-			e.UploadedAt, ok = d.Str()
+			e.UploadedAt, ok = d.StrLike(&last.uploadedAt)
 		case 10:
 			e.Attributes, ok = d.StringMap()
 		}
