@@ -88,10 +88,13 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 		return map[string]*Entry{}, true
 	}
 	m := make(map[string]*Entry, d.AssetsHint())
-	// Entries are allocated from slabs rather than one by one. The map
-	// points into them, so a full slab is never grown (that would move
-	// the entries); a new one is started instead.
-	slab := make([]Entry, 0, d.AssetsHint())
+	// Entries are allocated from slabs of up to slabSize rather than one
+	// by one (the hint may overestimate by a fifth, which is cheap in the
+	// map but not in entries). The map points into them, so a full slab
+	// is never grown (that would move the entries); a new one is started
+	// instead.
+	const slabSize = 4096
+	var slab []Entry
 	var last repeated
 	for more {
 		name, ok := d.Key()
@@ -99,7 +102,7 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 			return nil, false
 		}
 		if len(slab) == cap(slab) {
-			slab = make([]Entry, 0, max(16, len(m)))
+			slab = make([]Entry, 0, min(slabSize, d.AssetsHint()))
 		}
 		slab = append(slab, Entry{})
 		e := &slab[len(slab)-1]
