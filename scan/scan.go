@@ -255,23 +255,25 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	}
 	// The stat decides, before any read, whether the file is too large and
 	// whether the cache already knows its hash.
-	var fi os.FileInfo
+	var info seenStat
+	ok := false
 	if checked != nil {
-		fi = checked.info(a.File)
+		info, ok = checked.info(a.File)
 	}
-	if fi == nil {
-		var err error
-		if fi, err = os.Stat(a.Path); err != nil {
+	if !ok {
+		fi, err := os.Stat(a.Path)
+		if err != nil {
 			return readErr(err)
 		}
+		info = seen(fi)
 	}
-	if !fi.Mode().IsRegular() {
+	if !info.mode.IsRegular() {
 		return fe(fmt.Sprintf("%s is not a regular file; name a regular file", a.File))
 	}
-	if e := sizeErr(fi.Size()); e != nil {
+	st := info.st
+	if e := sizeErr(st.Size); e != nil {
 		return *e
 	}
-	st := statcache.FromFileInfo(fi)
 	if e, ok := cache.Lookup(a.File, st); ok {
 		r = scanned{entry: e, cached: true, cacheable: true}
 	} else {
