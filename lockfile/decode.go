@@ -1,6 +1,10 @@
 package lockfile
 
-import "github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
+import (
+	"io"
+
+	"github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
+)
 
 // decodeFast is a decoder specialised for the lockfile schema. A warm plan
 // of a large project is dominated by reading the lockfile, and
@@ -35,7 +39,22 @@ import "github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 // With shareData, the strings are substrings of data itself instead: the
 // caller promises never to modify data again.
 func decodeFast(data []byte, shareData bool) (*State, bool) {
-	d := fastjson.New(data, shareData)
+	return decodeWith(fastjson.New(data, shareData))
+}
+
+// decodeFastReader is decodeFast reading r, which holds about size bytes,
+// a window at a time (fastjson.NewReader), so that a large lockfile is
+// never in memory whole. ok=false also when reading r failed.
+func decodeFastReader(r io.Reader, size int64) (*State, bool) {
+	d := fastjson.NewReader(r, size)
+	s, ok := decodeWith(d)
+	if d.Err() != nil {
+		return nil, false
+	}
+	return s, ok
+}
+
+func decodeWith(d *fastjson.Decoder) (*State, bool) {
 	s, ok := decodeState(d)
 	if !ok || !d.AtEnd() { // bad, or trailing data
 		return nil, false
@@ -51,6 +70,7 @@ func decodeState(d *fastjson.Decoder) (*State, bool) {
 	var seen uint
 	more, ok := d.BeginObject()
 	for f := 0; ok && more; f++ {
+		d.Refill()
 		if f, ok = d.Field(stateFields, f); !ok {
 			return nil, false
 		}
@@ -97,6 +117,7 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 	var slab []Entry
 	var last repeated
 	for more {
+		d.Refill() // between entries, nothing from the input is held
 		name, ok := d.Key()
 		if !ok {
 			return nil, false
@@ -177,6 +198,7 @@ func decodePending(d *fastjson.Decoder) (map[string]*Pending, bool) {
 	more, ok := d.BeginObject()
 	m := map[string]*Pending{}
 	for ok && more {
+		d.Refill()
 		var name string
 		if name, ok = d.Key(); !ok {
 			return nil, false

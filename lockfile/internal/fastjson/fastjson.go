@@ -7,6 +7,7 @@ package fastjson
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math/bits"
 	"slices"
 	"strings"
@@ -53,13 +54,73 @@ type Decoder struct {
 	assetsHint int  // expected number of assets
 	share      bool // hand out substrings of the input rather than copies
 	arena      []byte
+	total      int // the input's length (for a reader, as its size said)
+
+	// A Decoder made by NewReader reads r through a window, buf: b is
+	// buf's part holding input not yet read, and Refill slides it.
+	r   io.Reader
+	buf []byte
+	eof bool
+	err error // reading r failed
 }
 
 // New returns a Decoder reading data; with shareData, the strings it
 // returns point into data itself (see Decoder).
 func New(data []byte, shareData bool) *Decoder {
-	return &Decoder{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), assetsHint: assetsHint(data), share: shareData}
+	return &Decoder{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), assetsHint: assetsHint(data), share: shareData, total: len(data)}
 }
+
+// Window is how much of its input a Decoder made by NewReader holds at
+// once. Refill keeps a quarter of it ahead of the read position, so any
+// value up to Window/4 long (an asset entry) is read whole; a longer one
+// fails the decoding, as anything unexpected does. It is a variable for
+// tests, which slide small windows over small documents.
+var Window = 4 << 20
+
+// NewReader returns a Decoder reading r, which holds about size bytes,
+// through a window of Window bytes rather than all at once: a large
+// lockfile is then never in memory as a whole, only the values kept from
+// it (copied, see Decoder). The caller calls Refill where no string from
+// the input is held other than kept ones (between entries), and checks
+// Err at the end.
+func NewReader(r io.Reader, size int64) *Decoder {
+	d := &Decoder{r: r, buf: make([]byte, 0, min(max(size+1, 512), int64(Window))), total: int(min(size, 1<<40))}
+	d.Refill()
+	if d.eof {
+		d.assetsHint = assetsHint(d.b)
+	} else {
+		// Extrapolate from the window, as assetsHint counts.
+		d.assetsHint = min(int(int64(bytes.Count(d.b, []byte("\n"))/10)*size/int64(max(len(d.b), 1))), d.total/128) + 1
+	}
+	return d
+}
+
+// Refill slides the window of a Decoder made by NewReader so that it
+// holds at least Window/4 bytes past the read position, or the rest of
+// the input. It must not be called while a substring of the input (other
+// than a kept string) is in use; it does nothing for a Decoder made by New.
+func (d *Decoder) Refill() {
+	if d.r == nil || d.eof || len(d.b)-d.i >= Window/4 {
+		return
+	}
+	n := copy(d.buf[:cap(d.buf)], d.b[d.i:])
+	for n < cap(d.buf) && !d.eof {
+		m, err := d.r.Read(d.buf[n:cap(d.buf)])
+		n += m
+		if err != nil {
+			d.eof = true
+			if err != io.EOF {
+				d.err = err
+			}
+		}
+	}
+	d.b, d.i = d.buf[:n], 0
+	d.s = unsafe.String(unsafe.SliceData(d.b), n)
+}
+
+// Err returns the error reading the input failed with, if it did; the
+// decoding then read a truncated input and must not be trusted.
+func (d *Decoder) Err() error { return d.err }
 
 // keep returns v, a substring of the input, as a string that outlives it:
 // a copy in the arena, or v itself when sharing the input.
@@ -74,7 +135,7 @@ func (d *Decoder) keep(v string) string {
 		if len(v) > 4<<10 {
 			return string(v) // a long value gets its own memory
 		}
-		d.arena = make([]byte, 0, max(min(len(d.s)/2, 1<<20), 4<<10))
+		d.arena = make([]byte, 0, max(min(d.total/2, 1<<20), 4<<10))
 	}
 	start := len(d.arena)
 	d.arena = append(d.arena, v...)
@@ -83,8 +144,13 @@ func (d *Decoder) keep(v string) string {
 
 // AtEnd skips whitespace and reports whether the input ends there.
 func (d *Decoder) AtEnd() bool {
-	d.SkipSpace()
-	return d.i == len(d.s)
+	for {
+		d.SkipSpace()
+		if d.i < len(d.s) || d.r == nil || d.eof {
+			return d.i == len(d.s)
+		}
+		d.Refill()
+	}
 }
 
 // AssetsHint guesses how many assets the input holds (see assetsHint),
