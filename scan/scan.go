@@ -108,6 +108,8 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 		return nil, err
 	}
 	defer root.Close()
+	dirs := newDirRoots(root)
+	defer dirs.close()
 	// A fixed set of workers takes the next asset from a shared counter: on
 	// a warm tree each asset costs one stat, so a goroutine per asset would
 	// cost more than the work.
@@ -121,7 +123,7 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 				if i >= len(m.Assets) {
 					return
 				}
-				results[i] = scanAsset(m.Path, root, m.Assets[i], lookup, opts.Checked)
+				results[i] = scanAsset(m.Path, dirs, m.Assets[i], lookup, opts.Checked)
 			}
 		})
 	}
@@ -227,7 +229,7 @@ func hashReader(r io.Reader) (size int64, sum [32]byte, head []byte, err error) 
 	return size, sum, head, nil
 }
 
-func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
+func scanAsset(manifestPath string, dirs *dirRoots, a *manifest.Asset, cache *statcache.Cache, checked *Checker) (r scanned) {
 	fe := func(msg string) scanned {
 		return scanned{err: &manifest.FieldError{File: manifestPath, Line: a.Pos.Line, Col: a.Pos.Col, Path: "assets." + a.Name, Msg: msg}}
 	}
@@ -277,7 +279,7 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 	if e, ok := cache.Lookup(a.File, st); ok {
 		r = scanned{entry: e, cached: true, cacheable: true}
 	} else {
-		f, err := assetfile.Open(root, a.File)
+		f, err := dirs.open(a.File)
 		if ae := (*assetfile.Error)(nil); errors.As(err, &ae) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
 			return fe(ae.Reason) // swapped since the manifest was checked
 		}
@@ -308,7 +310,7 @@ func scanAsset(manifestPath string, root *os.Root, a *manifest.Asset, cache *sta
 		return fe(fmt.Sprintf("%s has extension .%s but its content looks like %s; WeChat Pay checks the bytes, so convert the file or fix its extension", a.File, ext, looks))
 	}
 	if t.Name == "user_package" {
-		if r.lines, r.err = checkAudience(manifestPath, root, a); r.err != nil {
+		if r.lines, r.err = checkAudience(manifestPath, dirs.root, a); r.err != nil {
 			return scanned{err: r.err}
 		}
 	}
