@@ -60,6 +60,17 @@ func (c *Checker) info(rel string) (seenStat, bool) {
 	return s, ok
 }
 
+// forget drops the Stats seen, once a scan has used them. A nil Checker
+// has none.
+func (c *Checker) forget() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.infos = nil
+}
+
 // recordingTree is an assetfile.Tree that tells its Checker what it saw.
 type recordingTree struct {
 	*assetfile.Tree
