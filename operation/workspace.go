@@ -65,9 +65,10 @@ func (w *Workspace) manifestStats() *scan.Checker {
 // once the manifest's files are checked, alongside the scan, rather than
 // alongside the check: the check's own memory and a large lockfile's were
 // together the peak of a cold plan of 100,000 recorded files (issue 15;
-// 153-154 MiB against 153-162 MiB, and 169 MiB against 189-191 MiB for the
-// warm plan, BENCHMARKS.md session 4). A smaller lockfile (4 MB at 10,000
-// entries) is read in a few milliseconds that the check still hides.
+// peak RSS 153-155 MB against 159-160 MB, and 168-181 MB against 189-191
+// MB for the warm plan, with less CPU in the collector: BENCHMARKS.md,
+// session 4). A smaller lockfile (4 MB at 10,000 entries) is read in a few
+// milliseconds that the check still hides.
 var prefetchLate int64 = 16 << 20 // a variable for tests
 
 type prefetch struct {

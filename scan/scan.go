@@ -9,10 +9,10 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -141,9 +141,19 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 		return nil, err
 	}
 	res := &Result{Facts: make(map[string]planner.FileFacts, len(m.Assets))}
-	// The digests' hex forms share one allocation: one object for the
-	// collector instead of one per file.
-	hexSums := make([]byte, 0, len(m.Assets)*hex.EncodedLen(sha256.Size))
+	// The digests' hex forms are substrings of one string: one object for
+	// the collector instead of one per file.
+	const hexLen = 2 * sha256.Size
+	var hexSums strings.Builder
+	hexSums.Grow(len(m.Assets) * hexLen)
+	for i := range results {
+		if r := &results[i]; r.err == nil {
+			var buf [hexLen]byte
+			hex.Encode(buf[:], r.entry.SHA256[:])
+			hexSums.Write(buf[:])
+		}
+	}
+	sums := hexSums.String()
 	var merr *multierror.Error
 	for i, a := range m.Assets {
 		r := &results[i]
@@ -151,9 +161,8 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 			merr = multierror.Append(merr, r.err)
 			continue
 		}
-		start := len(hexSums)
-		hexSums = hex.AppendEncode(hexSums, r.entry.SHA256[:])
-		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: unsafe.String(&hexSums[start], len(hexSums)-start)}
+		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: sums[:hexLen]}
+		sums = sums[hexLen:]
 		if a.Type == "user_package" {
 			if res.Lines == nil {
 				res.Lines = map[string]int{}
