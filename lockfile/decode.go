@@ -1,6 +1,10 @@
 package lockfile
 
-import "github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
+import (
+	"io"
+
+	"github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
+)
 
 // decodeFast is a decoder specialised for the lockfile schema. A warm plan
 // of a large project is dominated by reading the lockfile, and
@@ -27,13 +31,30 @@ import "github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 // The returned State is as encoding/json leaves it (nil maps where the
 // document has no "assets" or "pending"); Parse validates both alike.
 //
-// The strings in the result share the memory of one string holding all of
-// data, so that memory lives as long as any of them does; the State
-// normally lives for the whole command anyway. That string is a copy of
-// data unless shareData is set, when it is data itself: the caller
-// promises never to modify data again.
+// The strings in the result are copies packed into a few blocks (see
+// fastjson.Decoder), a run of entries repeating a value (type, account,
+// mchid, endpoint, upload time) shares one copy, and a file name that ends
+// the entry's file path is that path's end: a large lockfile's state takes
+// under half the memory of its text, which can be dropped once decoded.
+// With shareData, the strings are substrings of data itself instead: the
+// caller promises never to modify data again.
 func decodeFast(data []byte, shareData bool) (*State, bool) {
-	d := fastjson.New(data, shareData)
+	return decodeWith(fastjson.New(data, shareData))
+}
+
+// decodeFastReader is decodeFast reading r, which holds about size bytes,
+// a window at a time (fastjson.NewReader), so that a large lockfile is
+// never in memory whole. ok=false also when reading r failed.
+func decodeFastReader(r io.Reader, size int64) (*State, bool) {
+	d := fastjson.NewReader(r, size)
+	s, ok := decodeWith(d)
+	if d.Err() != nil {
+		return nil, false
+	}
+	return s, ok
+}
+
+func decodeWith(d *fastjson.Decoder) (*State, bool) {
 	s, ok := decodeState(d)
 	if !ok || !d.AtEnd() { // bad, or trailing data
 		return nil, false
@@ -49,6 +70,7 @@ func decodeState(d *fastjson.Decoder) (*State, bool) {
 	var seen uint
 	more, ok := d.BeginObject()
 	for f := 0; ok && more; f++ {
+		d.Refill()
 		if f, ok = d.Field(stateFields, f); !ok {
 			return nil, false
 		}
@@ -86,17 +108,22 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 		return map[string]*Entry{}, true
 	}
 	m := make(map[string]*Entry, d.AssetsHint())
-	// Entries are allocated from slabs rather than one by one. The map
-	// points into them, so a full slab is never grown (that would move
-	// the entries); a new one is started instead.
-	slab := make([]Entry, 0, d.AssetsHint())
+	// Entries are allocated from slabs of up to slabSize rather than one
+	// by one (the hint may overestimate by a fifth, which is cheap in the
+	// map but not in entries). The map points into them, so a full slab
+	// is never grown (that would move the entries); a new one is started
+	// instead.
+	const slabSize = 4096
+	var slab []Entry
+	var last repeated
 	for more {
+		d.Refill() // between entries, nothing from the input is held
 		name, ok := d.Key()
 		if !ok {
 			return nil, false
 		}
 		if len(slab) == cap(slab) {
-			slab = make([]Entry, 0, max(16, len(m)))
+			slab = make([]Entry, 0, min(slabSize, d.AssetsHint()))
 		}
 		slab = append(slab, Entry{})
 		e := &slab[len(slab)-1]
@@ -104,7 +131,7 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 		// which name the first one in name order. Checking here, while the
 		// entry is in the cache, costs a fraction of a later walk over the
 		// map, whose order is random in memory.
-		if !decodeEntry(d, e) || assetProblem(name, e) != "" {
+		if !decodeEntry(d, e, &last) || assetProblem(name, e) != "" {
 			return nil, false
 		}
 		n := len(m)
@@ -120,8 +147,13 @@ func decodeAssets(d *fastjson.Decoder) (map[string]*Entry, bool) {
 
 var entryFields = fastjson.NewFieldSet(3, "type", "account", "mchid", "file", "filename", "size", "sha256", "id", "endpoint", "uploaded_at", "attributes")
 
+// repeated holds the previous entry's values of the fields that usually
+// repeat from one entry to the next, so that a run of equal values shares
+// one string.
+type repeated struct{ typ, account, mchid, endpoint, uploadedAt string }
+
 // decodeEntry reads one asset into e, which must be zero.
-func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
+func decodeEntry(d *fastjson.Decoder, e *Entry, last *repeated) bool {
 	var seen uint
 	more, ok := d.BeginObject()
 	for f := 0; ok && more; f++ {
@@ -130,15 +162,15 @@ func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
 		}
 		switch f {
 		case 0:
-			e.Type, ok = d.Str()
+			e.Type, ok = d.StrLike(&last.typ)
 		case 1:
-			e.Account, ok = d.Str()
+			e.Account, ok = d.StrLike(&last.account)
 		case 2:
-			e.MchID, ok = d.Str()
+			e.MchID, ok = d.StrLike(&last.mchid)
 		case 3:
 			e.File, ok = d.Str()
 		case 4:
-			e.Filename, ok = d.Str()
+			e.Filename, ok = d.StrSuffix(e.File)
 		case 5:
 			e.Size, ok = d.Int64()
 		case 6:
@@ -146,9 +178,9 @@ func decodeEntry(d *fastjson.Decoder, e *Entry) bool {
 		case 7:
 			e.ID, ok = d.Str()
 		case 8:
-			e.Endpoint, ok = d.Str()
+			e.Endpoint, ok = d.StrLike(&last.endpoint)
 		case 9:
-			e.UploadedAt, ok = d.Str()
+			e.UploadedAt, ok = d.StrLike(&last.uploadedAt)
 		case 10:
 			e.Attributes, ok = d.StringMap()
 		}
@@ -166,6 +198,7 @@ func decodePending(d *fastjson.Decoder) (map[string]*Pending, bool) {
 	more, ok := d.BeginObject()
 	m := map[string]*Pending{}
 	for ok && more {
+		d.Refill()
 		var name string
 		if name, ok = d.Key(); !ok {
 			return nil, false

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,8 +15,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/wxmedia/wxmedia/internal/safetext"
+	"github.com/wxmedia/wxmedia/lockfile/internal/fastjson"
 )
 
 // parseReference is Parse as it was before decodeFast: encoding/json only,
@@ -135,6 +138,22 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 	fast, ok := decodeFast(data, false)
 	if shared, sharedOK := decodeFast(bytes.Clone(data), true); sharedOK != ok || !reflect.DeepEqual(shared, fast) {
 		t.Fatalf("decodeFast decodes a shared buffer differently from a copy:\n%q", data)
+	}
+	// Read a window at a time, by a reader returning a few bytes a call:
+	// what it accepts, it decodes as from the whole buffer. (A window
+	// smaller than an entry declines.)
+	full := fastjson.Window
+	for _, window := range []int{64, 1 << 10, full} {
+		func() {
+			defer func(w int) { fastjson.Window = w }(fastjson.Window)
+			fastjson.Window = window
+			r := iotest.HalfReader(bytes.NewReader(data))
+			if rd, rdOK := decodeFastReader(r, int64(len(data))); rdOK && (!ok || !reflect.DeepEqual(rd, fast)) {
+				t.Fatalf("decodeFastReader (window %d) decodes differently from decodeFast (ok %v):\n%q\nreader: %s\nfast:   %s", window, ok, data, dump(rd), dump(fast))
+			} else if !rdOK && ok && window == full {
+				t.Fatalf("decodeFastReader declines what decodeFast decodes:\n%q", data)
+			}
+		}()
 	}
 	if ok {
 		std, err := decodeStd("fuzz", data)
@@ -507,4 +526,87 @@ func BenchmarkParse10k(b *testing.B) {
 	b.Run("fast", run(fastCopy))
 	b.Run("fast-shared", run(fastShared))
 	b.Run("stdlib", run(stdlibOnly))
+}
+
+// TestDecodeFastReaderSlides: a lockfile many windows long is decoded a
+// window at a time to the state decodeFast reads from the whole buffer,
+// and Load, which reads it so, returns what Parse does; a read that fails
+// part way declines rather than return the part read.
+func TestDecodeFastReaderSlides(t *testing.T) {
+	defer func(w int) { fastjson.Window = w }(fastjson.Window)
+	fastjson.Window = 4 << 10 // entries are about 400 bytes
+	data, err := bigState(2000).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := decodeFast(data, false)
+	if !ok {
+		t.Fatal("decodeFast declined a Marshal output")
+	}
+	got, ok := decodeFastReader(iotest.HalfReader(bytes.NewReader(data)), int64(len(data)))
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeFastReader: ok %v, state differs: %v", ok, !reflect.DeepEqual(got, want))
+	}
+	if len(data) < 50*fastjson.Window {
+		t.Fatalf("the document is only %d bytes: the window hardly slides", len(data))
+	}
+	broken := io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(errors.New("disk on fire")))
+	if _, ok := decodeFastReader(broken, int64(len(data))); ok {
+		t.Fatal("decodeFastReader accepted a read that failed half way")
+	}
+	path := filepath.Join(t.TempDir(), "wxmedia.lock.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Parse(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(loaded, parsed) {
+		t.Fatal("Load and Parse of the same lockfile differ")
+	}
+}
+
+// TestLoadDeclinedReadsWhole: a lockfile the windowed decoder declines
+// (here, an entry longer than a window) is still loaded, by the whole-file
+// path, and a broken one gets Parse's message.
+func TestLoadDeclinedReadsWhole(t *testing.T) {
+	defer func(w int) { fastjson.Window = w }(fastjson.Window)
+	fastjson.Window = 512
+	s := bigState(3)
+	for _, e := range s.Assets {
+		e.Attributes = map[string]string{"long": strings.Repeat("x", 2000)}
+	}
+	data, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wxmedia.lock.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodeFastReader(bytes.NewReader(data), int64(len(data))); ok {
+		t.Fatal("an entry four windows long was decoded through the window")
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Assets, s.Assets) {
+		t.Fatal("Load of a declined lockfile lost entries")
+	}
+	bad := append(bytes.Clone(data[:len(data)/2]), "\n<<<<<<< ours\n"...)
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path)
+	_, want := Parse(path, bad)
+	if err == nil || err.Error() != want.Error() {
+		t.Fatalf("Load of a conflicted lockfile: %v, want %v", err, want)
+	}
 }

@@ -6,11 +6,18 @@ import (
 )
 
 // planHeapLimit is the heap a plan may grow to before the garbage
-// collector runs (see TuneGCForPlan). A cold plan of 100,000 new files
-// needs about 140 MiB: at 112 MiB the collector ran nearly all the time
-// (1.51 s, 120 MiB peak RSS), at 140 MiB it takes 1.38–1.40 s and peaks at
-// 146–147 MiB (BENCHMARKS.md, session 3).
-const planHeapLimit = 140 << 20
+// collector runs (see TuneGCForPlan). The largest plan measured is the
+// cold no-op plan of 100,000 recorded files (a lockfile of 42 MB, no stat
+// cache), whose live heap peaks at about 110 MiB (session 4, after the
+// lockfile, scan and planner stopped keeping the lockfile's text, whole
+// FileInfos and the manifest check's stats). Its peak RSS follows the
+// limit: by hand, 3 runs each with GOGC=off GOMEMLIMIT, 130–138 MB at
+// 120 MiB (1.23–1.39 s user CPU), 138–148 MB at 128 MiB (1.17–1.27 s),
+// 151 MB at 140 MiB (1.01–1.05 s), 168–172 MB at 160 MiB: 128 MiB keeps
+// the 150 MiB target with a margin for a little more per asset, at a few
+// more collections (BENCHMARKS.md, session 4). In session 3, before those
+// savings, 140 MiB was needed for 100,000 new files.
+const planHeapLimit = 128 << 20
 
 // TuneGCForPlan turns the garbage collector's proportional pacing off for
 // a short-lived plan and bounds the heap instead: a warm plan of 10,000

@@ -64,7 +64,7 @@ func (w *Workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 	if refresh {
 		cache = nil
 	}
-	r, err := scan.Files(ctx, w.M, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats()})
+	r, err := scan.Files(ctx, w.M, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats(), ForgetChecked: true})
 	if r == nil {
 		return nil, err
 	}

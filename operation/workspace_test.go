@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wxmedia/wxmedia/operation"
 )
@@ -54,5 +55,32 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A lockfile at least prefetchLate long is read once the manifest's files
+// are checked instead of alongside (issue 15): a plan still gets it.
+func TestReadOnlyLoadsALargeLockfileLate(t *testing.T) {
+	defer operation.SetPrefetchLate(1)()
+	dir := t.TempDir()
+	m := filepath.Join(dir, "wxmedia.yaml")
+	writeFile(t, filepath.Join(dir, "wxmedia.lock.json"), `{"version": 1, "lineage": "d4db3299-89f1-4f32-bbec-8a018486e74a", "serial": 7, "assets": {}, "pending": {}}`)
+	writeFile(t, m, "version: 1\naccounts:\n  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\nassets: {}\n")
+	w, err := operation.LoadReadOnly(operation.LoadArgs{ManifestPath: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st, err := w.LoadExisting()
+		if err != nil || st.Serial != 7 {
+			t.Errorf("LoadExisting: %v, %v; want the lockfile, serial 7", st, err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lockfile was never read")
 	}
 }

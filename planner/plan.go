@@ -138,7 +138,13 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 	}
 	p := &Plan{FormatVersion: FormatVersion, Lockfile: LockRef{Lineage: st.Lineage, Serial: st.Serial}}
 	recorded := 0 // manifest assets found in the lockfile
-	for _, a := range m.Assets {
+	// Every asset's Change and After come from one allocation: on a large
+	// tree that is most of the plan's memory, and one object instead of
+	// two per asset saves the collector work and the allocator's rounding.
+	slab := make([]changeAndAfter, len(m.Assets))
+	p.Changes = make([]*Change, 0, len(m.Assets))
+	origins := map[*manifest.Account]string{}
+	for i, a := range m.Assets {
 		f, ok := facts[a.Name]
 		if !ok {
 			return nil, fmt.Errorf("planner: no file facts for asset %s", a.Name)
@@ -146,11 +152,19 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 		acct := m.Accounts[a.Account]
 		mchid, origin := "", ""
 		if acct != nil {
-			mchid, origin = acct.MchID, acct.Origin()
+			mchid = acct.MchID
+			// Origin parses the endpoint's URL: once per account, not
+			// once per asset.
+			if origin, ok = origins[acct]; !ok {
+				origin = acct.Origin()
+				origins[acct] = origin
+			}
 		}
-		c := &Change{Name: a.Name, Type: a.Type, Account: a.Account,
-			After: &After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid, Endpoint: origin,
-				DataType: a.DataType, Description: a.Description, ExpandInto: a.ExpandInto}}
+		ca := &slab[i]
+		ca.after = After{File: a.File, Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, MchID: mchid, Endpoint: origin,
+			DataType: a.DataType, Description: a.Description, ExpandInto: a.ExpandInto}
+		ca.change = Change{Name: a.Name, Type: a.Type, Account: a.Account, After: &ca.after}
+		c := &ca.change
 		if e, ok := st.Assets[a.Name]; ok {
 			recorded++
 			c.Before = e
@@ -184,6 +198,12 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
 	p.Summary = Summarize(p.Changes)
 	return p, nil
+}
+
+// changeAndAfter is the memory of a manifest asset's Change and its After.
+type changeAndAfter struct {
+	change Change
+	after  After
 }
 
 // Summarize counts changes by action. A plan's Summary is always this of

@@ -7,6 +7,7 @@ package fastjson
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math/bits"
 	"slices"
 	"strings"
@@ -29,10 +30,13 @@ import (
 // overflow, invalid UTF-8, lone surrogates), and the caller then decodes
 // with encoding/json, whose errors are the ones users see.
 //
-// The strings it returns share the memory of one string holding all of
-// the input, so that memory lives as long as any of them does. That string
-// is a copy of the input unless New is told to share it, when it is the
-// input itself: the caller then promises never to modify it again.
+// The strings it returns are copied, as they are read, into a few large
+// blocks (an arena) holding only the values, not the document's names,
+// punctuation and indentation: for a lockfile, under half of its size, and
+// the input itself can be dropped once decoded. Told to share the input
+// instead (New), it hands out substrings of the input itself, whose
+// memory then lives as long as any of them does; the caller then promises
+// never to modify it again.
 // assetsHint guesses how many assets data holds, to size the map and the
 // entry slab once. Marshal writes every entry on at least 10 lines and in
 // more than 128 bytes, so for its output this is a slight overestimate;
@@ -42,30 +46,111 @@ func assetsHint(data []byte) int {
 }
 
 type Decoder struct {
-	// b and s hold the same bytes: b is read eight bytes at a time, and
-	// field values are substrings of s.
+	// b and s hold the same bytes, the input: b is read eight bytes at a
+	// time, and values are read as substrings of s.
 	b          []byte
 	s          string
-	i          int // read position
-	assetsHint int // expected number of assets
+	i          int  // read position
+	assetsHint int  // expected number of assets
+	share      bool // hand out substrings of the input rather than copies
+	arena      []byte
+	total      int // the input's length (for a reader, as its size said)
+
+	// A Decoder made by NewReader reads r through a window, buf: b is
+	// buf's part holding input not yet read, and Refill slides it.
+	r   io.Reader
+	buf []byte
+	eof bool
+	err error // reading r failed
 }
 
 // New returns a Decoder reading data; with shareData, the strings it
 // returns point into data itself (see Decoder).
 func New(data []byte, shareData bool) *Decoder {
-	d := &Decoder{b: data, assetsHint: assetsHint(data)}
-	if shareData {
-		d.s = unsafe.String(unsafe.SliceData(data), len(data))
+	return &Decoder{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), assetsHint: assetsHint(data), share: shareData, total: len(data)}
+}
+
+// Window is how much of its input a Decoder made by NewReader holds at
+// once. Refill keeps a quarter of it ahead of the read position, so any
+// value up to Window/4 long (an asset entry) is read whole; a longer one
+// fails the decoding, as anything unexpected does. It is a variable for
+// tests, which slide small windows over small documents.
+var Window = 4 << 20
+
+// NewReader returns a Decoder reading r, which holds about size bytes,
+// through a window of Window bytes rather than all at once: a large
+// lockfile is then never in memory as a whole, only the values kept from
+// it (copied, see Decoder). The caller calls Refill where no string from
+// the input is held other than kept ones (between entries), and checks
+// Err at the end.
+func NewReader(r io.Reader, size int64) *Decoder {
+	d := &Decoder{r: r, buf: make([]byte, 0, min(max(size+1, 512), int64(Window))), total: int(min(size, 1<<40))}
+	d.Refill()
+	if d.eof {
+		d.assetsHint = assetsHint(d.b)
 	} else {
-		d.s = string(data)
+		// Extrapolate from the window, as assetsHint counts.
+		d.assetsHint = min(int(int64(bytes.Count(d.b, []byte("\n"))/10)*size/int64(max(len(d.b), 1))), d.total/128) + 1
 	}
 	return d
 }
 
+// Refill slides the window of a Decoder made by NewReader so that it
+// holds at least Window/4 bytes past the read position, or the rest of
+// the input. It must not be called while a substring of the input (other
+// than a kept string) is in use; it does nothing for a Decoder made by New.
+func (d *Decoder) Refill() {
+	if d.r == nil || d.eof || len(d.b)-d.i >= Window/4 {
+		return
+	}
+	n := copy(d.buf[:cap(d.buf)], d.b[d.i:])
+	for n < cap(d.buf) && !d.eof {
+		m, err := d.r.Read(d.buf[n:cap(d.buf)])
+		n += m
+		if err != nil {
+			d.eof = true
+			if err != io.EOF {
+				d.err = err
+			}
+		}
+	}
+	d.b, d.i = d.buf[:n], 0
+	d.s = unsafe.String(unsafe.SliceData(d.b), n)
+}
+
+// Err returns the error reading the input failed with, if it did; the
+// decoding then read a truncated input and must not be trusted.
+func (d *Decoder) Err() error { return d.err }
+
+// keep returns v, a substring of the input, as a string that outlives it:
+// a copy in the arena, or v itself when sharing the input.
+func (d *Decoder) keep(v string) string {
+	if d.share || v == "" {
+		return v
+	}
+	if len(d.arena)+len(v) > cap(d.arena) {
+		// A new block; the old one lives on in the strings that point into
+		// it. Blocks grow with the input, up to 1 MiB: a small document
+		// costs one small block, a large one a block per MiB of values.
+		if len(v) > 4<<10 {
+			return string(v) // a long value gets its own memory
+		}
+		d.arena = make([]byte, 0, max(min(d.total/2, 1<<20), 4<<10))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, v...)
+	return unsafe.String(&d.arena[start], len(v))
+}
+
 // AtEnd skips whitespace and reports whether the input ends there.
 func (d *Decoder) AtEnd() bool {
-	d.SkipSpace()
-	return d.i == len(d.s)
+	for {
+		d.SkipSpace()
+		if d.i < len(d.s) || d.r == nil || d.eof {
+			return d.i == len(d.s)
+		}
+		d.Refill()
+	}
 }
 
 // AssetsHint guesses how many assets the input holds (see assetsHint),
@@ -183,6 +268,16 @@ func (d *Decoder) Key() (string, bool) {
 	return k, true
 }
 
+// name reads a member name and the ':' after it, as a substring of the
+// input valid only while it is (to look it up, not to keep).
+func (d *Decoder) name() (string, bool) {
+	k, ok := d.str()
+	if !ok || !d.Consume(':') {
+		return "", false
+	}
+	return k, true
+}
+
 // FieldSet holds the member names of one kind of object, in the order
 // Marshal writes them.
 type FieldSet struct {
@@ -226,7 +321,7 @@ func (d *Decoder) Field(fs *FieldSet, guess int) (int, bool) {
 		d.i += len(fs.compact[guess])
 		return guess, true
 	}
-	k, ok := d.Key()
+	k, ok := d.name()
 	if !ok {
 		return 0, false
 	}
@@ -258,8 +353,45 @@ func specialBytes(x uint64) uint64 {
 	return zeroBytes(x^('"'*ones)) | zeroBytes(x^('\\'*ones)) | (x-' '*ones)&^x&highs | x&highs
 }
 
-// Str reads a string. Without escapes it returns a substring of the input.
+// Str reads a string.
 func (d *Decoder) Str() (string, bool) {
+	v, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	return d.keep(v), true
+}
+
+// StrLike reads a string, returning *last instead when the two are equal
+// and otherwise remembering the string in *last: one copy serves a run of
+// entries that repeat a value (type, account, endpoint, upload time).
+func (d *Decoder) StrLike(last *string) (string, bool) {
+	v, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	if v != *last {
+		*last = d.keep(v)
+	}
+	return *last, true
+}
+
+// StrSuffix reads a string, returning the end of whole instead when it is
+// one (a file's base name after its path).
+func (d *Decoder) StrSuffix(whole string) (string, bool) {
+	v, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	if strings.HasSuffix(whole, v) {
+		return whole[len(whole)-len(v):], true
+	}
+	return d.keep(v), true
+}
+
+// str reads a string. Without escapes it returns a substring of the input,
+// valid only while the input is; with escapes, a new string.
+func (d *Decoder) str() (string, bool) {
 	d.SkipSpace()
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
 		return "", false
