@@ -3,12 +3,12 @@
 package assetfile
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -19,24 +19,59 @@ import (
 // straight from getdents64 into one array and one string of names: os's
 // ReadDir allocates two objects per entry and sorts them, and a glob over
 // 10,000 files reads every entry of every directory it walks on each plan.
+//
+// One globFS serves one glob, on one goroutine. doublestar reads every
+// directory a `**` reaches twice in a row: once to match the rest of the
+// pattern against its entries, once to descend into its subdirectories
+// (`media/**/*.png` over 100 directories: 200 reads). The listing just
+// read is kept and served once more to the read of the same directory
+// that follows it, so each directory is read once.
 type globFS struct {
 	fs.FS
 	dir string
+	// last is the listing of the directory lastName, read by the
+	// ReadDir before; nil once served again.
+	lastName string
+	last     []fs.DirEntry
 }
 
-func newGlobFS(dir string) fs.FS { return globFS{FS: os.DirFS(dir), dir: dir} }
+func newGlobFS(dir string) fs.FS { return &globFS{FS: os.DirFS(dir), dir: dir} }
 
-func (f globFS) ReadDir(name string) ([]fs.DirEntry, error) {
+func (f *globFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if f.last != nil && name == f.lastName {
+		out := f.last
+		f.last = nil
+		return out, nil
+	}
+	f.last = nil
+	out, err := f.readDir(name)
+	if err == nil {
+		f.lastName, f.last = name, out
+	}
+	return out, err
+}
+
+func (f *globFS) readDir(name string) ([]fs.DirEntry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
 	full := filepath.Join(f.dir, filepath.FromSlash(name))
-	d, err := os.Open(full)
-	if err != nil {
-		return nil, err
+	// Opened as os.Open would, without the *os.File (whose set-up costs a
+	// few more system calls per directory); O_DIRECTORY: a glob never
+	// lists anything else.
+	var fd int
+	for {
+		var err error
+		fd, err = unix.Open(full, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: full, Err: err}
+		}
+		break
 	}
-	defer d.Close()
-	fd := int(d.Fd())
+	defer unix.Close(fd)
 	// The raw entries, the names and where each starts are scratch, kept
 	// for the next directory; only the result is allocated.
 	sc := readdirScratch.Get().(*scratch)
@@ -94,14 +129,15 @@ func (f globFS) ReadDir(name string) ([]fs.DirEntry, error) {
 			names = append(names, nm...)
 		}
 	}
+	// Sorted as fs.ReadDir promises: the glob then yields its matches in
+	// order, and sorting them is a check. The small ents are sorted, not
+	// the entries.
+	slices.SortFunc(ents, func(a, b ent) int { return bytes.Compare(names[a.start:a.end], names[b.start:b.end]) })
 	all := string(names)
 	arr := make([]dirEntry, len(ents))
 	for i, e := range ents {
 		arr[i] = dirEntry{dir: full, name: all[e.start:e.end], typ: e.typ}
 	}
-	// Sorted as fs.ReadDir promises: the glob then yields its matches in
-	// order, and sorting them is a check.
-	slices.SortFunc(arr, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
 	out := make([]fs.DirEntry, len(arr))
 	for i := range arr {
 		out[i] = &arr[i]
