@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,6 +29,16 @@ var (
 	v2Keys      = []string{"api_key_env", "client_cert_file", "client_key_file", "sign_type"}
 	accountKeys = concat(commonAccountKeys[:2], signedKeys, v2Keys, commonAccountKeys[2:])
 )
+
+const (
+	digitsExpr = `^[0-9]{1,32}$`
+	serialExpr = `^[0-9A-Fa-f]{40}$`
+)
+
+// lazyRegexp returns expr compiled when first asked for.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 func concat(lists ...[]string) []string {
 	var out []string
@@ -47,11 +58,13 @@ func contains(list []string, s string) bool {
 }
 
 var (
-	envNamePattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	digitsPattern    = regexp.MustCompile(`^[0-9]{1,32}$`)
-	serialPattern    = regexp.MustCompile(`^[0-9A-Fa-f]{40}$`)
+	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// Patterns with a counted repetition compile to a program as long as
+	// the count: compiled when first used, not when every command starts.
+	digitsPattern    = lazyRegexp(digitsExpr)
+	serialPattern    = lazyRegexp(serialExpr)
 	publicKeyPattern = regexp.MustCompile(`^PUB_KEY_ID_[0-9]+$`)
-	secretPattern    = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+	secretPattern    = lazyRegexp(`^[A-Za-z0-9]{32}$`)
 )
 
 // Sandbox is the endpoint value that runs the embedded emulator with
@@ -158,7 +171,7 @@ func (c *accountCheck) check() {
 	case !ok:
 		c.missing("mchid", "set it to your %s, quoted: mchid: \"1900000001\"", idLabel)
 	case n == nil: // not a scalar; reported
-	case !digitsPattern.MatchString(strings.TrimSpace(s)):
+	case !digitsPattern().MatchString(strings.TrimSpace(s)):
 		c.errorf(n, "mchid", "mchid must be your %s, 1 to 32 digits; got %s", idLabel, show(s))
 	default:
 		a.MchID = strings.TrimSpace(s)
@@ -201,7 +214,7 @@ func (c *accountCheck) signed(lax bool) {
 	a := c.a
 	if s, ok, n := c.get("serial_no"); ok && n != nil {
 		s = strings.TrimSpace(s)
-		if !serialPattern.MatchString(s) {
+		if !serialPattern().MatchString(s) {
 			c.errorf(n, "serial_no", "serial_no must be the 40 hex digits of your merchant API certificate's serial number (merchant platform, API security); got %d characters", len([]rune(s)))
 		} else {
 			a.SerialNo = strings.ToUpper(s)
@@ -354,7 +367,7 @@ func (c *accountCheck) envName(n *yaml.Node, k, s string) bool {
 	switch {
 	case strings.Contains(s, "-----BEGIN") || strings.Contains(s, "PRIVATE KEY"):
 		c.errorf(n, k, "%s holds PEM text, not the name of an environment variable; put the PEM in a variable (or a file outside the repository) and name it here, and treat the key as leaked if this file was ever committed", k)
-	case (k == "api_key_env" || k == "apiv3_key_env") && secretPattern.MatchString(s) && strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz"):
+	case (k == "api_key_env" || k == "apiv3_key_env") && secretPattern().MatchString(s) && strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz"):
 		c.errorf(n, k, "%s looks like the 32-character API key itself, not the name of an environment variable; export the key as a variable (e.g. WXPAY_V2_API_KEY), write that name here, and reset the key in the merchant platform if this file was ever shared", k)
 	case !envNamePattern.MatchString(s):
 		c.errorf(n, k, "%s must be the name of an environment variable (letters, digits and '_', not starting with a digit), such as WXPAY_PRIVATE_KEY", k)

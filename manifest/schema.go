@@ -26,8 +26,8 @@ var keySchemas = map[string]map[string]any{
 	// accounts
 	"api": {"enum": mediatype.APIs(), "description": "Which WeChat Pay API the account uses."},
 	"mchid": {"description": "Merchant ID (v2: mch_id; brand: brand_id). Quote it.",
-		"anyOf": []any{map[string]any{"type": "string", "pattern": digitsPattern.String()}, map[string]any{"type": "integer", "minimum": 0}}},
-	"serial_no":                  {"type": "string", "pattern": serialPattern.String(), "description": "Serial of the merchant (or brand) API certificate: 40 hex digits."},
+		"anyOf": []any{map[string]any{"type": "string", "pattern": digitsExpr}, map[string]any{"type": "integer", "minimum": 0}}},
+	"serial_no":                  {"type": "string", "pattern": serialExpr, "description": "Serial of the merchant (or brand) API certificate: 40 hex digits."},
 	"private_key_file":           {"type": "string", "description": "PEM private key (apiclient_key.pem); relative to the manifest directory."},
 	"private_key_env":            {"type": "string", "pattern": envNamePattern.String(), "description": "Environment variable holding the PEM private key."},
 	"wechatpay_public_key_id":    {"type": "string", "pattern": publicKeyPattern.String(), "description": "WeChat Pay public key ID (PUB_KEY_ID_…)."},

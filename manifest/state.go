@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -38,7 +37,7 @@ var (
 	stateBackends = []string{StatePG}
 	// sqlIdentPattern is an unquoted PostgreSQL identifier, at most 63
 	// bytes (NAMEDATALEN-1).
-	sqlIdentPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+	sqlIdentPattern = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 )
 
 // state validates the top-level state block.
@@ -116,7 +115,7 @@ func (p *parser) state(e entry) *State {
 	}
 
 	if sc, set, n := p.field(f, path, "schema"); set && n != nil {
-		if !sqlIdentPattern.MatchString(sc) {
+		if !sqlIdentPattern().MatchString(sc) {
 			ok = false
 			p.errorf(n, "state.schema", "schema %s is not a plain PostgreSQL identifier: use 1 to 63 letters, digits and '_', not starting with a digit (e.g. wxmedia)", show(sc))
 		} else {

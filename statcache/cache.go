@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -135,7 +136,9 @@ const version = 2
 // entryFixed is the size of an entry after its path.
 const entryFixed = 8 + 8 + 8 + 8 + 32 + 1 + HeadSize
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// crcTable is made when first used (by the goroutine that loads the cache
+// while the manifest is parsed), not when every command starts.
+var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // MarshalBinary encodes the cache, entries sorted by path.
 func (c *Cache) MarshalBinary() ([]byte, error) {
@@ -165,7 +168,7 @@ func (c *Cache) MarshalBinary() ([]byte, error) {
 		b = append(b, e.Head...)
 		b = append(b, make([]byte, HeadSize-len(e.Head))...)
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable())), nil
 }
 
 // decodeFixed decodes an entry's fixed part (checked by Decode).
@@ -194,7 +197,7 @@ func Decode(data []byte) (*Cache, error) {
 		return nil, ErrForeign
 	}
 	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, crcTable) != sum {
+	if crc32.Checksum(body, crcTable()) != sum {
 		return nil, errors.New("checksum mismatch: the cache is corrupt")
 	}
 	// Every entry is checked here, once; Lookup then reads the fields of

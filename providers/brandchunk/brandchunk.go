@@ -45,6 +45,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/wxmedia/wxmedia/mediatype"
 	"github.com/wxmedia/wxmedia/providers"
@@ -68,10 +69,10 @@ var MaxUploadIDLen = mediatype.Lookup("user_package").ID().Max
 const MaxResponseSize = 1 << 20
 
 // filenameRE is the documented filename rule for the brand APIs.
-var filenameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
+var filenameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`) })
 
 // sha256RE is a SHA-256 in hex.
-var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+var sha256RE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
 
 // Client uploads audience files for one brand account. It is safe for
 // concurrent use and implements providers.Uploader.
@@ -111,13 +112,13 @@ func (c *Client) checkConfig(req *providers.Request) error {
 		return fmt.Errorf("the file is empty (%d bytes): an audience file needs at least one line", req.Size)
 	case req.Size > MaxFileSize:
 		return fmt.Errorf("the file is %d bytes; user_package allows at most %d (20 MiB)", req.Size, MaxFileSize)
-	case !filenameRE.MatchString(req.Filename):
+	case !filenameRE().MatchString(req.Filename):
 		return fmt.Errorf("filename %q must be 1 to 128 letters, digits, '_', '.' or '-'", req.Filename)
 	case mediatype.Ext(req.Filename) != "csv":
 		return fmt.Errorf("filename %q must end in .csv: the session call takes CSV files only", req.Filename)
 	case DataTypeValues[req.DataType] == "":
 		return fmt.Errorf("data_type %q is not openid or mobile_md5; set the asset's data_type", req.DataType)
-	case !sha256RE.MatchString(req.SHA256):
+	case !sha256RE().MatchString(req.SHA256):
 		return fmt.Errorf("sha256 %q is not 64 hex digits", req.SHA256)
 	}
 	return nil
@@ -515,7 +516,7 @@ func (c *Client) Expand(ctx context.Context, req *providers.ExpandRequest) (*pro
 	switch {
 	case req.UploadID == "" || len(req.UploadID) > MaxUploadIDLen:
 		return nil, fmt.Errorf("%s: user_package expand: upload_id %q is not 1..%d bytes; upload the file again with -replace", req.Asset, req.UploadID, MaxUploadIDLen)
-	case !packageIDRE.MatchString(req.Into):
+	case !packageIDRE().MatchString(req.Into):
 		return nil, fmt.Errorf("%s: user_package expand: expand_into %q is not an audience package ID; fix expand_into", req.Asset, req.Into)
 	}
 	st := step{name: "expanding audience package " + req.Into, method: http.MethodPost,
@@ -566,7 +567,7 @@ func stringFields(fields map[string]json.RawMessage) map[string]string {
 }
 
 // packageIDRE is what a user_package_id may be (see package audience).
-var packageIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var packageIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
 
 // step describes one HTTP call, for the request and for messages.
 type step struct {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,7 @@ const PathUserPackages = "/brand/marketing/user-package/user-packages"
 const SandboxUserPackageID = "01000100010000000007"
 
 // packageIDRE is the emulator's reading of a user_package_id. [ASSUMED]
-var packageIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var packageIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
 
 // Expansion records one successful expand call.
 type Expansion struct {
@@ -71,7 +72,7 @@ func (s *Server) serveExpand(q *request, pkg string) {
 		q.writeError(errorf(http.StatusBadRequest, codeParam, "body must be {\"upload_id\":\"...\"}"))
 		return
 	}
-	if !packageIDRE.MatchString(pkg) {
+	if !packageIDRE().MatchString(pkg) {
 		q.writeError(errorf(http.StatusBadRequest, codeParam, "user_package_id %q is not valid", truncateForMsg(pkg)))
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Brand user-package session (docs/PROTOCOL.md §7): init (E5a), PUT parts (E5),
@@ -36,7 +37,7 @@ const maxDescription = 128
 const maxSessionBody = 64 << 10
 
 // brandFilename is the documented filename character set.
-var brandFilename = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
+var brandFilename = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`) })
 
 // session is one brand upload session.
 type session struct {
@@ -209,7 +210,7 @@ func (s *Server) initSession(q *request, m *Merchant, body []byte) {
 	switch {
 	case info == nil:
 		bad("user_package_file_info is required")
-	case info.Filename == nil || !brandFilename.MatchString(*info.Filename):
+	case info.Filename == nil || !brandFilename().MatchString(*info.Filename):
 		bad("user_package_file_info.filename must be 1 to 128 letters, digits, '_', '.' or '-'")
 	case info.Digest == nil || len(*info.Digest) != 64 || !isHex(*info.Digest):
 		bad("user_package_file_info.digest must be the 64-hex-digit SHA-256 of the file")
@@ -283,7 +284,7 @@ func (s *Server) putPart(q *request, m *Merchant, id, num string, body []byte) {
 		return
 	}
 	data, fm := *req.File, req.FileMeta
-	if !brandFilename.MatchString(fm.Filename) {
+	if !brandFilename().MatchString(fm.Filename) {
 		q.writeError(errorf(http.StatusBadRequest, codeParam, "file_meta.filename must be 1 to 128 letters, digits, '_', '.' or '-'"))
 		return
 	}
