@@ -75,7 +75,14 @@ func New(data []byte, shareData bool) *Decoder {
 // value up to Window/4 long (an asset entry) is read whole; a longer one
 // fails the decoding, as anything unexpected does. It is a variable for
 // tests, which slide small windows over small documents.
-var Window = 4 << 20
+//
+// 512 KiB (an entry may be 128 KiB, some 300 times an asset's): every page
+// of the window is a fresh page the process faults in, and a warm plan of
+// 10,000 files, whose 4.2 MB lockfile filled a 4 MiB window, spent about
+// 1,000 of its 7,000 page faults there (BENCHMARKS.md, session 4, warm
+// plan round 2); sliding a smaller window copies at most a quarter of it
+// per refill, within the processor's cache.
+var Window = 512 << 10
 
 // NewReader returns a Decoder reading r, which holds about size bytes,
 // through a window of Window bytes rather than all at once: a large
