@@ -30,7 +30,7 @@ func (w *Workspace) MakePlan(ctx context.Context, st *lockfile.State, exists boo
 	if err != nil {
 		return nil, err
 	}
-	p, err := planner.Build(w.M, facts, st, planner.Options{Targets: pa.Targets, Replace: pa.Replace})
+	p, err := planner.BuildInOrder(w.M, facts, st, planner.Options{Targets: pa.Targets, Replace: pa.Replace})
 	if err != nil {
 		return nil, err
 	}
@@ -59,12 +59,12 @@ func (w *Workspace) SavePlan(path string, p *planner.Plan, pa *PlanArgs) error {
 // scan hashes the files, trusting the stat cache in .wxmedia/ beside the
 // manifest unless refresh is set, and saves the updated cache. The cache is
 // disposable: one that cannot be written costs a warning, never the command.
-func (w *Workspace) scan(ctx context.Context, refresh bool) (map[string]planner.FileFacts, error) {
+func (w *Workspace) scan(ctx context.Context, refresh bool) ([]planner.FileFacts, error) {
 	cache := w.cache
 	if refresh {
 		cache = nil
 	}
-	r, err := scan.Files(ctx, w.M, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats(), ForgetChecked: true})
+	r, err := scan.Files(ctx, w.M, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats(), ForgetChecked: true, InOrder: true})
 	if r == nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (w *Workspace) scan(ctx context.Context, refresh bool) (map[string]planner.
 			fmt.Fprintf(w.log, "Warning: could not save the stat cache %s (%v); the next plan will hash every file again. Check that the directory is writable, or ignore this.\n", cachePath, serr)
 		}
 	}
-	return r.Facts, err
+	return r.InOrder, err
 }
 
 // warnUnmatched warns about -target and -replace patterns that name no

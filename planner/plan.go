@@ -130,6 +130,26 @@ type Options struct {
 // Build diffs the manifest's assets (with facts from Scan) against the
 // lockfile state.
 func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State, opts Options) (*Plan, error) {
+	return build(m, func(_ int, a *manifest.Asset) (FileFacts, bool) {
+		f, ok := facts[a.Name]
+		return f, ok
+	}, st, opts)
+}
+
+// BuildInOrder is Build with the facts of m.Assets[i] at facts[i] (as
+// scan.Options.InOrder gives them), the zero FileFacts for an asset with
+// none: no map by name to build and look every asset up in.
+func BuildInOrder(m *manifest.Manifest, facts []FileFacts, st *lockfile.State, opts Options) (*Plan, error) {
+	if len(facts) != len(m.Assets) {
+		return nil, fmt.Errorf("planner: %d file facts for %d assets", len(facts), len(m.Assets))
+	}
+	return build(m, func(i int, _ *manifest.Asset) (FileFacts, bool) {
+		return facts[i], facts[i].SHA256 != ""
+	}, st, opts)
+}
+
+// build is Build with the facts of m.Assets[i] from factsOf.
+func build(m *manifest.Manifest, factsOf func(int, *manifest.Asset) (FileFacts, bool), st *lockfile.State, opts Options) (*Plan, error) {
 	if err := checkPatterns(opts.Targets, "-target"); err != nil {
 		return nil, err
 	}
@@ -144,12 +164,18 @@ func Build(m *manifest.Manifest, facts map[string]FileFacts, st *lockfile.State,
 	slab := make([]changeAndAfter, len(m.Assets))
 	p.Changes = make([]*Change, 0, len(m.Assets))
 	origins := map[*manifest.Account]string{}
+	// Assets come sorted by name, so mostly in runs of one account (a
+	// glob's matches): its lookup is reused along the run.
+	var acctName string
+	var acct *manifest.Account
 	for i, a := range m.Assets {
-		f, ok := facts[a.Name]
+		f, ok := factsOf(i, a)
 		if !ok {
 			return nil, fmt.Errorf("planner: no file facts for asset %s", a.Name)
 		}
-		acct := m.Accounts[a.Account]
+		if acct == nil || a.Account != acctName {
+			acctName, acct = a.Account, m.Accounts[a.Account]
+		}
 		mchid, origin := "", ""
 		if acct != nil {
 			mchid = acct.MchID

@@ -46,6 +46,11 @@ type Options struct {
 	// memory the rest of the plan can use (10 MB for 100,000 files). A
 	// later scan with the same Checker stats the files itself.
 	ForgetChecked bool
+	// InOrder fills Result.InOrder instead of Result.Facts, for
+	// planner.BuildInOrder: a warm plan of 10,000 files spent about as
+	// long building the map by name, and looking every asset up in it
+	// again, as on the rest of the scan's own work.
+	InOrder bool
 	// Now is the clock: the scan reads it once, before any file is
 	// examined, for the stat cache's reference time. nil means time.Now.
 	Now func() time.Time
@@ -55,6 +60,10 @@ type Options struct {
 type Result struct {
 	// Facts holds every asset whose file passed its checks, by name.
 	Facts map[string]planner.FileFacts
+	// InOrder (with Options.InOrder, instead of Facts) holds the facts of
+	// m.Assets[i] at i; an asset whose file did not pass has the zero
+	// FileFacts.
+	InOrder []planner.FileFacts
 	// Hashed counts the files read and hashed; Cached those whose hash came
 	// from the stat cache.
 	Hashed, Cached int
@@ -153,7 +162,12 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 		return nil, err
 	}
 	hexSums := unsafe.String(unsafe.SliceData(sums), len(sums))
-	res := &Result{Facts: make(map[string]planner.FileFacts, len(m.Assets))}
+	res := &Result{}
+	if opts.InOrder {
+		res.InOrder = make([]planner.FileFacts, len(m.Assets))
+	} else {
+		res.Facts = make(map[string]planner.FileFacts, len(m.Assets))
+	}
 	var merr *multierror.Error
 	for i, a := range m.Assets {
 		r := &results[i]
@@ -161,7 +175,12 @@ func Files(ctx context.Context, m *manifest.Manifest, opts Options) (*Result, er
 			merr = multierror.Append(merr, r.err)
 			continue
 		}
-		res.Facts[a.Name] = planner.FileFacts{Size: r.entry.Size, SHA256: hexSums[i*64 : (i+1)*64]}
+		f := planner.FileFacts{Size: r.entry.Size, SHA256: hexSums[i*64 : (i+1)*64]}
+		if opts.InOrder {
+			res.InOrder[i] = f
+		} else {
+			res.Facts[a.Name] = f
+		}
 		if a.Type == "user_package" {
 			if res.Lines == nil {
 				res.Lines = map[string]int{}
