@@ -30,6 +30,17 @@ func Unsafe(r rune) bool {
 // (such as `\x1b`), and whether there is one. Invalid UTF-8 counts as
 // unsafe too.
 func Find(s string) (string, bool) {
+	// Printable ASCII is safe: most strings (a plan checks every asset's
+	// name and path) are found safe without decoding a rune.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return find(s[i:]) // s[i] starts a rune: every byte before is one
+		}
+	}
+	return "", false
+}
+
+func find(s string) (string, bool) {
 	for i, r := range s {
 		if r == utf8.RuneError {
 			if _, n := utf8.DecodeRuneInString(s[i:]); n == 1 {

@@ -26,3 +26,24 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+// TestFindASCIIFastPath: Find, which passes printable ASCII without
+// decoding runes, reports what a rune-by-rune check with Unsafe does, for
+// every byte value after a printable prefix, and for the first unsafe
+// character after non-ASCII text.
+func TestFindASCIIFastPath(t *testing.T) {
+	for b := range 256 {
+		s := "pics/a" + string([]byte{byte(b)}) + "b"
+		ch, bad := safetext.Find(s)
+		wantBad := b < 0x20 || b >= 0x7f // a control character, DEL, or a lone byte of invalid UTF-8
+		if bad != wantBad || bad && ch == "" {
+			t.Errorf("Find(%q) = %q, %v; want unsafe %v", s, ch, bad, wantBad)
+		}
+	}
+	if ch, bad := safetext.Find("a猫\u202eb\x1b"); !bad || ch != `\u202e` {
+		t.Errorf("Find after non-ASCII = %q, %v; want \\u202e", ch, bad)
+	}
+	if ch, bad := safetext.Find("ab\x1b猫"); !bad || ch != `\x1b` {
+		t.Errorf("Find = %q, %v; want \\x1b", ch, bad)
+	}
+}
