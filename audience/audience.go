@@ -40,19 +40,23 @@ const MaxReported = 5
 // longer than 64 characters, so anything past this is only counted.
 const maxLine = 256
 
-// The patterns are compiled once a file is checked, not when every command
+// The patterns are compiled when first used, not when every command
 // starts: a counted repetition compiles to a program as long as the count.
-var patterns = sync.OnceValue(func() (p struct{ openID, md5, cnMobile, phone *regexp.Regexp }) {
-	p.openID = regexp.MustCompile(`^[A-Za-z0-9_-]{20,64}$`)
+var (
+	openIDRE = lazyRegexp(`^[A-Za-z0-9_-]{20,64}$`)
 	// [ASSUMED] MD5 hex is accepted in either case; the documentation
 	// only says "MD5-hashed".
-	p.md5 = regexp.MustCompile(`^[0-9A-Fa-f]{32}$`)
+	md5RE = lazyRegexp(`^[0-9A-Fa-f]{32}$`)
 	// A Chinese mobile number, optionally with the country code, anywhere
 	// in the line; or a whole line that is a phone number in any format.
-	p.cnMobile = regexp.MustCompile(`(^|[^0-9])(\+?86[ -]?)?1[3-9][0-9]{9}([^0-9]|$)`)
-	p.phone = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{5,20}[0-9]$`)
-	return p
-})
+	cnMobileRE = lazyRegexp(`(^|[^0-9])(\+?86[ -]?)?1[3-9][0-9]{9}([^0-9]|$)`)
+	phoneRE    = lazyRegexp(`^\+?[0-9][0-9 ()-]{5,20}[0-9]$`)
+)
+
+// lazyRegexp returns expr compiled when first asked for.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // Problem is one bad line.
 type Problem struct {
@@ -85,9 +89,9 @@ func Check(r io.Reader, dataType string) (Report, error) {
 	if !ValidDataType(dataType) {
 		return rep, fmt.Errorf("audience: unknown data_type %q", dataType)
 	}
-	valid, want := patterns().openID, "an openid (20 to 64 letters, digits, '_' or '-')"
+	valid, want := openIDRE(), "an openid (20 to 64 letters, digits, '_' or '-')"
 	if dataType == MobileMD5 {
-		valid, want = patterns().md5, "an MD5-hashed mobile number (32 hex digits)"
+		valid, want = md5RE(), "an MD5-hashed mobile number (32 hex digits)"
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	var line []byte
@@ -116,7 +120,7 @@ func Check(r io.Reader, dataType string) (Report, error) {
 		}
 		p := Problem{Line: rep.Lines}
 		switch {
-		case patterns().cnMobile.Match(line) || patterns().phone.Match(bytes.TrimSpace(line)):
+		case cnMobileRE().Match(line) || phoneRE().Match(bytes.TrimSpace(line)):
 			p.RawMobile = true
 			p.Reason = "looks like a raw mobile number: hash it with MD5 first; raw numbers are never uploaded"
 			rep.RawMobiles++
@@ -142,9 +146,9 @@ func hint(line []byte, dataType string) string {
 		return "; the file has one column and no header row"
 	case !bytes.Equal(t, line):
 		return "; remove the spaces around it"
-	case dataType == OpenID && patterns().md5.Match(t):
+	case dataType == OpenID && md5RE().Match(t):
 		return "; it looks like an MD5 hash: set data_type: mobile_md5"
-	case dataType == MobileMD5 && patterns().openID.Match(t):
+	case dataType == MobileMD5 && openIDRE().Match(t):
 		return "; it looks like an openid: set data_type: openid"
 	}
 	return ""
@@ -171,7 +175,7 @@ const MaxDescription = 128
 // packageIDRE is what a user_package_id (expand_into) may be. [ASSUMED]
 // the documented sample is 20 digits; letters, '_' and '-' are allowed too
 // since the ID goes into a URL path and nothing documents its alphabet.
-var packageIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`) })
+var packageIDRE = lazyRegexp(`^[A-Za-z0-9_-]{1,64}$`)
 
 // ValidPackageID reports whether s can name an audience package in
 // expand_into.
