@@ -32,6 +32,8 @@ type Tree struct {
 	// realDirs caches filepath.EvalSymlinks of the directories holding
 	// asset files; "" when it failed.
 	realDirs map[string]*realDir
+	// resolved caches resolveDir's answers for directories under dir.
+	resolved map[string]string
 	// cleanDir: dir is absolute, clean and not the root, so joining a
 	// clean relative path to it needs no cleaning (see abs).
 	cleanDir bool
@@ -225,7 +227,7 @@ func (t *Tree) realParent(dir string) *realDir {
 		t.realDirs = map[string]*realDir{}
 	}
 	r := &realDir{}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
+	if real, err := t.resolveDir(dir); err == nil {
 		r.real = real
 		if t.realDir != "" {
 			rel, err := filepath.Rel(t.realDir, real)
@@ -234,6 +236,43 @@ func (t *Tree) realParent(dir string) *realDir {
 	}
 	t.realDirs[dir] = r
 	return r
+}
+
+// resolveDir is filepath.EvalSymlinks(dir) for a directory under the tree's:
+// where its parent is resolved and it is not itself a symlink, that is the
+// parent's resolution joined to its name, so each directory on the way
+// down costs one lstat, not one per path component (a glob's 100
+// directories: ~100 system calls instead of ~500). Anything else is
+// resolved by EvalSymlinks.
+func (t *Tree) resolveDir(dir string) (string, error) {
+	if dir == t.dir && t.realDir != "" {
+		return t.realDir, nil
+	}
+	if !t.cleanDir || t.realDir == "" || !strings.HasPrefix(dir, t.dir+"/") {
+		return filepath.EvalSymlinks(dir)
+	}
+	if real, ok := t.resolved[dir]; ok {
+		return real, nil
+	}
+	parent := parentDir(dir)
+	preal, err := t.resolveDir(parent)
+	if err != nil {
+		return filepath.EvalSymlinks(dir)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		// A symlink, gone, or not a directory: as EvalSymlinks says.
+		return filepath.EvalSymlinks(dir)
+	}
+	real := preal + "/" + dir[len(parent)+1:]
+	if preal == "/" {
+		real = "/" + dir[len(parent)+1:]
+	}
+	if t.resolved == nil {
+		t.resolved = map[string]string{}
+	}
+	t.resolved[dir] = real
+	return real, nil
 }
 
 // statFile fills a Stat for abs, whose directory dir is open as d and

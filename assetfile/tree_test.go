@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -126,6 +127,50 @@ func TestStatAbsIsJoin(t *testing.T) {
 		for i, st := range tree.Stat(rel) {
 			if want := filepath.Join(dir, filepath.FromSlash(rel[i])); st.Abs != want {
 				t.Errorf("NewTree(%s).Stat(%q).Abs = %q, want %q", dir, rel[i], st.Abs, want)
+			}
+		}
+	}
+}
+
+// TestStatRealIsEvalSymlinks: the resolved path Tree.Stat reports of each
+// file (its directory resolved from its parent's, one lstat per directory)
+// is what filepath.EvalSymlinks says, and Inside says whether that is in
+// the tree: in nested directories, through a symlinked directory, through
+// a symlinked directory pointing out of the tree, and for a tree whose own
+// path goes through a symlink.
+func TestStatRealIsEvalSymlinks(t *testing.T) {
+	dir := mixedTree(t)
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "o.png"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "a", "b", "out")); err != nil {
+		t.Fatal(err)
+	}
+	via := filepath.Join(t.TempDir(), "via")
+	if err := os.Symlink(dir, via); err != nil {
+		t.Fatal(err)
+	}
+	rel := []string{"a/x.png", "a/b/y.PNG", "a/b/c/z.png", "dirlink/x.png", "dirlink/b/c/z.png", "a/b/out/o.png", "a/link.png", "top.png", "many/0001-a-rather-long-file-name-to-fill-the-buffer.png"}
+	for _, root := range []string{dir, via} {
+		realRoot, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := assetfile.NewTree(root, nil).Stat(rel)
+		for i, r := range rel {
+			want, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(r)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i].Real != want {
+				t.Errorf("tree %s, %s: Real = %s, want %s", root, r, got[i].Real, want)
+			}
+			in, _ := filepath.Rel(realRoot, want)
+			inside := in != ".." && !strings.HasPrefix(in, ".."+string(filepath.Separator))
+			isLink := got[i].Lstat != nil && got[i].Lstat.Mode()&os.ModeSymlink != 0
+			if got[i].Inside && !inside || !isLink && got[i].Inside != inside {
+				t.Errorf("tree %s, %s: Inside = %v; %s is inside: %v", root, r, got[i].Inside, want, inside)
 			}
 		}
 	}
