@@ -2,7 +2,6 @@ package planner_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -53,58 +52,5 @@ func TestBuildInOrderIsBuild(t *testing.T) {
 	}
 	if _, err := planner.BuildInOrder(m, inOrder[:4], st, planner.Options{}); err == nil || !strings.Contains(err.Error(), "4 file facts for 5 assets") {
 		t.Errorf("too few facts: err = %v", err)
-	}
-}
-
-// TestBuildSplitIsBuild: a plan whose changes are made by several
-// goroutines, each over a range of the assets, is the plan one pass makes:
-// same changes in the same order, the same renames and forgets found, and
-// a missing fact reported for the first asset that lacks one.
-func TestBuildSplitIsBuild(t *testing.T) {
-	st := lockfile.New()
-	m := testManifest()
-	facts := map[string]planner.FileFacts{}
-	for i := range 40 {
-		name := fmt.Sprintf("a%02d", i)
-		file := fmt.Sprintf("m/%s.png", name)
-		a := asset(name, file)
-		if i%3 == 0 {
-			a.Account = "other"
-		}
-		m.Assets = append(m.Assets, a)
-		facts[name] = planner.FileFacts{Size: 10, SHA256: sumA}
-		switch i % 4 {
-		case 0:
-			st.Assets[name] = recorded(file, sumA) // unchanged, or another account
-		case 1:
-			st.Assets[name] = recorded(file, sumB) // replaced
-		case 2:
-			st.Assets["old-"+name] = recorded(file, sumA) // renamed
-		}
-	}
-	st.Assets["gone"] = recorded("m/gone.png", sumB)
-	plan := func() string {
-		t.Helper()
-		p, err := planner.Build(m, facts, st, planner.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, _ := json.Marshal(p)
-		return string(j)
-	}
-	one := plan()
-	restore := planner.SetParallelBuildMin(8)
-	defer restore()
-	if split := plan(); split != one {
-		t.Fatalf("split:\n%s\none pass:\n%s", split, one)
-	}
-	for _, name := range []string{"a07", "a33"} {
-		f := facts[name]
-		delete(facts, name)
-		delete(facts, "a35")
-		if _, err := planner.Build(m, facts, st, planner.Options{}); err == nil || !strings.Contains(err.Error(), "no file facts for asset "+name) {
-			t.Errorf("without the facts of %s and a35: err = %v", name, err)
-		}
-		facts[name], facts["a35"] = f, planner.FileFacts{Size: 10, SHA256: sumA}
 	}
 }

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
@@ -159,72 +157,21 @@ func build(m *manifest.Manifest, factsOf func(int, *manifest.Asset) (FileFacts, 
 		return nil, err
 	}
 	p := &Plan{FormatVersion: FormatVersion, Lockfile: LockRef{Lineage: st.Lineage, Serial: st.Serial}}
+	recorded := 0 // manifest assets found in the lockfile
 	// Every asset's Change and After come from one allocation: on a large
 	// tree that is most of the plan's memory, and one object instead of
 	// two per asset saves the collector work and the allocator's rounding.
 	slab := make([]changeAndAfter, len(m.Assets))
-	p.Changes = make([]*Change, len(m.Assets))
-	// Each asset's change depends on nothing but the asset, its facts and
-	// its lockfile entry: a large manifest's are made by up to GOMAXPROCS
-	// goroutines, each over its own range (a warm plan of 10,000 files
-	// otherwise spent 3 ms here on one core while the other waited).
-	parts := 1
-	if len(m.Assets) >= parallelBuildMin {
-		parts = min(runtime.GOMAXPROCS(0), len(m.Assets)/(parallelBuildMin/2))
-	}
-	// recorded: manifest assets found in the lockfile; missing: the first
-	// asset without facts, or -1.
-	outcomes := make([]struct{ recorded, missing int }, parts)
-	run := func(k int) {
-		lo, hi := k*len(m.Assets)/parts, (k+1)*len(m.Assets)/parts
-		outcomes[k] = changesFor(m, factsOf, st, opts, lo, hi, slab, p.Changes)
-	}
-	var wg sync.WaitGroup
-	for k := 1; k < parts; k++ {
-		wg.Go(func() { run(k) })
-	}
-	run(0)
-	wg.Wait()
-	recorded := 0
-	for _, o := range outcomes {
-		if o.missing >= 0 {
-			// The first asset without facts, as one pass in order finds it.
-			return nil, fmt.Errorf("planner: no file facts for asset %s", m.Assets[o.missing].Name)
-		}
-		recorded += o.recorded
-	}
-	for _, name := range removed(m, st, recorded) {
-		e := st.Assets[name]
-		p.Changes = append(p.Changes, &Change{Name: name, Type: e.Type, Account: e.Account, Action: Forget,
-			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
-			Before: e})
-	}
-	detectRenames(p.Changes, explicitFilenames(m), func(e *lockfile.Entry) string { return recordedOrigin(m, e) })
-	p.Changes = filterTargets(p.Changes, opts.Targets)
-	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
-	p.Summary = Summarize(p.Changes)
-	return p, nil
-}
-
-// parallelBuildMin is the number of assets from which build spreads the
-// changes over goroutines; a variable for tests.
-var parallelBuildMin = 4096
-
-// changesFor makes the changes of m.Assets[lo:hi] in slab and changes,
-// stopping at the first asset without facts.
-func changesFor(m *manifest.Manifest, factsOf func(int, *manifest.Asset) (FileFacts, bool), st *lockfile.State, opts Options, lo, hi int, slab []changeAndAfter, changes []*Change) (o struct{ recorded, missing int }) {
-	o.missing = -1
+	p.Changes = make([]*Change, 0, len(m.Assets))
 	origins := map[*manifest.Account]string{}
 	// Assets come sorted by name, so mostly in runs of one account (a
 	// glob's matches): its lookup is reused along the run.
 	var acctName string
 	var acct *manifest.Account
-	for i := lo; i < hi; i++ {
-		a := m.Assets[i]
+	for i, a := range m.Assets {
 		f, ok := factsOf(i, a)
 		if !ok {
-			o.missing = i
-			return o
+			return nil, fmt.Errorf("planner: no file facts for asset %s", a.Name)
 		}
 		if acct == nil || a.Account != acctName {
 			acctName, acct = a.Account, m.Accounts[a.Account]
@@ -245,7 +192,7 @@ func changesFor(m *manifest.Manifest, factsOf func(int, *manifest.Asset) (FileFa
 		ca.change = Change{Name: a.Name, Type: a.Type, Account: a.Account, After: &ca.after}
 		c := &ca.change
 		if e, ok := st.Assets[a.Name]; ok {
-			o.recorded++
+			recorded++
 			c.Before = e
 			reasons := diff(e, c)
 			if matchAny(opts.Replace, a.Name) {
@@ -264,9 +211,19 @@ func changesFor(m *manifest.Manifest, factsOf func(int, *manifest.Asset) (FileFa
 				c.Reason = fmt.Sprintf("not in the lockfile; resumes the upload session left by an interrupted apply (%d of %d parts acknowledged)", len(pd.Acked), pd.PartCount)
 			}
 		}
-		changes[i] = c
+		p.Changes = append(p.Changes, c)
 	}
-	return o
+	for _, name := range removed(m, st, recorded) {
+		e := st.Assets[name]
+		p.Changes = append(p.Changes, &Change{Name: name, Type: e.Type, Account: e.Account, Action: Forget,
+			Reason: "removed from the manifest; only the lockfile entry is dropped (WeChat Pay media cannot be deleted)",
+			Before: e})
+	}
+	detectRenames(p.Changes, explicitFilenames(m), func(e *lockfile.Entry) string { return recordedOrigin(m, e) })
+	p.Changes = filterTargets(p.Changes, opts.Targets)
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Name < p.Changes[j].Name })
+	p.Summary = Summarize(p.Changes)
+	return p, nil
 }
 
 // changeAndAfter is the memory of a manifest asset's Change and its After.
