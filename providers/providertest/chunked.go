@@ -179,25 +179,7 @@ const initStep = "starting the upload session"
 // chunkedAuthErrors breaks authentication (docs/PROTOCOL.md §1.6), refused
 // at the init call.
 func chunkedAuthErrors(t *testing.T, c *Case) {
-	signErr := func(msg string) wantAPI {
-		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
-	}
-	refused(t, c, "SIGN_ERROR/wrong_private_key", options{}, func(_ *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.PrivateKey = otherPrivateKey(e, c.API)
-		return req
-	}, signErr("signature verification failed"))
-	refused(t, c, "SIGN_ERROR/unknown_brand_id", options{}, func(_ *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.MchID = "1299999999"
-		return req
-	}, signErr("not a known merchant"))
-	refused(t, c, "SIGN_ERROR/wrong_serial_no", options{}, func(_ *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.SerialNo = otherSerial(e, c.API)
-		return req
-	}, signErr("is not the API certificate serial"))
-	refused(t, c, "SIGN_ERROR/clock_skew", options{}, func(_ *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
-		return req
-	}, signErr("timestamp expired"))
+	signingErrors(t, c, "unknown_brand_id", "1299999999")
 	refused(t, c, "INVALID_REQUEST/wechatpay_serial", options{}, func(_ *testing.T, e *env, req *providers.Request) *providers.Request {
 		e.acct.WechatPayPublicKeyID = otherKeyID
 		e.acct.WechatPayKeys[otherKeyID] = e.keys.wxPub

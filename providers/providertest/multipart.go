@@ -91,25 +91,7 @@ func multipartParamErrors(t *testing.T, c *Case) {
 // multipartAuthErrors breaks authentication (docs/PROTOCOL.md §1.1, §1.4):
 // the key, mchid, serial, clock, permission, Wechatpay-Serial and path.
 func multipartAuthErrors(t *testing.T, c *Case) {
-	signErr := func(msg string) wantAPI {
-		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
-	}
-	refused(t, c, "SIGN_ERROR/wrong_private_key", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.PrivateKey = otherPrivateKey(e, c.API)
-		return req
-	}, signErr("signature verification failed"))
-	refused(t, c, "SIGN_ERROR/unknown_mchid", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.MchID = "1999999999"
-		return req
-	}, signErr("not a known merchant"))
-	refused(t, c, "SIGN_ERROR/wrong_serial_no", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.SerialNo = otherSerial(e, c.API)
-		return req
-	}, signErr("is not the API certificate serial"))
-	refused(t, c, "SIGN_ERROR/clock_skew", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
-		e.acct.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
-		return req
-	}, signErr("timestamp expired"))
+	signingErrors(t, c, "unknown_mchid", "1999999999")
 	if c.NoAuthAPI != "" {
 		refused(t, c, "NO_AUTH/"+c.NoAuthAPI+"_merchant", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
 			e.acct = e.account(t, c.NoAuthAPI)
@@ -211,4 +193,29 @@ func pad(content []byte, n int64) []byte {
 func longName(filename string, n int) string {
 	ext := filename[strings.LastIndexByte(filename, '.'):]
 	return strings.Repeat("n", n-len(ext)) + ext
+}
+
+// signingErrors breaks the request signature every v3 call carries
+// (docs/PROTOCOL.md §1.1): the private key, the merchant (or brand) ID
+// unknownName/unknownID, the certificate serial and the clock.
+func signingErrors(t *testing.T, c *Case, unknownName, unknownID string) {
+	signErr := func(msg string) wantAPI {
+		return wantAPI{status: http.StatusUnauthorized, code: "SIGN_ERROR", msg: msg, hint: "serial_no"}
+	}
+	refused(t, c, "SIGN_ERROR/wrong_private_key", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.PrivateKey = otherPrivateKey(e, c.API)
+		return req
+	}, signErr("signature verification failed"))
+	refused(t, c, "SIGN_ERROR/"+unknownName, options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.MchID = unknownID
+		return req
+	}, signErr("not a known merchant"))
+	refused(t, c, "SIGN_ERROR/wrong_serial_no", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.SerialNo = otherSerial(e, c.API)
+		return req
+	}, signErr("is not the API certificate serial"))
+	refused(t, c, "SIGN_ERROR/clock_skew", options{}, func(t *testing.T, e *env, req *providers.Request) *providers.Request {
+		e.acct.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+		return req
+	}, signErr("timestamp expired"))
 }
