@@ -31,6 +31,23 @@ type callLog struct {
 	cancelOnExpand context.CancelFunc
 }
 
+// startLogged starts a sandbox emulator with cfg behind a callLog, stopped
+// when the test ends.
+func startLogged(t *testing.T, cfg emulator.Config) (*emulator.Server, *callLog, string) {
+	t.Helper()
+	srv, err := emulator.NewSandbox(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &callLog{h: srv}
+	url, stop, err := emulator.Start(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return srv, log, url
+}
+
 func (l *callLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	p := r.URL.Path
@@ -73,17 +90,8 @@ func (l *callLog) counts() [4]int {
 // only, and an unknown package is an error naming the asset and the fix.
 func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 	const second = "03000300030000000003"
-	srv, err := emulator.NewSandbox(emulator.Config{PartSize: 64,
+	srv, log, url := startLogged(t, emulator.Config{PartSize: 64,
 		UserPackages: map[string]string{second: emulator.SandboxBrandID, "04000400040000000004": "1200000099"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &callLog{h: srv}
-	url, stop, err := emulator.Start(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
 	ws := testenv.New(t)
 	ws.Write(t, "lists/vip.csv", []byte("oUserOpenID000000000000000001\noUserOpenID000000000000000002\noUserOpenID000000000000000003\n"))
 	accts := ws.WriteSandboxBrandKeys(t, url)
@@ -157,7 +165,7 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 
 	// 4. Another brand's package: 403, and the message says what to check.
 	m, p = plan("04000400040000000004")
-	_, err = apply(m, p)
+	_, err := apply(m, p)
 	if err == nil || !strings.Contains(err.Error(), "vip") || !strings.Contains(err.Error(), "NO_AUTH") || !strings.Contains(err.Error(), "check expand_into") {
 		t.Fatalf("apply into another brand's package = %v", err)
 	}
@@ -170,16 +178,7 @@ func TestExpandAfterMergeResumesAndFollowsExpandInto(t *testing.T) {
 // while the expand is in flight, after the merge was recorded; the next
 // plan is an expand, and apply sends that one call, uploading nothing.
 func TestExpandInterruptedAfterMergeResumesWithExpandOnly(t *testing.T) {
-	srv, err := emulator.NewSandbox(emulator.Config{PartSize: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &callLog{h: srv}
-	url, stop, err := emulator.Start(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	srv, log, url := startLogged(t, emulator.Config{PartSize: 64})
 	ws := testenv.New(t)
 	ws.Write(t, "lists/vip.csv", []byte(strings.Repeat("oUserOpenID000000000000000001\n", 4)))
 	m, err := manifest.Load(ws.Manifest(t, ws.WriteSandboxBrandKeys(t, url),
@@ -235,16 +234,7 @@ func planBrand(t *testing.T, m *manifest.Manifest, lockPath string) *planner.Pla
 // uploaded once for all the assets that declare them, unless the assets
 // read them as different data types.
 func TestSameAudienceFileDifferentDataTypesUploadsTwice(t *testing.T) {
-	srv, err := emulator.NewSandbox(emulator.Config{PartSize: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &callLog{h: srv}
-	url, stop, err := emulator.Start(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	_, log, url := startLogged(t, emulator.Config{PartSize: 64})
 	ws := testenv.New(t)
 	// 32 hex digits are an MD5 and also have the shape of an openid.
 	ws.Write(t, "lists/l.csv", []byte("e10adc3949ba59abbe56e057f20f883e\n"))
