@@ -96,6 +96,9 @@ type Stat struct {
 	// Head is the file's first bytes, nil when the known function vouched
 	// for the file (whose bytes then passed the sniff when it was cached).
 	Head []byte
+	// Vouched: the known function vouched for the file, so it was not
+	// opened.
+	Vouched bool
 }
 
 // IsDir reports a path that resolves to a directory, which a glob skips.
@@ -151,7 +154,9 @@ func (t *Tree) Stat(rel []string) []Stat {
 		st.Abs = abs[i]
 		st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && w.parent.inside
 		if st.Info != nil && st.Info.Mode().IsRegular() && st.Info.Size() > 0 {
-			if t.known == nil || !t.known(rel[i], st.Info) {
+			if t.known != nil && t.known(rel[i], st.Info) {
+				st.Vouched = true
+			} else {
 				st.Head, st.ReadErr = readHead(st.Real)
 			}
 		}

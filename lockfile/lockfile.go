@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -122,18 +123,31 @@ func (e *ParseError) Error() string {
 // Load reads the lockfile at path. It returns ErrNotExist (wrapped) when the
 // file does not exist, and a *ParseError when it exists but cannot be used.
 func Load(path string) (*State, error) {
-	s, err := load(path)
+	s, _, err := loadJournaled(path, nil)
+	return s, err
+}
+
+// loadJournaled is Load, reading the lockfile's bytes through h when h is
+// not nil; unsure reports a journal beside the lockfile, folded in, or a
+// lockfile that grew as it was read (h then holds more than was decoded).
+func loadJournaled(path string, h hash.Hash) (s *State, unsure bool, err error) {
+	s, unsure, err = load(path, h)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", path, ErrNotExist)
+		return nil, false, fmt.Errorf("%s: %w", path, ErrNotExist)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// Uploads an interrupted apply recorded after its last full write.
-	if err := applyJournal(context.Background(), s, &FileBackend{Path: path}); err != nil {
-		return nil, err
+	jb := &FileBackend{Path: path}
+	data, err := jb.ReadJournal(context.Background())
+	if err != nil || data == nil {
+		return s, unsure, err
 	}
-	return s, nil
+	if _, err := replayJournal(s, jb.JournalName(), data); err != nil {
+		return nil, true, markFile(err, jb)
+	}
+	return s, true, nil
 }
 
 // load reads and checks the lockfile at path. The fast decoder reads it
@@ -143,32 +157,49 @@ func Load(path string) (*State, error) {
 // the largest part of a plan's memory (issue 15). A file the fast decoder
 // declines (invalid, unusual, a conflict marker: never valid JSON) is read
 // whole and parsed as Parse does, for its detailed error.
-func load(path string) (*State, error) {
+//
+// When h is not nil, every byte decoded is written to it, once.
+func load(path string, h hash.Hash) (s *State, grown bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	var r io.Reader = f
+	if h != nil {
+		r = io.TeeReader(f, h)
 	}
 	if fi.Mode().IsRegular() {
-		if s, ok := decodeFastReader(f, fi.Size()); ok {
+		if s, ok := decodeFastReader(r, fi.Size()); ok {
 			if err := s.check(path, false); err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			return s, nil
+			if h != nil {
+				// Bytes after those the decoder took (the file grew
+				// meanwhile) make the digest name no file that was read.
+				if n, err := io.Copy(io.Discard, r); err != nil || n > 0 {
+					return s, true, err
+				}
+			}
+			return s, false, nil
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if h != nil {
+			h.Reset()
 		}
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return parse(path, data, fastCopy)
+	s, err = parse(path, data, fastCopy)
+	return s, false, err
 }
 
 // LoadOrNew is Load, but returns New() when the file does not exist.

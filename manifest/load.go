@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -253,7 +254,7 @@ func (p *parser) parse(data []byte, dir string) *Manifest {
 	} else {
 		p.files = assetfile.NewTree(absDir, nil)
 	}
-	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}}
+	m := &Manifest{Path: p.name, Dir: absDir, Accounts: map[string]*Account{}, SHA256: sha256.Sum256(data)}
 
 	if l, c := invalidUTF8(data); l > 0 {
 		p.add(&FieldError{File: p.name, Line: l, Col: c,

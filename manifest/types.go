@@ -4,6 +4,8 @@ package manifest
 type Manifest struct {
 	// Path is the manifest file as the user named it (used in messages).
 	Path string
+	// SHA256 is the digest of the manifest text parsed.
+	SHA256 [32]byte
 	// Dir is the absolute directory holding the manifest; asset files are
 	// relative to it.
 	Dir     string

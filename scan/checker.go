@@ -33,6 +33,9 @@ type Checker struct {
 	// records what it saw in the background, after the one before it, so
 	// that the manifest check goes on meanwhile (nil: nothing pending).
 	recorded chan struct{}
+	// unvouched counts the files looked at that Known did not vouch for
+	// (every file, when Known is nil), directories aside.
+	unvouched int
 }
 
 // seenStat is what the scan needs of a Stat the manifest check took: kept
@@ -79,6 +82,16 @@ func (c *Checker) wait() {
 	}
 }
 
+// AllVouched reports whether Known vouched for every file looked at so far
+// (directories a glob met aside): the stat cache then holds the content
+// of each, as it was when the cache was written.
+func (c *Checker) AllVouched() bool {
+	c.wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unvouched == 0
+}
+
 // forget drops the Stats seen, once a scan has used them. A nil Checker
 // has none.
 func (c *Checker) forget() {
@@ -123,6 +136,9 @@ func (t *recordingTree) Stat(rel []string) []assetfile.Stat {
 		for i := range out {
 			if out[i].Info != nil {
 				c.infos[rel[i]] = seen(out[i].Info)
+			}
+			if !out[i].Vouched && !out[i].IsDir() {
+				c.unvouched++
 			}
 		}
 	}

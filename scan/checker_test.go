@@ -3,10 +3,12 @@ package scan_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"testing"
 
 	"github.com/wxmedia/wxmedia/internal/testenv"
+	"github.com/wxmedia/wxmedia/manifest"
 	"github.com/wxmedia/wxmedia/scan"
 )
 
@@ -50,5 +52,54 @@ assets:
 				t.Errorf("%s: size %d in the scan, %d in the manifest, %d on disk", a.Name, f.Size, a.Size, fi.Size())
 			}
 		}
+	}
+}
+
+// TestCheckerAllVouched: AllVouched holds only when Known vouched for every
+// file the manifest looked at — in a large glob recorded in the
+// background, and in a single file — and directories a glob meets do not
+// count against it.
+func TestCheckerAllVouched(t *testing.T) {
+	w := testenv.New(t)
+	for i := range 600 {
+		w.Write(t, fmt.Sprintf("media/%03d.png", i), testenv.PNG(100+i, int64(i)))
+	}
+	if err := os.MkdirAll(w.Path("media/dir.png"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(t, "wxmedia.yaml", []byte(`version: 1
+accounts:
+  shop: {api: v3, mchid: "1900000001", endpoint: sandbox}
+assets:
+  pics: {type: image, account: shop, glob: media/*.png}
+  one: {type: image, account: shop, file: media/007.png}
+`))
+	for _, tc := range []struct {
+		name    string
+		decline string // the one file Known declines; "" none
+		want    bool
+	}{{"all vouched", "", true}, {"one glob match declined", "media/599.png", false}, {"the single file declined", "media/007.png", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			declined := 0
+			chk := &scan.Checker{Known: func(rel string, _ fs.FileInfo) bool {
+				if rel == tc.decline {
+					declined++
+					return false
+				}
+				return true
+			}}
+			if _, err := manifest.LoadWith(w.Path("wxmedia.yaml"), manifest.Options{Files: chk.Files}); err != nil {
+				t.Fatal(err)
+			}
+			if got := chk.AllVouched(); got != tc.want {
+				t.Errorf("AllVouched = %v, want %v", got, tc.want)
+			}
+			if tc.decline != "" && declined == 0 {
+				t.Errorf("Known was never asked about %s", tc.decline)
+			}
+		})
+	}
+	if (&scan.Checker{}).AllVouched() != true {
+		t.Error("a Checker that looked at nothing has nothing unvouched")
 	}
 }

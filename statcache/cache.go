@@ -2,6 +2,7 @@ package statcache
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,6 +61,10 @@ type Cache struct {
 	// of its entry's fixed part (entryFixed bytes).
 	data  []byte
 	index map[string]uint32
+	// file is the encoding as Load read it or Save wrote it; nil once Put
+	// changes the cache. See Digest.
+	file []byte
+	sum  *[32]byte // of file, once computed
 }
 
 // New returns an empty cache whose Reference is ref: the wall-clock time
@@ -85,6 +90,7 @@ func (c *Cache) Put(path string, e Entry) {
 		e.Head = e.Head[:HeadSize]
 	}
 	e.Head = bytes.Clone(e.Head)
+	c.file, c.sum = nil, nil
 	if c.entries == nil {
 		c.entries = map[string]Entry{}
 	}
@@ -258,7 +264,24 @@ func Load(path string) (*Cache, error) {
 	if err != nil {
 		return New(time.Time{}), fmt.Errorf("ignoring stat cache %s: %w", path, err)
 	}
+	c.file = data
 	return c, nil
+}
+
+// Digest returns the SHA-256 of the cache's file as Load read it or Save
+// last wrote it: two caches with one digest vouch for the same files with
+// the same contents. ok is false for a cache that is in no file as it is
+// now (new, or changed by Put since). Not safe for concurrent use with Put
+// or Save.
+func (c *Cache) Digest() (sum [32]byte, ok bool) {
+	if c == nil || c.file == nil {
+		return sum, false
+	}
+	if c.sum == nil {
+		s := sha256.Sum256(c.file)
+		c.sum = &s
+	}
+	return *c.sum, true
 }
 
 // Save writes c to path atomically (temporary file, fsync, rename), so that
@@ -282,7 +305,11 @@ func Save(path string, c *Cache) error {
 		_, _ = f.WriteString("# Local wxmedia state (stat cache): never commit it.\n*\n")
 		f.Close()
 	}
-	return atomicfile.WriteFile(path, data, 0o644)
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	c.file, c.sum = data, nil
+	return nil
 }
 
 // checkDir refuses a cache directory that is a symbolic link (committed to

@@ -3,6 +3,8 @@ package statcache
 import (
 	"io/fs"
 	"time"
+
+	"github.com/wxmedia/wxmedia/internal/filestat"
 )
 
 // Stat is the file metadata an entry must match to be trusted.
@@ -19,7 +21,7 @@ func FromFileInfo(fi fs.FileInfo) Stat {
 	if c, ok := fi.(ctimeIno); ok {
 		st.CtimeNS, st.Ino = c.CtimeIno()
 	} else {
-		st.CtimeNS, st.Ino = sysStat(fi)
+		st.CtimeNS, st.Ino = filestat.CtimeIno(fi)
 	}
 	return st
 }
