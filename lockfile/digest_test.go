@@ -61,7 +61,7 @@ func TestReadDigest(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other.json")
 	for name, during := range map[string]func(){
-		"journal before": nil,
+		"journal before":  nil,
 		"journal appears": func() { must(0, os.WriteFile(JournalPath(path), nil, 0o644)) },
 		"replaced by rename": func() {
 			seedLockfile(t, other)
