@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/wxmedia/wxmedia/internal/pgtest"
@@ -70,6 +71,40 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		p := ts.MkAbs(args[1])
 		ts.Check(os.MkdirAll(filepath.Dir(p), 0o755))
 		ts.Check(os.WriteFile(p, data, 0o644))
+	},
+	// age FILE...: set each file's mtime an hour back, past the stat
+	// cache's racy window, as files committed long ago are.
+	"age": func(ts *testscript.TestScript, neg bool, args []string) {
+		old := time.Now().Add(-time.Hour)
+		for _, f := range args {
+			ts.Check(os.Chtimes(ts.MkAbs(f), old, old))
+		}
+	},
+	// rewrite FILE SRC: give FILE the bytes of SRC, then its own mtime back:
+	// a change that size and mtime cannot show (only the ctime does).
+	"rewrite": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: rewrite FILE SRC")
+		}
+		keepMtime(ts, args[0], func(data []byte) []byte {
+			src, err := os.ReadFile(ts.MkAbs(args[1]))
+			ts.Check(err)
+			return src
+		})
+	},
+	// subst FILE OLD NEW: replace every OLD in FILE by NEW (`\n` in either
+	// stands for a newline), keeping FILE's mtime.
+	"subst": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: subst FILE OLD NEW")
+		}
+		old, repl := strings.ReplaceAll(args[1], `\n`, "\n"), strings.ReplaceAll(args[2], `\n`, "\n")
+		keepMtime(ts, args[0], func(data []byte) []byte {
+			if !bytes.Contains(data, []byte(old)) {
+				ts.Fatalf("%s holds no %q", args[0], old)
+			}
+			return bytes.ReplaceAll(data, []byte(old), []byte(repl))
+		})
 	},
 	// exitcode N PROG ARGS...: run PROG and check it exits with N.
 	"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -183,6 +218,18 @@ func ciCommands(data []byte, job string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// keepMtime rewrites the file at rel with edit's result and sets its mtime
+// back to what it was.
+func keepMtime(ts *testscript.TestScript, rel string, edit func([]byte) []byte) {
+	p := ts.MkAbs(rel)
+	fi, err := os.Stat(p)
+	ts.Check(err)
+	data, err := os.ReadFile(p)
+	ts.Check(err)
+	ts.Check(os.WriteFile(p, edit(data), fi.Mode()))
+	ts.Check(os.Chtimes(p, fi.ModTime(), fi.ModTime()))
 }
 
 func fileExists(p string) bool {

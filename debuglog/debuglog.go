@@ -81,6 +81,10 @@ func (l *Logger) RateChanged(account string, from, to float64, reason string) {
 	l.line("rate", "account", account, "from", strconv.FormatFloat(from, 'g', 4, 64)+"/s", "to", strconv.FormatFloat(to, 'g', 4, 64)+"/s", "reason", reason)
 }
 
+// Note records an event with key=value pairs, such as a plan's shortcut
+// taken or not.
+func (l *Logger) Note(event string, kv ...any) { l.line(event, kv...) }
+
 // Rate records a rate change on the installed trace, if any: the hook for
 // adaptive rate limiting.
 func Rate(account string, from, to float64, reason string) {

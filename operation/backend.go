@@ -113,8 +113,10 @@ func (w *Workspace) OpenStore(ctx context.Context) (*lockfile.Store, error) {
 // there is none yet.
 func (w *Workspace) LoadExisting() (*lockfile.State, error) {
 	if w.prefetched != nil && !w.Remote() {
+		w.startPrefetch()
 		r := <-w.prefetched
 		w.prefetched = nil
+		w.decoded, w.decodedOK = r.digest, r.ok && r.err == nil
 		return r.st, r.err
 	}
 	// A remote workspace drops the local prefetch, if any, unread.

@@ -26,7 +26,8 @@ type PlanArgs struct {
 // the lockfile exists records an empty lineage, so that a saved plan can
 // tell "no lockfile yet" from "this lockfile".
 func (w *Workspace) MakePlan(ctx context.Context, st *lockfile.State, exists bool, pa *PlanArgs) (*planner.Plan, error) {
-	facts, err := w.scan(ctx, pa.RefreshHashes)
+	logged := w.logged.n.Load()
+	facts, cache, err := w.scan(ctx, pa.RefreshHashes)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +41,7 @@ func (w *Workspace) MakePlan(ctx context.Context, st *lockfile.State, exists boo
 	if !exists {
 		p.Lockfile = planner.LockRef{}
 	}
+	w.recordNoOp(p, pa, cache, logged)
 	return p, nil
 }
 
@@ -57,16 +59,17 @@ func (w *Workspace) SavePlan(path string, p *planner.Plan, pa *PlanArgs) error {
 }
 
 // scan hashes the files, trusting the stat cache in .wxmedia/ beside the
-// manifest unless refresh is set, and saves the updated cache. The cache is
-// disposable: one that cannot be written costs a warning, never the command.
-func (w *Workspace) scan(ctx context.Context, refresh bool) ([]planner.FileFacts, error) {
+// manifest unless refresh is set, and saves the updated cache, which it
+// returns. The cache is disposable: one that cannot be written costs a
+// warning, never the command.
+func (w *Workspace) scan(ctx context.Context, refresh bool) ([]planner.FileFacts, *statcache.Cache, error) {
 	cache := w.cache
 	if refresh {
 		cache = nil
 	}
 	r, err := scan.Files(ctx, w.M, scan.Options{Cache: cache, RefreshHashes: refresh, Checked: w.manifestStats(), ForgetChecked: true, InOrder: true})
 	if r == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, warn := range scan.AudienceWarnings(w.M, r.Lines) {
 		fmt.Fprintln(w.log, "Warning: "+warn)
@@ -81,7 +84,7 @@ func (w *Workspace) scan(ctx context.Context, refresh bool) ([]planner.FileFacts
 			fmt.Fprintf(w.log, "Warning: could not save the stat cache %s (%v); the next plan will hash every file again. Check that the directory is writable, or ignore this.\n", cachePath, serr)
 		}
 	}
-	return r.InOrder, err
+	return r.InOrder, r.Cache, err
 }
 
 // warnUnmatched warns about -target and -replace patterns that name no

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wxmedia/wxmedia/lockfile"
 	"github.com/wxmedia/wxmedia/manifest"
+	"github.com/wxmedia/wxmedia/noopcache"
 	"github.com/wxmedia/wxmedia/pgstate"
 	"github.com/wxmedia/wxmedia/scan"
 	"github.com/wxmedia/wxmedia/statcache"
@@ -29,6 +30,10 @@ type LoadArgs struct {
 	KeepPartial bool
 	// RefreshHashes ignores the stat cache.
 	RefreshHashes bool
+	// NoOpShortcut: the command can show a plan without changes by its
+	// summary (plan, printed for people), so NoOpPlan may answer without
+	// the lockfile being decoded (LoadReadOnly only).
+	NoOpShortcut bool
 	// Log receives warnings that must not fail the command.
 	Log io.Writer
 }
@@ -48,6 +53,19 @@ type Workspace struct {
 	// the Stat the manifest check took instead of stat'ing every file again.
 	readOnly   bool
 	prefetched chan prefetch
+	// startPrefetch starts reading the lockfile into prefetched, once.
+	startPrefetch func()
+	// decoded is the digest of the lockfile bytes prefetched, when they
+	// alone are the state (see lockfile.LoadDigest).
+	decoded   lockfile.Digest
+	decodedOK bool
+	// noop, when set, is the no-op record of the manifest directory and
+	// the lockfile's digest, read alongside the manifest check (see
+	// NoOpPlan); noSecrets is part of what a record is keyed by.
+	noop      *noopProbe
+	noSecrets bool
+	// logged counts what was written to log.
+	logged *countingWriter
 	// checked looked at the manifest's files (the scan stage's view, which
 	// trusts the stat cache) and keeps the Stat it took of each.
 	checked scan.Checker
@@ -72,8 +90,10 @@ func (w *Workspace) manifestStats() *scan.Checker {
 var prefetchLate int64 = 16 << 20 // a variable for tests
 
 type prefetch struct {
-	st  *lockfile.State
-	err error
+	st     *lockfile.State
+	digest lockfile.Digest
+	ok     bool // digest is of the state's bytes alone
+	err    error
 }
 
 // Load loads the workspace a.
@@ -88,6 +108,8 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 	if a.Log == nil {
 		a.Log = io.Discard
 	}
+	logged := &countingWriter{w: a.Log}
+	a.Log = logged
 	lp, err := DefaultLockfile(a.ManifestPath, a.LockfilePath, a.Env)
 	if err != nil {
 		return nil, err
@@ -98,7 +120,8 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Workspace{LockPath: lp, log: a.Log, readOnly: readOnly}
+	w := &Workspace{LockPath: lp, log: a.Log, logged: logged, readOnly: readOnly, noSecrets: a.NoSecrets}
+	var noopMiss func() // the shortcut cannot answer: decode now
 	if readOnly {
 		// Speculative: a manifest with a state block reads its backend
 		// instead, and this result is dropped.
@@ -107,16 +130,39 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 		start := func() {
 			once.Do(func() {
 				go func() {
-					st, err := lockfile.Load(lp)
-					w.prefetched <- prefetch{st, err}
+					st, d, ok, err := lockfile.LoadDigest(lp)
+					w.prefetched <- prefetch{st, d, ok, err}
 				}()
 			})
 		}
+		w.startPrefetch = start
+		late := false
 		if fi, err := os.Stat(lp); err == nil && fi.Size() >= prefetchLate {
+			late = true
+		}
+		switch {
+		case a.NoOpShortcut && !a.RefreshHashes:
+			// Decoded only once the shortcut is known to fail: no
+			// record of this lockfile, or a file the stat cache does
+			// not vouch for (or on demand, LoadExisting).
+			noopMiss = func() {
+				if !late {
+					start()
+				}
+			}
+			w.noop = probeNoOp(noopcache.PathFor(a.ManifestPath), lp, noopMiss)
+			if late {
+				defer func() {
+					if !w.noop.mayAnswer() {
+						start()
+					}
+				}()
+			}
+		case late:
 			// Started once the manifest's files are checked (or on any
 			// return before that), alongside the scan.
 			defer start()
-		} else {
+		default:
 			start()
 		}
 	}
@@ -129,10 +175,17 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 		go func() {
 			defer close(loaded)
 			w.cache, _ = statcache.Load(statcache.PathFor(a.ManifestPath))
+			if w.noop != nil {
+				w.cache.Digest() // computed here, off the plan's path
+			}
 		}()
 		w.checked.Known = func(rel string, fi fs.FileInfo) bool {
 			<-loaded
-			return w.cache.Vouches(rel, fi)
+			ok := w.cache.Vouches(rel, fi)
+			if !ok && noopMiss != nil {
+				noopMiss()
+			}
+			return ok
 		}
 		defer func() { <-loaded }()
 	}

@@ -52,6 +52,9 @@ func (e *ParseError) Error() string { return e.Path + ": " + e.Reason }
 // Write saves f atomically.
 func Write(path string, f *File) error {
 	f.Kind = Kind
+	if f.Plan != nil && f.Plan.Summarized() {
+		return planner.ErrSummarized
+	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err

@@ -153,3 +153,14 @@ func TestParseRefusesExpandWithoutUpload(t *testing.T) {
 		t.Fatalf("Parse(expand) = %v", err)
 	}
 }
+
+// A plan known by its summary alone is never saved: applying it would
+// find no changes to check or make.
+func TestWriteRefusesSummarizedPlan(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.plan")
+	f := sample("", 0)
+	f.Plan = planner.NoChanges("", 1)
+	if err := planfile.Write(p, f); !errors.Is(err, planner.ErrSummarized) {
+		t.Fatalf("Write = %v, want ErrSummarized", err)
+	}
+}

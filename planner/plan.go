@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -109,7 +110,27 @@ type Plan struct {
 	Lockfile    LockRef   `json:"lockfile"`
 	Changes     []*Change `json:"changes"`
 	Summary     Summary   `json:"summary"`
+	// summarized: a plan without changes known by its Summary alone (see
+	// NoChanges), which has no Changes to save or print as JSON.
+	summarized bool
 }
+
+// NoChanges returns the plan, for environment env, of n assets all up to
+// date, by its summary alone: what a plan whose inputs are those of an
+// earlier plan without changes shows (operation.Workspace.NoOpPlan). It
+// holds no Changes, so it can only be shown by a view that prints a plan
+// without changes as its summary; Marshal refuses it.
+func NoChanges(env string, n int) *Plan {
+	return &Plan{FormatVersion: FormatVersion, Environment: env, Summary: Summary{NoOp: n}, summarized: true}
+}
+
+// Summarized reports a plan made by NoChanges.
+func (p *Plan) Summarized() bool { return p.summarized }
+
+// ErrSummarized refuses to encode or save a plan made by NoChanges: it
+// has no changes to write (a caller that asks for the shortcut must not
+// then save or print the plan as JSON).
+var ErrSummarized = errors.New("a plan known by its summary alone has no changes to encode")
 
 // HasChanges reports whether applying the plan would do anything.
 func (p *Plan) HasChanges() bool {
@@ -490,6 +511,9 @@ func matchAny(pats []string, name string) bool {
 
 // Marshal encodes the plan as the JSON document of CONTRACT.md.
 func (p *Plan) Marshal() ([]byte, error) {
+	if p.summarized {
+		return nil, ErrSummarized
+	}
 	return json.MarshalIndent(p, "", "  ")
 }
 

@@ -248,7 +248,7 @@ var errMalformed = errors.New("malformed entry: the cache is corrupt")
 // file is missing or cannot be used, an empty one (which trusts nothing),
 // with an error saying why for those who want to log it.
 func Load(path string) (*Cache, error) {
-	if err := checkDir(path); err != nil {
+	if err := CheckDir(path); err != nil {
 		return New(time.Time{}), err
 	}
 	// Only a regular file is read: a link to /dev/zero or a FIFO would
@@ -292,7 +292,7 @@ func Save(path string, c *Cache) error {
 	if err != nil {
 		return err
 	}
-	if err := checkDir(path); err != nil {
+	if err := CheckDir(path); err != nil {
 		return err
 	}
 	dir := filepath.Dir(path)
@@ -312,13 +312,14 @@ func Save(path string, c *Cache) error {
 	return nil
 }
 
-// checkDir refuses a cache directory that is a symbolic link (committed to
-// the repository, say): the cache would be written into, and read from,
-// wherever it points. Within the directory, the cache file is only ever
-// replaced by rename, which replaces a link rather than following it.
-func checkDir(path string) error {
+// CheckDir refuses a local-state directory (the directory of path, .wxmedia)
+// that is a symbolic link (committed to the repository, say): the stat
+// cache and the no-op record would be written into, and read from,
+// wherever it points. Within the directory, files are only ever replaced
+// by rename, which replaces a link rather than following it.
+func CheckDir(path string) error {
 	dir := filepath.Dir(path)
-	return lockfile.IsLink(dir, fmt.Sprintf("wxmedia keeps its local state only in a real directory beside the manifest and never reads or writes the stat cache through a link. It is never committed: remove the link (`rm %s`) and the next plan makes the directory", dir))
+	return lockfile.IsLink(dir, fmt.Sprintf("wxmedia keeps its local state only in a real directory beside the manifest and never reads or writes it through a link. It is never committed: remove the link (`rm %s`) and the next plan makes the directory", dir))
 }
 
 // Vouches reports whether the cache holds a trusted entry for the file at

@@ -39,6 +39,9 @@ func (a *planCmdArgs) run(c *cli, args []string) int {
 	defer operation.TuneGCForPlan()()
 	la := c.loadArgs()
 	la.NoSecrets, la.RefreshHashes = a.noSecrets, a.plan.RefreshHashes
+	// A plan without changes printed for people is its summary: it may be
+	// answered from the no-op record (operation.Workspace.NoOpPlan).
+	la.NoOpShortcut = !c.json && a.out == ""
 	w, err := operation.LoadReadOnly(la)
 	if err != nil {
 		return c.fail(err)
@@ -46,14 +49,16 @@ func (a *planCmdArgs) run(c *cli, args []string) int {
 	if msg := w.ErroredDump(); msg != "" {
 		fmt.Fprintf(c.stderr, "Warning: %s; until then apply refuses to run.\n", msg)
 	}
-	st, exists, err := w.LoadState()
-	if err != nil {
-		return c.fail(err)
-	}
 	pa := a.plan.args()
-	p, err := w.MakePlan(context.Background(), st, exists, pa)
-	if err != nil {
-		return c.fail(err)
+	p, ok := w.NoOpPlan(pa)
+	if !ok {
+		st, exists, err := w.LoadState()
+		if err != nil {
+			return c.fail(err)
+		}
+		if p, err = w.MakePlan(context.Background(), st, exists, pa); err != nil {
+			return c.fail(err)
+		}
 	}
 	if a.out != "" {
 		if err := w.SavePlan(a.out, p, pa); err != nil {
