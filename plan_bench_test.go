@@ -93,8 +93,10 @@ func writeLock(b *testing.B, dir string) {
 	st := lockfile.New()
 	for _, a := range m.Assets {
 		f := facts[a.Name]
+		// As an apply by this wxmedia records it, endpoint included (a
+		// lockfile without endpoints makes every plan print a note).
 		st.Assets[a.Name] = &lockfile.Entry{Type: a.Type, Account: a.Account, MchID: "1900000001", File: a.File,
-			Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, ID: "bench-" + f.SHA256[:16]}
+			Filename: a.Filename, Size: f.Size, SHA256: f.SHA256, ID: "bench-" + f.SHA256[:16], Endpoint: m.Accounts[a.Account].Endpoint}
 	}
 	data, err := st.Marshal()
 	if err != nil {

@@ -224,6 +224,27 @@ func (k *Key) Add(name string, value []byte) {
 	k.h.Write(value)
 }
 
+// AddEach writes one named input made of n parts, each appended to b by
+// part and framed by its length (a part is shorter than 4 GiB), without
+// holding them all at once.
+func (k *Key) AddEach(name string, n int, part func(i int, b []byte) []byte) {
+	var buf [binary.MaxVarintLen64]byte
+	k.h.Write(binary.AppendUvarint(buf[:0], uint64(len(name))))
+	k.h.Write([]byte(name))
+	k.h.Write(binary.AppendUvarint(buf[:0], uint64(n)))
+	b := make([]byte, 0, 32<<10)
+	for i := range n {
+		start := len(b)
+		b = part(i, append(b, 0, 0, 0, 0))
+		binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-4))
+		if len(b) >= 28<<10 {
+			k.h.Write(b)
+			b = b[:0]
+		}
+	}
+	k.h.Write(b)
+}
+
 // AddString writes one named input.
 func (k *Key) AddString(name, value string) { k.Add(name, []byte(value)) }
 

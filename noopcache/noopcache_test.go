@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -187,4 +188,29 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestAddEachFraming: parts are framed, so moving bytes between parts, or
+// a part into the next input, makes another key.
+func TestAddEachFraming(t *testing.T) {
+	sum := func(parts []string, next string) [32]byte {
+		k, _ := noopcache.NewKey()
+		k.AddEach("assets", len(parts), func(i int, b []byte) []byte { return append(b, parts[i]...) })
+		k.AddString("next", next)
+		return k.Sum()
+	}
+	base := sum([]string{"a\x00x", "b\x00y"}, "z")
+	for _, other := range [][32]byte{sum([]string{"a\x00", "xb\x00y"}, "z"), sum([]string{"a\x00x", "b\x00"}, "yz"), sum([]string{"a\x00x"}, "z")} {
+		if other == base {
+			t.Error("two different part sequences share a key")
+		}
+	}
+	// Many parts, spanning the flushes of the buffer.
+	long := make([]string, 5000)
+	for i := range long {
+		long[i] = strings.Repeat("n", i%40)
+	}
+	if sum(long, "") != sum(long, "") || sum(long, "") == sum(long[1:], "") {
+		t.Error("keys of many parts are not a function of the parts")
+	}
 }

@@ -37,6 +37,7 @@ func probeNoOp(path, lp string, miss func()) *noopProbe {
 	n := &noopProbe{path: path, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
+		noopcache.NewKey() // the executable's identity, found here off the plan's path
 		n.set, _ = noopcache.Load(path)
 		d, err := lockfile.ReadDigest(lp)
 		n.lock, n.lockOK = d, err == nil
@@ -135,14 +136,10 @@ func (w *Workspace) noopKey(lock lockfile.Digest, c *statcache.Cache) (key [32]b
 	k.Add("lockfile sha256", lock[:])
 	k.Add("stat cache sha256", cacheSum[:])
 	// The files the globs matched, and the names they give.
-	var b []byte
-	for _, a := range w.M.Assets {
-		b = append(b, a.Name...)
-		b = append(b, 0)
-		b = append(b, a.File...)
-		b = append(b, 0)
-	}
-	k.Add("assets", b)
+	k.AddEach("assets", len(w.M.Assets), func(i int, b []byte) []byte {
+		a := w.M.Assets[i]
+		return append(append(append(b, a.Name...), 0), a.File...)
+	})
 	return k.Sum(), true
 }
 
