@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -41,8 +42,8 @@ var ErrUnsettled = errors.New("the lockfile is not settled")
 // recording uploads there), and the path names the file read, unchanged,
 // once it is read (an apply folding its journal replaces the file by
 // rename; a write in place moves its ctime). A missing lockfile is
-// ErrNotExist (wrapped).
-func ReadDigest(path string) (d Digest, err error) {
+// ErrNotExist (wrapped). It stops, with ctx's error, once ctx is done.
+func ReadDigest(ctx context.Context, path string) (d Digest, err error) {
 	journal := JournalPath(path)
 	if err := noJournal(journal); err != nil {
 		return d, err
@@ -70,8 +71,18 @@ func ReadDigest(path string) (d Digest, err error) {
 	}
 	h := sha256.New()
 	buf := make([]byte, 64<<10)
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf); err != nil {
-		return d, err
+	for {
+		if err := ctx.Err(); err != nil {
+			return d, err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return d, err
+		}
 	}
 	if afterDigestRead != nil {
 		afterDigestRead()

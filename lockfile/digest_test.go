@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"os"
@@ -46,17 +47,17 @@ func TestReadDigest(t *testing.T) {
 	path := filepath.Join(dir, "wxmedia.lock.json")
 	seedLockfile(t, path)
 	want := Digest(sha256.Sum256(must(os.ReadFile(path))))
-	if d, err := ReadDigest(path); err != nil || d != want {
+	if d, err := ReadDigest(context.Background(), path); err != nil || d != want {
 		t.Fatalf("ReadDigest = %x, %v; want %x", d, err, want)
 	}
-	if _, err := ReadDigest(filepath.Join(dir, "missing.json")); !errors.Is(err, ErrNotExist) {
+	if _, err := ReadDigest(context.Background(), filepath.Join(dir, "missing.json")); !errors.Is(err, ErrNotExist) {
 		t.Errorf("missing lockfile: %v, want ErrNotExist", err)
 	}
 	fifo := filepath.Join(dir, "fifo.json")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadDigest(fifo); !errors.Is(err, ErrUnsettled) {
+	if _, err := ReadDigest(context.Background(), fifo); !errors.Is(err, ErrUnsettled) {
 		t.Errorf("a FIFO: %v, want ErrUnsettled (and no hang)", err)
 	}
 	other := filepath.Join(dir, "other.json")
@@ -84,9 +85,20 @@ func TestReadDigest(t *testing.T) {
 			}
 			afterDigestRead = during
 			defer func() { afterDigestRead = nil; os.Remove(JournalPath(path)) }()
-			if _, err := ReadDigest(path); !errors.Is(err, ErrUnsettled) {
+			if _, err := ReadDigest(context.Background(), path); !errors.Is(err, ErrUnsettled) {
 				t.Errorf("ReadDigest = %v, want ErrUnsettled", err)
 			}
 		})
+	}
+}
+
+// TestReadDigestStops: a cancelled read stops with the context's error.
+func TestReadDigestStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wxmedia.lock.json")
+	seedLockfile(t, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ReadDigest(ctx, path); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadDigest = %v, want context.Canceled", err)
 	}
 }

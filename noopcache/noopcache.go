@@ -48,9 +48,13 @@ const MaxRecords = 8
 
 // Record is one plan that found no changes.
 type Record struct {
-	// Lockfile is the digest of the lockfile the plan read; a plan whose
-	// lockfile has no record need not look further.
-	Lockfile lockfile.Digest
+	// Lockfile, Manifest and StatCache are the digests of the lockfile,
+	// manifest and stat cache the plan read, all also part of Key: a plan
+	// can tell early that no record can match, and start decoding the
+	// lockfile at once.
+	Lockfile  lockfile.Digest
+	Manifest  [32]byte
+	StatCache [32]byte
 	// Key is the digest of all the plan's inputs (see Key).
 	Key [32]byte
 	// NoOp is the number of assets the plan found up to date.
@@ -60,10 +64,11 @@ type Record struct {
 // Set is the records of one manifest directory.
 type Set struct{ records []Record }
 
-// HasLockfile reports whether a record read the lockfile with digest d.
-func (s *Set) HasLockfile(d lockfile.Digest) bool {
+// Has reports whether a record read the lockfile, manifest and stat cache
+// with these digests; a nil digest matches any.
+func (s *Set) Has(lock *lockfile.Digest, manifest, cache *[32]byte) bool {
 	for _, r := range s.records {
-		if r.Lockfile == d {
+		if (lock == nil || r.Lockfile == *lock) && (manifest == nil || r.Manifest == *manifest) && (cache == nil || r.StatCache == *cache) {
 			return true
 		}
 	}
@@ -100,13 +105,14 @@ func (s *Set) Add(r Record) bool {
 // The encoding, integers big-endian:
 //
 //	magic "WXMNOOP\x00" | version u16 | count u8 |
-//	count × (lockfile [32], key [32], noop u32) | crc32c of all before, u32
+//	count × (lockfile [32], manifest [32], stat cache [32], key [32],
+//	         noop u32) | crc32c of all before, u32
 var magic = []byte("WXMNOOP\x00")
 
 const (
 	version    = 1
 	header     = 8 + 2 + 1
-	recordSize = 32 + 32 + 4
+	recordSize = 4*32 + 4
 )
 
 var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
@@ -119,6 +125,8 @@ func (s *Set) MarshalBinary() ([]byte, error) {
 	b = append(b, byte(len(s.records)))
 	for _, r := range s.records {
 		b = append(b, r.Lockfile[:]...)
+		b = append(b, r.Manifest[:]...)
+		b = append(b, r.StatCache[:]...)
 		b = append(b, r.Key[:]...)
 		b = binary.BigEndian.AppendUint32(b, r.NoOp)
 	}
@@ -146,9 +154,12 @@ func Decode(data []byte) (*Set, error) {
 	s := &Set{records: make([]Record, n)}
 	for i := range s.records {
 		b := body[header+i*recordSize:]
-		copy(s.records[i].Lockfile[:], b[:32])
-		copy(s.records[i].Key[:], b[32:64])
-		s.records[i].NoOp = binary.BigEndian.Uint32(b[64:])
+		r := &s.records[i]
+		copy(r.Lockfile[:], b[:32])
+		copy(r.Manifest[:], b[32:64])
+		copy(r.StatCache[:], b[64:96])
+		copy(r.Key[:], b[96:128])
+		r.NoOp = binary.BigEndian.Uint32(b[128:])
 	}
 	return s, nil
 }

@@ -14,8 +14,11 @@ import (
 )
 
 func record(i byte) noopcache.Record {
-	return noopcache.Record{Lockfile: lockfile.Digest{i}, Key: [32]byte{31: i}, NoOp: uint32(i) * 1000}
+	return noopcache.Record{Lockfile: lockfile.Digest{i}, Manifest: [32]byte{1: i}, StatCache: [32]byte{2: i}, Key: [32]byte{31: i}, NoOp: uint32(i) * 1000}
 }
+
+// has: s has a record of r's lockfile, manifest and stat cache.
+func has(s *noopcache.Set, r noopcache.Record) bool { return s.Has(&r.Lockfile, &r.Manifest, &r.StatCache) }
 
 func sample() *noopcache.Set {
 	s := &noopcache.Set{}
@@ -35,8 +38,18 @@ func TestAddFindRoundTrip(t *testing.T) {
 		if got, ok := s.Find(r.Lockfile, r.Key); !ok || got != r {
 			t.Errorf("Find(%d) = %+v, %v", i, got, ok)
 		}
-		if !s.HasLockfile(r.Lockfile) {
-			t.Errorf("HasLockfile(%d) = false", i)
+		if !has(s, r) || !s.Has(&r.Lockfile, &r.Manifest, nil) || !s.Has(nil, &r.Manifest, &r.StatCache) {
+			t.Errorf("Has(%d) = false", i)
+		}
+		other := r
+		other.Manifest[0]++
+		if s.Has(&other.Lockfile, &other.Manifest, nil) || s.Has(nil, &other.Manifest, nil) {
+			t.Errorf("Has(%d) with another manifest = true", i)
+		}
+		other = r
+		other.StatCache[0]++
+		if has(s, other) {
+			t.Errorf("Has(%d) with another stat cache = true", i)
 		}
 	}
 	// The key alone is not enough: a record is for one lockfile.
@@ -111,7 +124,7 @@ func TestLoadSave(t *testing.T) {
 	if want := filepath.Join(dir, ".wxmedia", "noop"); path != want {
 		t.Fatalf("PathFor = %s, want %s", path, want)
 	}
-	if s, err := noopcache.Load(path); err == nil || s.HasLockfile(record(1).Lockfile) {
+	if s, err := noopcache.Load(path); err == nil || has(s, record(1)) {
 		t.Fatalf("missing: %v, want an empty set and the reason", err)
 	}
 	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil {
@@ -120,13 +133,13 @@ func TestLoadSave(t *testing.T) {
 	if err := noopcache.Save(path, sample()); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := noopcache.Load(path); err != nil || !s.HasLockfile(record(2).Lockfile) {
+	if s, err := noopcache.Load(path); err != nil || !has(s, record(2)) {
 		t.Fatalf("Load after Save: %v", err)
 	}
 	if err := os.WriteFile(path, []byte("WXMNOOP\x00garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := noopcache.Load(path); err == nil || s.HasLockfile(record(2).Lockfile) {
+	if s, err := noopcache.Load(path); err == nil || has(s, record(2)) {
 		t.Fatalf("corrupt: %v, want an empty set and the reason", err)
 	}
 	os.Remove(path)
@@ -154,7 +167,7 @@ func TestLoadSave(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(outside, "noop"), must(sample().MarshalBinary()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := noopcache.Load(lpath); err == nil || s.HasLockfile(record(2).Lockfile) {
+	if s, err := noopcache.Load(lpath); err == nil || has(s, record(2)) {
 		t.Fatalf("read through a linked .wxmedia: %v", err)
 	}
 }

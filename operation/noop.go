@@ -1,7 +1,10 @@
 package operation
 
 import (
+	"context"
+	"crypto/sha256"
 	"io"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 
@@ -20,43 +23,71 @@ import (
 // lockfile's bytes hashed on the other core instead of decoded — so a
 // change to any of them is seen as surely as the full plan sees it.
 
-// noopProbe is the no-op record and the lockfile's digest, read in the
-// background while the manifest is checked.
+// noopProbe is the no-op record and the digests of the lockfile and the
+// manifest, read in the background while the manifest is checked. They
+// only tell early that no record can match (the lockfile is then decoded
+// at once, alongside the check); whether one does is NoOpPlan's to say.
 type noopProbe struct {
-	path string // the record file
-	done chan struct{}
+	path   string // the record file
+	miss   func() // run, once, when no record can match
+	missed atomic.Bool
+	// Set once read is closed:
+	read     chan struct{}
+	set      *noopcache.Set
+	manifest [32]byte
 	// Set once done is closed:
-	set    *noopcache.Set
-	lock   lockfile.Digest
-	lockOK bool // lock is the digest of the settled lockfile
+	done chan struct{}
+	lock lockfile.Digest
+	ok   bool // lock is the settled lockfile's, manifest the manifest's
 }
 
-// probeNoOp starts reading the record at path and the digest of the
-// lockfile lp; miss runs, in the background, when no record can match.
-func probeNoOp(path, lp string, miss func()) *noopProbe {
-	n := &noopProbe{path: path, done: make(chan struct{})}
+// probeNoOp starts reading the record at path and the digests of the
+// manifest mp and the lockfile lp; miss runs, in the background, once no
+// record can match.
+func probeNoOp(path, lp, mp string, miss func()) *noopProbe {
+	ctx, stop := context.WithCancel(context.Background())
+	n := &noopProbe{path: path, read: make(chan struct{}), done: make(chan struct{})}
+	n.miss = func() {
+		if n.missed.CompareAndSwap(false, true) {
+			stop()
+			miss()
+		}
+	}
 	go func() {
 		defer close(n.done)
+		defer stop()
 		noopcache.NewKey() // the executable's identity, found here off the plan's path
 		n.set, _ = noopcache.Load(path)
-		d, err := lockfile.ReadDigest(lp)
-		n.lock, n.lockOK = d, err == nil
-		if !n.recorded() {
-			miss()
+		data, err := os.ReadFile(mp)
+		n.manifest = sha256.Sum256(data)
+		close(n.read)
+		if err != nil || !n.set.Has(nil, &n.manifest, nil) {
+			n.miss()
+			return
+		}
+		d, err := lockfile.ReadDigest(ctx, lp)
+		n.lock, n.ok = d, err == nil
+		if !n.ok || !n.set.Has(&n.lock, &n.manifest, nil) {
+			n.miss()
 		}
 	}()
 	return n
 }
 
-// mayAnswer waits for the probe and reports whether a record read this
-// lockfile.
-func (n *noopProbe) mayAnswer() bool {
-	<-n.done
-	return n.recorded()
+// cacheLoaded is told the stat cache's digest (ok false: none) once it is
+// read.
+func (n *noopProbe) cacheLoaded(sum [32]byte, ok bool) {
+	<-n.read
+	if !ok || !n.set.Has(nil, &n.manifest, &sum) {
+		n.miss()
+	}
 }
 
-// recorded: a record read the lockfile (once the probe has read both).
-func (n *noopProbe) recorded() bool { return n.lockOK && n.set.HasLockfile(n.lock) }
+// mayAnswer waits for the probe and reports whether a record may match.
+func (n *noopProbe) mayAnswer() bool {
+	<-n.done
+	return n.ok && !n.missed.Load()
+}
 
 // NoOpPlan returns the plan (by its summary alone: planner.NoChanges) when
 // the workspace's inputs are exactly those of a recorded plan without
@@ -73,7 +104,7 @@ func (w *Workspace) NoOpPlan(pa *PlanArgs) (p *planner.Plan, ok bool) {
 		debuglog.Default().Note("plan", "shortcut", "miss", "reason", "a file changed since the stat cache was written")
 		return nil, false
 	}
-	key, ok := w.noopKey(w.noop.lock, w.cache)
+	key, _, ok := w.noopKey(w.noop.lock, w.cache)
 	if !ok {
 		return nil, false
 	}
@@ -99,12 +130,12 @@ func (w *Workspace) recordNoOp(p *planner.Plan, pa *PlanArgs, c *statcache.Cache
 	if w.noop == nil || w.Remote() || !plainPlan(pa) || p.HasChanges() || !w.decodedOK || w.logged.n.Load() != loggedBefore {
 		return
 	}
-	key, ok := w.noopKey(w.decoded, c)
+	key, cacheSum, ok := w.noopKey(w.decoded, c)
 	if !ok {
 		return
 	}
 	<-w.noop.done
-	if w.noop.set.Add(noopcache.Record{Lockfile: w.decoded, Key: key, NoOp: uint32(p.Summary.NoOp)}) {
+	if w.noop.set.Add(noopcache.Record{Lockfile: w.decoded, Manifest: w.M.SHA256, StatCache: cacheSum, Key: key, NoOp: uint32(p.Summary.NoOp)}) {
 		_ = noopcache.Save(w.noop.path, w.noop.set)
 	}
 }
@@ -114,19 +145,19 @@ func (w *Workspace) recordNoOp(p *planner.Plan, pa *PlanArgs, c *statcache.Cache
 // asset file (the plan that records took its facts from c as it saved it;
 // NoOpPlan checks that c vouches for every file); ok is false when they
 // cannot be known: c is in no file, or the executable is unknown.
-func (w *Workspace) noopKey(lock lockfile.Digest, c *statcache.Cache) (key [32]byte, ok bool) {
-	cacheSum, ok := c.Digest()
+func (w *Workspace) noopKey(lock lockfile.Digest, c *statcache.Cache) (key, cacheSum [32]byte, ok bool) {
+	cacheSum, ok = c.Digest()
 	if !ok {
-		return key, false
+		return key, cacheSum, false
 	}
 	k, ok := noopcache.NewKey()
 	if !ok {
-		return key, false
+		return key, cacheSum, false
 	}
 	manifestPath, err1 := filepath.Abs(w.M.Path)
 	lockPath, err2 := filepath.Abs(w.LockPath)
 	if err1 != nil || err2 != nil {
-		return key, false
+		return key, cacheSum, false
 	}
 	k.AddString("manifest", manifestPath)
 	k.Add("manifest sha256", w.M.SHA256[:])
@@ -140,7 +171,7 @@ func (w *Workspace) noopKey(lock lockfile.Digest, c *statcache.Cache) (key [32]b
 		a := w.M.Assets[i]
 		return append(append(append(b, a.Name...), 0), a.File...)
 	})
-	return k.Sum(), true
+	return k.Sum(), cacheSum, true
 }
 
 // countingWriter counts the bytes written through it.

@@ -150,7 +150,7 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 					start()
 				}
 			}
-			w.noop = probeNoOp(noopcache.PathFor(a.ManifestPath), lp, noopMiss)
+			w.noop = probeNoOp(noopcache.PathFor(a.ManifestPath), lp, a.ManifestPath, noopMiss)
 			if late {
 				defer func() {
 					if !w.noop.mayAnswer() {
@@ -173,11 +173,15 @@ func open(a LoadArgs, readOnly bool) (*Workspace, error) {
 		// first needed once files are stat'ed.
 		loaded := make(chan struct{})
 		go func() {
-			defer close(loaded)
 			w.cache, _ = statcache.Load(statcache.PathFor(a.ManifestPath))
-			if w.noop != nil {
-				w.cache.Digest() // computed here, off the plan's path
+			if w.noop == nil {
+				close(loaded)
+				return
 			}
+			// Here, off the plan's path, before anyone reads the cache.
+			sum, ok := w.cache.Digest()
+			close(loaded)
+			w.noop.cacheLoaded(sum, ok)
 		}()
 		w.checked.Known = func(rel string, fi fs.FileInfo) bool {
 			<-loaded
