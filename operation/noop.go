@@ -35,6 +35,8 @@ type noopProbe struct {
 	read     chan struct{}
 	set      *noopcache.Set
 	manifest [32]byte
+	// cacheSeen is closed once cacheLoaded was called.
+	cacheSeen chan struct{}
 	// Set once done is closed:
 	done chan struct{}
 	lock lockfile.Digest
@@ -46,7 +48,7 @@ type noopProbe struct {
 // record can match.
 func probeNoOp(path, lp, mp string, miss func()) *noopProbe {
 	ctx, stop := context.WithCancel(context.Background())
-	n := &noopProbe{path: path, read: make(chan struct{}), done: make(chan struct{})}
+	n := &noopProbe{path: path, read: make(chan struct{}), cacheSeen: make(chan struct{}), done: make(chan struct{})}
 	n.miss = func() {
 		if n.missed.CompareAndSwap(false, true) {
 			stop()
@@ -65,6 +67,9 @@ func probeNoOp(path, lp, mp string, miss func()) *noopProbe {
 			n.miss()
 			return
 		}
+		// The stat cache, read meanwhile, may already rule every record
+		// out: then the lockfile is decoded, not hashed, and sooner.
+		<-n.cacheSeen
 		d, err := lockfile.ReadDigest(ctx, lp)
 		n.lock, n.ok = d, err == nil
 		if !n.ok || !n.set.Has(&n.lock, &n.manifest, nil) {
@@ -77,6 +82,7 @@ func probeNoOp(path, lp, mp string, miss func()) *noopProbe {
 // cacheLoaded is told the stat cache's digest (ok false: none) once it is
 // read.
 func (n *noopProbe) cacheLoaded(sum [32]byte, ok bool) {
+	defer close(n.cacheSeen)
 	<-n.read
 	if !ok || !n.set.Has(nil, &n.manifest, &sum) {
 		n.miss()
