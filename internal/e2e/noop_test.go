@@ -75,3 +75,63 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoOpRecordCopiedCheckout: a .wxmedia carried into another checkout
+// (copied, restored from a CI cache, or committed by mistake or malice)
+// cannot make a plan there skip a change: the stat cache vouches only for
+// files with the same inode and change time, which a copy or checkout
+// makes anew, so every file is hashed and the plan is made in full.
+func TestNoOpRecordCopiedCheckout(t *testing.T) {
+	tw := testenv.New(t)
+	assets := tw.Images(t, 3, 1200, 9)
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []string{"media/000.png", "media/001.png", "media/002.png"} {
+		if err := os.Chtimes(tw.Path(f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Manifest(t, "  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\n", assets)
+	run := func(dir string, args ...string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-chdir", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "WXMEDIA_LOG=debug", "NO_COLOR=1")
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s%s", args, err, o.String(), e.String())
+		}
+		return o.String(), e.String()
+	}
+	run(tw.Dir, "apply", "-auto-approve")
+	run(tw.Dir, "plan")
+	if _, errOut := run(tw.Dir, "plan"); !strings.Contains(errOut, "shortcut=hit") {
+		t.Fatalf("no shortcut in the original checkout:\n%s", errOut)
+	}
+
+	// The copy keeps every byte and mtime, .wxmedia included; one image
+	// then gets other bytes of the same size, with its old mtime.
+	other := filepath.Join(t.TempDir(), "copy")
+	if out, err := exec.Command("cp", "-a", tw.Dir, other).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v\n%s", err, out)
+	}
+	img := filepath.Join(other, "media", "001.png")
+	fi, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 0xFF
+	if err := os.WriteFile(img, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(img, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := run(other, "plan")
+	if strings.Contains(errOut, "shortcut=hit") || !strings.Contains(out, "replace") || !strings.Contains(out, "img001") {
+		t.Fatalf("the copy's plan does not replace img001:\n%s%s", out, errOut)
+	}
+}
