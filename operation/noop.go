@@ -140,7 +140,9 @@ func (w *Workspace) recordNoOp(p *planner.Plan, pa *PlanArgs, c *statcache.Cache
 	if !ok {
 		return
 	}
+	// Nothing reads the set any more once both are done.
 	<-w.noop.done
+	<-w.noop.cacheSeen
 	if w.noop.set.Add(noopcache.Record{Lockfile: w.decoded, Manifest: w.M.SHA256, StatCache: cacheSum, Key: key, NoOp: uint32(p.Summary.NoOp)}) {
 		_ = noopcache.Save(w.noop.path, w.noop.set)
 	}
