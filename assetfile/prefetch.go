@@ -185,7 +185,7 @@ func (p *prefetch) stat(d *preDir) {
 			files = files[:k]
 			break
 		}
-		t.statOne(&stats[k], ld, dir, parent, prefix+name, dir+"/"+name, &infos[k])
+		t.statOne(stats, k, ld, dir, parent, prefix+name, dir+"/"+name, &infos[k])
 	}
 	d.names, d.stats = files, stats[:len(files)]
 }

