@@ -58,10 +58,12 @@ const prefetchQueue = 1024
 // Tree.statOne, relative to the same directory, resolved by the same
 // realParent cache), only some milliseconds earlier, during the Glob call.
 // That changes no guarantee: Stat's answer was already a snapshot that the
-// tree may change after (the plan and apply stages hash the bytes they
-// read, and apply opens each file through an os.Root at the manifest
-// directory and refuses symlinks leading out), and a file changed between
-// the early stat and Stat is one changed just after Stat. A symlink met is
+// tree may change after, and a file changed between the early stat and
+// Stat is one changed just after Stat. What holds against such a change
+// holds the same: apply opens each file through Open (an os.Root at the
+// manifest directory, refusing symlinks that lead out) and hashes the
+// bytes it sends, refusing an upload whose bytes are not the planned ones
+// (providers.FileChangedError); the next Stat sees the change. A symlink met is
 // resolved as Stat resolves it, and a directory swapped for a symlink
 // before the glob lists it is resolved as such (realParent lstats it);
 // the stats of one directory all come from one open of it, as in Stat. A
