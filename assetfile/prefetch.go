@@ -82,7 +82,8 @@ type prefetch struct {
 	// mu guards the Tree's realDirs and resolved caches while workers run.
 	mu sync.Mutex
 	// dirs are the directories queued, by the glob's goroutine; byDir
-	// indexes them by absolute path once the workers are done.
+	// indexes them by rel ("" for the top directory) once the workers are
+	// done.
 	dirs  []*preDir
 	byDir map[string]*preDir
 }
@@ -204,7 +205,11 @@ func (p *prefetch) finish() {
 	for _, d := range p.dirs {
 		d.ents = nil
 		if len(d.names) > 0 {
-			p.byDir[d.abs] = d
+			if d.rel == "." {
+				p.byDir[""] = d // "./x" is not how the glob names x
+			} else {
+				p.byDir[d.rel] = d
+			}
 		}
 	}
 	p.dirs = nil
@@ -219,11 +224,17 @@ func (p *prefetch) count() int {
 	return n
 }
 
-// take returns the Stat of the file name in the directory dir (absolute)
-// stat'ed ahead, if it was.
-func (p *prefetch) take(dir, name string, last **preDir) (Stat, bool) {
+// take returns the Stat of the file rel stat'ed ahead, if it was. rel is
+// then clean (its directory is as the glob named it, checked clean when
+// listed, and its base name one of the listing's), so it needs none of
+// Stat's cleaning and joining.
+func (p *prefetch) take(rel string, last **preDir) (Stat, bool) {
+	dir, name := "", rel // the top directory's files are under ""
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		dir, name = rel[:i], rel[i+1:]
+	}
 	d := *last
-	if d == nil || d.abs != dir {
+	if d == nil || d.rel != dir && (dir != "" || d.rel != ".") {
 		d = p.byDir[dir]
 		*last = d
 		if d == nil {

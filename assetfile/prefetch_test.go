@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -189,6 +190,44 @@ func TestPrefetchTakenOnce(t *testing.T) {
 	}
 	if again := tree.Stat(m); again[i].Info == nil || again[i].Info.Size() != 6 {
 		t.Errorf("the second Stat of a/x.png says %+v; it was rewritten with 6 bytes", again[i].Info)
+	}
+}
+
+// TestPrefetchUncleanRel: a Stat after a Glob of paths that name files
+// stat'ed ahead in other spellings ("./x", "a//x", "a/./x", "b/../a/x")
+// reports what Stat reports of them on its own: their Abs joined and
+// cleaned, and the known function asked about them as spelled.
+func TestPrefetchUncleanRel(t *testing.T) {
+	prefetchOn(t)
+	dir := mixedTree(t)
+	rel := []string{"./top.png", "top.png", "a//x.png", "a/./x.png", "d/../a/x.png", "a/x.png", "a/x.png/", "a/x.png"}
+	var mu sync.Mutex // the workers stat'ing ahead ask too
+	var asked []string
+	known := func(rel string, _ fs.FileInfo) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, rel)
+		return rel == "a/x.png" || rel == "top.png"
+	}
+	tree := assetfile.NewTree(dir, known)
+	if _, err := tree.Glob("**/*.png"); err != nil {
+		t.Fatal(err)
+	}
+	if assetfile.Prefetched(tree) == 0 {
+		t.Fatal("nothing stat'ed ahead")
+	}
+	got := tree.Stat(rel)
+	want := assetfile.NewTree(dir, known).Stat(rel)
+	for i, r := range rel {
+		if d := statDiff(&got[i], &want[i]); d != "" {
+			t.Errorf("%q: %s", r, d)
+		}
+	}
+	slices.Sort(asked)
+	for _, r := range []string{"./top.png", "a//x.png", "a/./x.png", "d/../a/x.png"} {
+		if _, ok := slices.BinarySearch(asked, r); !ok {
+			t.Errorf("the known function was not asked about %q as spelled (asked %q)", r, asked)
+		}
 	}
 }
 

@@ -154,15 +154,14 @@ func (t *Tree) Stat(rel []string) []Stat {
 	open := map[string]int{} // the unit still taking files, by directory
 	last := -1               // the unit the previous file went to
 	for i, r := range rel {
-		abs[i] = t.abs(r)
-		dir := parentDir(abs[i])
-		if pre != nil && len(abs[i]) == len(t.dir)+1+len(r) && abs[i][len(dir)] == '/' {
-			// rel is clean (abs is the plain join), as the glob named it.
-			if st, ok := pre.take(dir, abs[i][len(dir)+1:], &preLast); ok {
+		if pre != nil {
+			if st, ok := pre.take(r, &preLast); ok {
 				out[i] = st
 				continue
 			}
 		}
+		abs[i] = t.abs(r)
+		dir := parentDir(abs[i])
 		u := last
 		if u < 0 || units[u].dir != dir || len(units[u].files) == statUnit {
 			var ok bool
