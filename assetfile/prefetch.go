@@ -14,9 +14,10 @@ import (
 // StatPrefetchMax is the most files one Glob stats ahead, for the Stat
 // that follows it (0: none). It is a variable for tests and benchmarks.
 //
-// Each file stat'ed ahead is one the glob matches (see prefetch),
-// which Stat would stat anyway, so the bound does not limit wasted system
-// calls; it limits what a Glob whose Stat never comes (a glob error, a
+// Each file stat'ed ahead is one the glob matches (see prefetch), which
+// Stat would stat anyway, so no bound per directory is needed against
+// waste (a directory of files that cannot match costs no system call);
+// the total bounds what a Glob whose Stat never comes (a glob error, a
 // caller that only globs) holds and did for nothing: 100,000 files, the
 // largest tree the project plans for (issue 15), ≈ 25 MB of Stats that a
 // Stat of those matches allocates anyway.
@@ -63,12 +64,12 @@ const prefetchQueue = 1024
 // holds the same: apply opens each file through Open (an os.Root at the
 // manifest directory, refusing symlinks that lead out) and hashes the
 // bytes it sends, refusing an upload whose bytes are not the planned ones
-// (providers.FileChangedError); the next Stat sees the change. A symlink met is
-// resolved as Stat resolves it, and a directory swapped for a symlink
-// before the glob lists it is resolved as such (realParent lstats it);
-// the stats of one directory all come from one open of it, as in Stat. A
-// directory swapped between its resolution and its open is the window
-// Stat has between its grouping and its workers, not a new one.
+// (providers.FileChangedError); the next Stat sees the change. A symlink
+// met is resolved as Stat resolves it, and a directory swapped for a
+// symlink before the glob lists it is resolved as such (realParent lstats
+// it); the stats of one directory all come from one open of it, as in
+// Stat. A directory swapped between its resolution and its open is the
+// window Stat has between its grouping and its workers, not a new one.
 type prefetch struct {
 	t *Tree
 	// dirPat and basePat split the pattern at its last '/': a file rel
@@ -82,8 +83,7 @@ type prefetch struct {
 	// mu guards the Tree's realDirs and resolved caches while workers run.
 	mu sync.Mutex
 	// dirs are the directories queued, by the glob's goroutine; byDir
-	// indexes them by rel ("" for the top directory) once the workers are
-	// done.
+	// indexes them by rel once the workers are done.
 	dirs  []*preDir
 	byDir map[string]*preDir
 }
@@ -92,7 +92,9 @@ type prefetch struct {
 // the glob lists them) is the base name of the file whose Stat is
 // stats[k].
 type preDir struct {
-	rel   string // as the glob names it: "." or a clean relative path
+	// rel is the directory as the glob names it, clean, but "" for the
+	// top directory ("."): "./x" is not how the glob names x.
+	rel   string
 	abs   string // the directory's absolute path
 	ents  []fs.DirEntry
 	names []string
@@ -101,9 +103,10 @@ type preDir struct {
 }
 
 // startPrefetch starts the workers of a Glob of pattern, or returns nil
-// where the early stats are off: not on Linux (whose glob file system
-// hands its listings over), a tree path that needs cleaning, a pattern
-// whose last segment cannot be split off or matches across directories.
+// where nothing is stat'ed ahead: on systems other than Linux (only its
+// glob file system hands its listings over), for a tree path that needs
+// cleaning, and for a pattern whose last segment cannot be split off or
+// matches across directories.
 func (t *Tree) startPrefetch(pattern string) *prefetch {
 	if !globPrefetch || StatPrefetchMax <= 0 || !t.cleanDir {
 		return nil
@@ -146,9 +149,9 @@ func (p *prefetch) listed(rel string, ents []fs.DirEntry) {
 	if ok, err := doublestar.Match(p.dirPat, name); !ok || err != nil {
 		return
 	}
-	d := &preDir{rel: rel, abs: p.t.dir, ents: ents}
-	if rel != "." {
-		d.abs = p.t.dir + "/" + rel
+	d := &preDir{rel: name, abs: p.t.dir, ents: ents}
+	if name != "" {
+		d.abs = p.t.dir + "/" + name
 	}
 	select {
 	case p.queue <- d:
@@ -173,7 +176,7 @@ func (p *prefetch) stat(d *preDir) {
 		return
 	}
 	dir, prefix := d.abs, ""
-	if d.rel != "." {
+	if d.rel != "" {
 		prefix = d.rel + "/"
 	}
 	p.mu.Lock()
@@ -205,11 +208,7 @@ func (p *prefetch) finish() {
 	for _, d := range p.dirs {
 		d.ents = nil
 		if len(d.names) > 0 {
-			if d.rel == "." {
-				p.byDir[""] = d // "./x" is not how the glob names x
-			} else {
-				p.byDir[d.rel] = d
-			}
+			p.byDir[d.rel] = d
 		}
 	}
 	p.dirs = nil
@@ -229,12 +228,12 @@ func (p *prefetch) count() int {
 // listed, and its base name one of the listing's), so it needs none of
 // Stat's cleaning and joining.
 func (p *prefetch) take(rel string, last **preDir) (Stat, bool) {
-	dir, name := "", rel // the top directory's files are under ""
+	dir, name := "", rel
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		dir, name = rel[:i], rel[i+1:]
 	}
 	d := *last
-	if d == nil || d.rel != dir && (dir != "" || d.rel != ".") {
+	if d == nil || d.rel != dir {
 		d = p.byDir[dir]
 		*last = d
 		if d == nil {

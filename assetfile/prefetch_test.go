@@ -200,7 +200,7 @@ func TestPrefetchTakenOnce(t *testing.T) {
 func TestPrefetchUncleanRel(t *testing.T) {
 	prefetchOn(t)
 	dir := mixedTree(t)
-	rel := []string{"./top.png", "top.png", "a//x.png", "a/./x.png", "d/../a/x.png", "a/x.png", "a/x.png/", "a/x.png"}
+	rel := []string{"./top.png", "top.png", "./top.png", "a//x.png", "a/./x.png", "d/../a/x.png", "a/x.png", "a/x.png/", "a/x.png", "./a/x.png"}
 	var mu sync.Mutex // the workers stat'ing ahead ask too
 	var asked []string
 	known := func(rel string, _ fs.FileInfo) bool {
