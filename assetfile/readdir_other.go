@@ -7,4 +7,8 @@ import (
 	"os"
 )
 
-func newGlobFS(dir string) fs.FS { return os.DirFS(dir) }
+// globPrefetch: Glob stats nothing ahead (os.DirFS does not hand its
+// listings over).
+const globPrefetch = false
+
+func newGlobFS(dir string, _ *prefetch) fs.FS { return os.DirFS(dir) }
