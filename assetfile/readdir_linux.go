@@ -3,12 +3,10 @@
 package assetfile
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"unsafe"
 
@@ -139,18 +137,18 @@ func (f *globFS) readDir(name string) ([]fs.DirEntry, error) {
 				}
 				typ = modeType(st.Mode)
 			}
-			ents = append(ents, ent{uint32(len(names)), uint32(len(names) + len(nm)), typ})
+			ents = append(ents, nameRef{start: uint32(len(names)), end: uint32(len(names) + len(nm)), typ: uint32(typ)})
 			names = append(names, nm...)
 		}
 	}
 	// Sorted as fs.ReadDir promises: the glob then yields its matches in
 	// order, and sorting them is a check. The small ents are sorted, not
 	// the entries.
-	slices.SortFunc(ents, func(a, b ent) int { return bytes.Compare(names[a.start:a.end], names[b.start:b.end]) })
+	sc.tmp = sortNames(names, ents, sc.tmp)
 	all := string(names)
 	arr := make([]dirEntry, len(ents))
 	for i, e := range ents {
-		arr[i] = dirEntry{dir: full, name: all[e.start:e.end], typ: e.typ}
+		arr[i] = dirEntry{dir: full, name: all[e.start:e.end], typ: fs.FileMode(e.typ)}
 	}
 	out := make([]fs.DirEntry, len(arr))
 	for i := range arr {
@@ -161,13 +159,9 @@ func (f *globFS) readDir(name string) ([]fs.DirEntry, error) {
 
 type scratch struct {
 	buf   []byte
-	ents  []ent
+	ents  []nameRef
+	tmp   []nameRef // sortNames's
 	names []byte
-}
-
-type ent struct {
-	start, end uint32
-	typ        fs.FileMode
 }
 
 var readdirScratch = sync.Pool{New: func() any { return &scratch{buf: make([]byte, 16<<10)} }}
