@@ -162,7 +162,12 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 
 	matches, stats := p.glob(globNode, kp+".glob", glob)
 	out := make([]*Asset, 0, len(matches))
-	byBase := make(map[string]string, len(matches))
+	// Matches in one directory have distinct base names: only a glob
+	// across directories needs the map that finds a repeated one.
+	var byBase map[string]string
+	if !oneDir(matches) {
+		byBase = make(map[string]string, len(matches))
+	}
 	// One allocation for the matches' assets, not one each.
 	slab := make([]Asset, len(matches))
 	fc := fileCheck{p: p, n: globNode, path: kp + ".glob", t: t, inGlob: true, asset: e.name}
@@ -172,15 +177,32 @@ func (p *parser) asset(e entry, m *Manifest, declared map[string]bool) []*Asset 
 			continue
 		}
 		base := path.Base(rel)
-		if first, dup := byBase[base]; dup {
-			p.errorf(globNode, kp+".glob", "glob matches %s and %s, which would both be named %s/%s; narrow the pattern or split it into two assets", first, rel, e.name, base)
-			continue
+		if byBase != nil {
+			if first, dup := byBase[base]; dup {
+				p.errorf(globNode, kp+".glob", "glob matches %s and %s, which would both be named %s/%s; narrow the pattern or split it into two assets", first, rel, e.name, base)
+				continue
+			}
+			byBase[base] = rel
 		}
-		byBase[base] = rel
 		slab[i] = mk(e.name+"/"+base, rel, abs, fc.defaultFilename(rel), fi, globNode)
 		out = append(out, &slab[i])
 	}
 	return out
+}
+
+// oneDir reports whether the clean, slash-separated paths rels all lie in
+// one directory.
+func oneDir(rels []string) bool {
+	if len(rels) == 0 {
+		return true
+	}
+	dir := rels[0][:strings.LastIndexByte(rels[0], '/')+1]
+	for _, r := range rels[1:] {
+		if len(r) <= len(dir) || r[:len(dir)] != dir || strings.IndexByte(r[len(dir):], '/') >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // glob expands pattern relative to the manifest directory and returns the

@@ -114,3 +114,26 @@ func FuzzAnyCaseExt(f *testing.F) {
 		}
 	})
 }
+
+// TestOneDir: only matches in one directory skip the check for repeated
+// base names; a subdirectory's file, or a sibling directory sharing a
+// prefix, is another directory.
+func TestOneDir(t *testing.T) {
+	for _, tc := range []struct {
+		rels []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"a.png", "b.png"}, true},
+		{[]string{"media/a.png", "media/b.png"}, true},
+		{[]string{"a.png", "media/a.png"}, false},
+		{[]string{"media/a.png", "media/sub/a.png"}, false},
+		{[]string{"media/a.png", "media2/a.png"}, false},
+		{[]string{"m/a.png", "media/a.png"}, false},
+		{[]string{"media/x/a.png", "media/y/a.png"}, false},
+	} {
+		if got := oneDir(tc.rels); got != tc.want {
+			t.Errorf("oneDir(%q) = %v, want %v", tc.rels, got, tc.want)
+		}
+	}
+}
