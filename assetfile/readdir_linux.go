@@ -31,17 +31,9 @@ type globFS struct {
 	// ReadDir before; nil once served again.
 	lastName string
 	last     []fs.DirEntry
-	// pre, when set, is handed each listing read (see prefetch).
-	pre *prefetch
 }
 
-// globPrefetch: Glob stats its matches ahead (globFS hands its listings
-// over).
-const globPrefetch = true
-
-func newGlobFS(dir string, pre *prefetch) fs.FS {
-	return &globFS{FS: os.DirFS(dir), dir: dir, pre: pre}
-}
+func newGlobFS(dir string) fs.FS { return &globFS{FS: os.DirFS(dir), dir: dir} }
 
 func (f *globFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if f.last != nil && name == f.lastName {
@@ -53,12 +45,6 @@ func (f *globFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	out, err := f.readDir(name)
 	if err == nil {
 		f.lastName, f.last = name, out
-		if globListed != nil {
-			globListed(name)
-		}
-		if f.pre != nil {
-			f.pre.listed(name, out)
-		}
 	}
 	return out, err
 }

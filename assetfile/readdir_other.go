@@ -7,8 +7,4 @@ import (
 	"os"
 )
 
-// globPrefetch: Glob stats nothing ahead (os.DirFS does not hand its
-// listings over).
-const globPrefetch = false
-
-func newGlobFS(dir string, _ *prefetch) fs.FS { return os.DirFS(dir) }
+func newGlobFS(dir string) fs.FS { return os.DirFS(dir) }
