@@ -12,17 +12,15 @@ import (
 	"github.com/wxmedia/wxmedia/scan"
 )
 
-// TestCheckerRecordsLargeGlobs: a glob of many files, with directories
-// among its matches (which the manifest skips), loaded through a Checker
-// that records what it saw in the background: the scan that follows gets
-// every file's own Stat, also under the race detector.
-func TestCheckerRecordsLargeGlobs(t *testing.T) {
+// largeGlob writes n images media/NNN.png, directories named like matches,
+// and a manifest globbing media/*.png, with media/007.png declared once
+// more on its own.
+func largeGlob(t *testing.T, n int, dirs ...string) *testenv.Workspace {
 	w := testenv.New(t)
-	const n = 600
 	for i := range n {
 		w.Write(t, fmt.Sprintf("media/%03d.png", i), testenv.PNG(100+i, int64(i)))
 	}
-	for _, d := range []string{"media/000-dir.png", "media/300-dir.png", "media/zzz.png"} {
+	for _, d := range dirs {
 		if err := os.MkdirAll(w.Path(d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -34,6 +32,16 @@ assets:
   pics: {type: image, account: shop, glob: media/*.png}
   one: {type: image, account: shop, file: media/007.png}
 `))
+	return w
+}
+
+// TestCheckerRecordsLargeGlobs: a glob of many files, with directories
+// among its matches (which the manifest skips), loaded through a Checker
+// that records what it saw in the background: the scan that follows gets
+// every file's own Stat, also under the race detector.
+func TestCheckerRecordsLargeGlobs(t *testing.T) {
+	const n = 600
+	w := largeGlob(t, n, "media/000-dir.png", "media/300-dir.png", "media/zzz.png")
 	for range 3 {
 		m, chk := loadChecked(t, w.Path("wxmedia.yaml"))
 		if len(m.Assets) != n+1 {
@@ -60,20 +68,7 @@ assets:
 // background, and in a single file — and directories a glob meets do not
 // count against it.
 func TestCheckerAllVouched(t *testing.T) {
-	w := testenv.New(t)
-	for i := range 600 {
-		w.Write(t, fmt.Sprintf("media/%03d.png", i), testenv.PNG(100+i, int64(i)))
-	}
-	if err := os.MkdirAll(w.Path("media/dir.png"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w.Write(t, "wxmedia.yaml", []byte(`version: 1
-accounts:
-  shop: {api: v3, mchid: "1900000001", endpoint: sandbox}
-assets:
-  pics: {type: image, account: shop, glob: media/*.png}
-  one: {type: image, account: shop, file: media/007.png}
-`))
+	w := largeGlob(t, 600, "media/dir.png")
 	for _, tc := range []struct {
 		name    string
 		decline string // the one file Known declines; "" none

@@ -17,37 +17,15 @@ import (
 // plans in full once rather than trusting what an older wxmedia decided,
 // and each keeps its own record.
 func TestNoOpRecordIsPerExecutable(t *testing.T) {
-	tw := testenv.New(t)
-	assets := tw.Images(t, 3, 1100, 7)
-	old := time.Now().Add(-time.Hour)
-	for _, f := range []string{"media/000.png", "media/001.png", "media/002.png"} {
-		if err := os.Chtimes(tw.Path(f), old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tw.Manifest(t, "  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\n", assets)
+	tw := noopTree(t, 7)
 	other := filepath.Join(t.TempDir(), "wxmedia-copy")
 	copyFile(t, bin, other)
-
-	plan := func(exe string) (stdout, stderr string) {
-		t.Helper()
-		cmd := exec.Command(exe, "-chdir", tw.Dir, "plan")
-		cmd.Env = append(os.Environ(), "WXMEDIA_LOG=debug", "NO_COLOR=1")
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%s plan: %v\n%s%s", exe, err, o.String(), e.String())
-		}
-		return o.String(), e.String()
-	}
-	if out, err := exec.Command(bin, "-chdir", tw.Dir, "apply", "-auto-approve").CombinedOutput(); err != nil {
-		t.Fatalf("apply: %v\n%s", err, out)
-	}
+	runIn(t, bin, tw.Dir, "apply", "-auto-approve")
 	for i, step := range []struct {
 		exe string
 		hit bool
 	}{{bin, false}, {bin, true}, {other, false}, {other, true}, {bin, true}} {
-		out, errOut := plan(step.exe)
+		out, errOut := runIn(t, step.exe, tw.Dir, "plan")
 		if !strings.Contains(out, "No changes. 3 assets are up to date") {
 			t.Fatalf("step %d: %s", i, out)
 		}
@@ -55,6 +33,37 @@ func TestNoOpRecordIsPerExecutable(t *testing.T) {
 			t.Errorf("step %d (%s): shortcut taken %v, want %v\n%s", i, filepath.Base(step.exe), hit, step.hit, errOut)
 		}
 	}
+}
+
+// noopTree writes three aged images (older than the stat cache's racy
+// window, as a checkout made earlier) and a manifest for them against the
+// in-process sandbox.
+func noopTree(t *testing.T, seed int64) *testenv.Workspace {
+	t.Helper()
+	tw := testenv.New(t)
+	assets := tw.Images(t, 3, 1100+int(seed), seed)
+	old := time.Now().Add(-time.Hour)
+	for _, f := range []string{"media/000.png", "media/001.png", "media/002.png"} {
+		if err := os.Chtimes(tw.Path(f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Manifest(t, "  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\n", assets)
+	return tw
+}
+
+// runIn runs exe -chdir dir args with the debug trace on, failing the test
+// on a non-zero exit, and returns its output.
+func runIn(t *testing.T, exe, dir string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(exe, append([]string{"-chdir", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "WXMEDIA_LOG=debug", "NO_COLOR=1")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %v: %v\n%s%s", exe, args, err, o.String(), e.String())
+	}
+	return o.String(), e.String()
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -82,29 +91,10 @@ func copyFile(t *testing.T, from, to string) {
 // files with the same inode and change time, which a copy or checkout
 // makes anew, so every file is hashed and the plan is made in full.
 func TestNoOpRecordCopiedCheckout(t *testing.T) {
-	tw := testenv.New(t)
-	assets := tw.Images(t, 3, 1200, 9)
-	old := time.Now().Add(-time.Hour)
-	for _, f := range []string{"media/000.png", "media/001.png", "media/002.png"} {
-		if err := os.Chtimes(tw.Path(f), old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tw.Manifest(t, "  shop: {api: v3, mchid: \"1900000001\", endpoint: sandbox}\n", assets)
-	run := func(dir string, args ...string) (string, string) {
-		t.Helper()
-		cmd := exec.Command(bin, append([]string{"-chdir", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "WXMEDIA_LOG=debug", "NO_COLOR=1")
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("%v: %v\n%s%s", args, err, o.String(), e.String())
-		}
-		return o.String(), e.String()
-	}
-	run(tw.Dir, "apply", "-auto-approve")
-	run(tw.Dir, "plan")
-	if _, errOut := run(tw.Dir, "plan"); !strings.Contains(errOut, "shortcut=hit") {
+	tw := noopTree(t, 9)
+	runIn(t, bin, tw.Dir, "apply", "-auto-approve")
+	runIn(t, bin, tw.Dir, "plan")
+	if _, errOut := runIn(t, bin, tw.Dir, "plan"); !strings.Contains(errOut, "shortcut=hit") {
 		t.Fatalf("no shortcut in the original checkout:\n%s", errOut)
 	}
 
@@ -130,7 +120,7 @@ func TestNoOpRecordCopiedCheckout(t *testing.T) {
 	if err := os.Chtimes(img, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut := run(other, "plan")
+	out, errOut := runIn(t, bin, other, "plan")
 	if strings.Contains(errOut, "shortcut=hit") || !strings.Contains(out, "replace") || !strings.Contains(out, "img001") {
 		t.Fatalf("the copy's plan does not replace img001:\n%s%s", out, errOut)
 	}
