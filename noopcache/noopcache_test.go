@@ -18,7 +18,9 @@ func record(i byte) noopcache.Record {
 }
 
 // has: s has a record of r's lockfile, manifest and stat cache.
-func has(s *noopcache.Set, r noopcache.Record) bool { return s.Has(&r.Lockfile, &r.Manifest, &r.StatCache) }
+func has(s *noopcache.Set, r noopcache.Record) bool {
+	return s.Has(&r.Lockfile, &r.Manifest, &r.StatCache)
+}
 
 func sample() *noopcache.Set {
 	s := &noopcache.Set{}
