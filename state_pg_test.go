@@ -15,6 +15,7 @@ import (
 	"github.com/wxmedia/wxmedia/internal/pgtest"
 	"github.com/wxmedia/wxmedia/internal/testenv"
 	"github.com/wxmedia/wxmedia/lockfile"
+	"github.com/wxmedia/wxmedia/noopcache"
 	"github.com/wxmedia/wxmedia/pgstate"
 )
 
@@ -94,6 +95,12 @@ func TestPGApplyPlanPullOutput(t *testing.T) {
 	res := l.run(0, "plan", "-detailed-exitcode")
 	if !strings.Contains(res.stdout, "No changes") {
 		t.Errorf("plan after apply:\n%s", res.stdout)
+	}
+	// The no-op record is for the local lockfile only: a plan of shared
+	// state always reads it (another pipeline may have changed it).
+	l.run(0, "plan", "-detailed-exitcode")
+	if _, err := os.Stat(noopcache.PathFor(w.Path("wxmedia.yaml"))); err == nil {
+		t.Error("a plan of PostgreSQL state wrote a no-op record")
 	}
 	outJSON := l.run(0, "output", "-json").stdout
 
