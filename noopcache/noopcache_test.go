@@ -152,6 +152,29 @@ func TestLoadSave(t *testing.T) {
 		t.Fatal("a FIFO was read")
 	}
 
+	// A record file that is a link (to a record elsewhere) is not read, and
+	// Save replaces the link instead of writing through it.
+	os.Remove(path)
+	elsewhere := filepath.Join(t.TempDir(), "noop")
+	if err := os.WriteFile(elsewhere, must(sample().MarshalBinary()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, path); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := noopcache.Load(path); err == nil || has(s, record(2)) {
+		t.Fatalf("read through a linked record file: %v", err)
+	}
+	if err := noopcache.Save(path, &noopcache.Set{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("Save left %v (%v), want a regular file in place of the link", fi, err)
+	}
+	if s, err := noopcache.Load(elsewhere); err != nil || !has(s, record(2)) {
+		t.Fatalf("Save wrote through the link: %v", err)
+	}
+
 	// A .wxmedia that is a link (committed, say) is neither read nor
 	// written through.
 	outside := t.TempDir()

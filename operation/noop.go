@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/wxmedia/wxmedia/debuglog"
@@ -170,7 +171,7 @@ func (w *Workspace) noopKey(lock lockfile.Digest, c *statcache.Cache) (key, cach
 	k.AddString("manifest", manifestPath)
 	k.Add("manifest sha256", w.M.SHA256[:])
 	k.AddString("environment", w.M.Env)
-	k.AddString("no-secrets", map[bool]string{true: "yes", false: "no"}[w.noSecrets])
+	k.AddString("no-secrets", strconv.FormatBool(w.noSecrets))
 	k.AddString("lockfile", lockPath)
 	k.Add("lockfile sha256", lock[:])
 	k.Add("stat cache sha256", cacheSum[:])
